@@ -1,0 +1,10 @@
+"""mdln: the executable companion to *Leveraging Continuous Time to Understand Momentum When
+Training Diagonal Linear Networks* (Papazov, Pesme, Flammarion, AISTATS 2024).
+
+Public names are re-exported here so notebooks write ``mdln.lam(...)``.
+"""
+from .momentum import (DivergenceError, Quadratic, accelerate, alt_lam, discretisation_gap, gd, gf, lam,
+                       mgd, mgd_init_velocity, mgf, step)
+from .data import SparseRegression, sparse_regression
+
+__version__ = "0.1.0"

@@ -1,0 +1,106 @@
+"""Argument validation shared by every public function of mdln.
+
+Each check raises ``ValueError`` naming the argument and its allowed range, at the public
+function, before any numerical work starts (never a deep numpy traceback or a silent NaN).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_beta", "check_gamma", "check_lam", "check_positive", "check_nonneg",
+    "check_finite_array", "check_vector", "check_data", "check_int",
+]
+
+
+def _as_float(value, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a real number, got {value!r}") from None
+        if arr.ndim != 0:
+            raise ValueError(f"{name} must be a scalar, got an array of shape {arr.shape}")
+        value = arr.item()
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def check_beta(beta, name="beta"):
+    """Momentum parameter: β ∈ [0, 1) (Section 2)."""
+    beta = _as_float(beta, name)
+    if not 0.0 <= beta < 1.0:
+        raise ValueError(f"{name} must lie in [0, 1), got {beta!r}")
+    return beta
+
+
+def check_gamma(gamma, name="gamma"):
+    """Step size: γ > 0 (Section 2)."""
+    return check_positive(gamma, name)
+
+
+def check_lam(lam, name="lam"):
+    """MGF parameter: λ ≥ 0 (Eq. MGF(λ))."""
+    return check_nonneg(lam, name)
+
+
+def check_positive(value, name):
+    """A finite scalar > 0."""
+    value = _as_float(value, name)
+    if not value > 0.0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return value
+
+
+def check_nonneg(value, name):
+    """A finite scalar ≥ 0."""
+    value = _as_float(value, name)
+    if not value >= 0.0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return value
+
+
+def check_int(value, name, minimum=0):
+    """An integer ≥ ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    value = int(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def check_finite_array(a, name, ndim=None):
+    """A finite float64 array, optionally of a given number of dimensions."""
+    try:
+        arr = np.array(a, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real array, got {type(a).__name__}") from None
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+    return arr
+
+
+def check_vector(a, name, dim=None):
+    """A finite 1-D float64 vector, optionally of length ``dim``."""
+    arr = check_finite_array(a, name, ndim=1)
+    if dim is not None and arr.shape[0] != dim:
+        raise ValueError(f"{name} must have shape ({dim},), got {arr.shape}")
+    return arr
+
+
+def check_data(X, y):
+    """A design matrix X (n, d) and targets y (n,), finite and of matching shapes."""
+    X = check_finite_array(X, "X", ndim=2)
+    y = check_finite_array(y, "y", ndim=1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have shape ({X.shape[0]},) to match X of shape {X.shape}, got {y.shape}")
+    return X, y

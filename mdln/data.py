@@ -1,0 +1,72 @@
+"""Data generators: the noiseless sparse regression of Section 3 (and Appendix F)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._checks import check_finite_array, check_int, check_nonneg, check_vector
+
+__all__ = ["SparseRegression", "sparse_regression"]
+
+
+@dataclass(frozen=True)
+class SparseRegression:
+    """A dataset x_i ~ N(μ1, σ²I), y_i = ⟨x_i, θ*⟩ with θ* s-sparse of entries 1/√s (Section 3)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    theta_star: np.ndarray
+    mu: float
+    sigma: float
+    seed: int
+
+    @property
+    def n(self):
+        """Number of samples."""
+        return self.X.shape[0]
+
+    @property
+    def d(self):
+        """Dimension."""
+        return self.X.shape[1]
+
+    def covariance(self):
+        """Second-moment matrix E[xxᵀ] = σ²I + μ²11ᵀ of the uncentered Gaussian design."""
+        d = self.d
+        return self.sigma ** 2 * np.eye(d) + self.mu ** 2 * np.ones((d, d))
+
+    def test_loss(self, theta):
+        """Population loss ½ E[(⟨x, θ⟩ − ⟨x, θ*⟩)²] = ½ (θ−θ*)ᵀ(σ²I + μ²11ᵀ)(θ−θ*), exactly."""
+        theta = check_finite_array(theta, "theta")
+        if theta.shape[-1] != self.d:
+            raise ValueError(f"theta must have last dimension {self.d}, got shape {theta.shape}")
+        r = theta - self.theta_star
+        return 0.5 * (self.sigma ** 2 * np.sum(r * r, axis=-1) + self.mu ** 2 * np.sum(r, axis=-1) ** 2)
+
+    def train_loss(self, theta):
+        """Empirical loss L(θ) = (1/2n) Σ (y_i − ⟨x_i, θ⟩)² (Eq. 3)."""
+        theta = check_vector(theta, "theta", dim=self.d)
+        r = self.X @ theta - self.y
+        return 0.5 * float(r @ r) / self.n
+
+
+def sparse_regression(n=20, d=30, s=5, mu=1.0, sigma=1.0, seed=0):
+    """Noiseless sparse regression data of Section 3: x_i ~ N(μ1, σ²I), y = Xθ*, θ* = (1/√s) 1_{[s]}."""
+    n = check_int(n, "n", minimum=1)
+    d = check_int(d, "d", minimum=1)
+    s = check_int(s, "s", minimum=1)
+    if s > d:
+        raise ValueError(f"s must lie in [1, d={d}], got {s}")
+    mu = float(np.asarray(mu, dtype=float)) if np.isfinite(mu) else _bad("mu", mu)
+    sigma = check_nonneg(sigma, "sigma")
+    seed = check_int(seed, "seed", minimum=0)
+    rng = np.random.default_rng(seed)
+    X = mu + sigma * rng.standard_normal((n, d))
+    theta_star = np.zeros(d)
+    theta_star[:s] = 1.0 / np.sqrt(s)
+    return SparseRegression(X=X, y=X @ theta_star, theta_star=theta_star, mu=mu, sigma=sigma, seed=seed)
+
+
+def _bad(name, value):
+    raise ValueError(f"{name} must be a finite real number, got {value!r}")

@@ -1,0 +1,200 @@
+"""Momentum gradient descent and momentum gradient flow on any gradient (Section 2, Appendix A).
+
+MGD(γ, β):  w_{k+1} = w_k − γ∇F(w_k) + β(w_k − w_{k−1}).
+MGF(λ):     λẅ_t + ẇ_t + ∇F(w_t) = 0.
+Proposition 1 links them: λ = γ/(1−β)², discretisation step ε = √(λγ) = γ/(1−β).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from ._checks import (check_beta, check_finite_array, check_gamma, check_int, check_lam,
+                      check_positive, check_vector)
+
+__all__ = [
+    "lam", "step", "alt_lam", "accelerate", "mgd", "gd", "mgf", "gf", "mgd_init_velocity",
+    "DivergenceError", "Quadratic", "discretisation_gap",
+]
+
+
+class DivergenceError(FloatingPointError):
+    """Raised when MGD iterates stop being finite (the run diverged)."""
+
+
+def lam(gamma, beta):
+    """Intrinsic parameter λ = γ/(1−β)² of MGD(γ, β) (Proposition 1)."""
+    gamma, beta = _gamma_beta(gamma, beta)
+    return gamma / (1.0 - beta) ** 2
+
+
+def step(gamma, beta):
+    """Discretisation step ε = √(λγ) = γ/(1−β) of MGD(γ, β) (Proposition 1)."""
+    gamma, beta = _gamma_beta(gamma, beta)
+    return gamma / (1.0 - beta)
+
+
+def alt_lam(gamma, beta):
+    """λ' = (1+β)γ / (2(1−β)²) of the central-difference discretisation (Appendix A)."""
+    gamma, beta = _gamma_beta(gamma, beta)
+    return (1.0 + beta) * gamma / (2.0 * (1.0 - beta) ** 2)
+
+
+def accelerate(gamma, beta, rho):
+    """Acceleration rule (γ̂, β̂) = (ρ²γ, 1−ρ(1−β)): same λ, step ε̂ = ρε (Corollary 1)."""
+    gamma, beta = _gamma_beta(gamma, beta)
+    rho = check_positive(rho, "rho")
+    beta_hat = 1.0 - rho * (1.0 - beta)
+    if not 0.0 <= beta_hat < 1.0:
+        raise ValueError(
+            f"rho={rho!r} gives beta_hat = 1 - rho*(1 - beta) = {beta_hat!r}, outside [0, 1); "
+            f"rho must lie in (0, {1.0 / (1.0 - beta)!r}] for beta={beta!r}")
+    return rho ** 2 * gamma, beta_hat
+
+
+def mgd_init_velocity(w0, w1, gamma, beta):
+    """Initial speed ẇ(0) = (w1 − w0)/√(λγ) matching MGD's (w0, w1) (Proposition 1)."""
+    w0 = check_vector(np.atleast_1d(w0), "w0")
+    w1 = check_vector(np.atleast_1d(w1), "w1", dim=w0.shape[0])
+    return (w1 - w0) / step(gamma, beta)
+
+
+def mgd(grad: Callable, w0, gamma, beta, n_steps, w1=None):
+    """Iterates w_0..w_{n_steps} of MGD(γ, β) from (w0, w1), w1 = w0 by default (Section 2)."""
+    gamma, beta = _gamma_beta(gamma, beta)
+    n_steps = check_int(n_steps, "n_steps", minimum=0)
+    w0 = check_vector(np.atleast_1d(w0), "w0")
+    w1 = w0.copy() if w1 is None else check_vector(np.atleast_1d(w1), "w1", dim=w0.shape[0])
+    grad = _checked_grad(grad, w0)
+    out = np.empty((n_steps + 1, w0.shape[0]))
+    out[0] = w0
+    if n_steps >= 1:
+        out[1] = w1
+    for k in range(1, n_steps):
+        out[k + 1] = out[k] - gamma * grad(out[k]) + beta * (out[k] - out[k - 1])
+        if not np.all(np.isfinite(out[k + 1])):
+            raise DivergenceError(
+                f"MGD(gamma={gamma}, beta={beta}) diverged at step {k + 1}: iterates are no longer finite")
+    return out
+
+
+def gd(grad: Callable, w0, gamma, n_steps):
+    """Iterates of gradient descent with step γ: MGD(γ, 0) (Section 2)."""
+    return mgd(grad, w0, gamma, 0.0, n_steps)
+
+
+def mgf(grad: Callable, w0, lam, t, v0=None, jac: Callable | None = None, rtol=1e-10, atol=1e-12):
+    """Solution of MGF(λ): λẅ + ẇ + ∇F(w) = 0, w(0) = w0, ẇ(0) = v0, at times ``t`` (Section 2).
+
+    λ = 0 is gradient flow. The ODE is stiff for small λ, so it is integrated with the implicit
+    Radau IIA method; ``jac(w)`` (the Hessian of F) gives it an exact Jacobian.
+    Returns an array of shape (len(t), dim).
+    """
+    lam_ = check_lam(lam)
+    w0 = check_vector(np.atleast_1d(w0), "w0")
+    d = w0.shape[0]
+    v0 = np.zeros(d) if v0 is None else check_vector(np.atleast_1d(v0), "v0", dim=d)
+    t = check_finite_array(np.atleast_1d(t), "t", ndim=1)
+    if t[0] < 0 or np.any(np.diff(t) < 0):
+        raise ValueError("t must be non-decreasing times >= 0")
+    grad = _checked_grad(grad, w0)
+    hess = None if jac is None else _checked_jac(jac, w0)
+    rtol = check_positive(rtol, "rtol")
+    atol = check_positive(atol, "atol")
+    t_end = float(t[-1])
+    if t_end == 0.0:
+        return np.tile(w0, (len(t), 1))
+
+    if lam_ == 0.0:
+        fun = lambda _t, w: -grad(w)
+        jfun = None if hess is None else (lambda _t, w: -hess(w))
+        y0 = w0
+    else:
+        def fun(_t, y):
+            w, v = y[:d], y[d:]
+            return np.concatenate([v, -(v + grad(w)) / lam_])
+        jfun = None
+        if hess is not None:
+            eye = np.eye(d)
+            def jfun(_t, y):
+                J = np.zeros((2 * d, 2 * d))
+                J[:d, d:] = eye
+                J[d:, :d] = -hess(y[:d]) / lam_
+                J[d:, d:] = -eye / lam_
+                return J
+        y0 = np.concatenate([w0, v0])
+    sol = solve_ivp(fun, (0.0, t_end), y0, method="Radau", t_eval=t, jac=jfun, rtol=rtol, atol=atol)
+    if sol.status != 0:
+        raise RuntimeError(f"mgf: the ODE solver failed: {sol.message}")
+    return sol.y[:d].T.copy()
+
+
+def gf(grad: Callable, w0, t, jac: Callable | None = None, rtol=1e-10, atol=1e-12):
+    """Gradient flow ẇ = −∇F(w): MGF(0) (Section 2)."""
+    return mgf(grad, w0, 0.0, t, jac=jac, rtol=rtol, atol=atol)
+
+
+@dataclass(frozen=True)
+class Quadratic:
+    """F(w) = ½ (w − w*)ᵀ H (w − w*): the test function of Figure 1."""
+
+    H: np.ndarray
+    w_star: np.ndarray
+
+    def __post_init__(self):
+        H = check_finite_array(self.H, "H", ndim=2)
+        if H.shape[0] != H.shape[1]:
+            raise ValueError(f"H must be square, got shape {H.shape}")
+        if not np.allclose(H, H.T):
+            raise ValueError("H must be symmetric")
+        object.__setattr__(self, "H", H)
+        object.__setattr__(self, "w_star", check_vector(self.w_star, "w_star", dim=H.shape[0]))
+
+    def value(self, w):
+        """F(w)."""
+        r = np.asarray(w) - self.w_star
+        return 0.5 * np.einsum("...i,ij,...j->...", r, self.H, r)
+
+    def grad(self, w):
+        """∇F(w) = H(w − w*)."""
+        return self.H @ (np.asarray(w) - self.w_star)
+
+    def hess(self, w):
+        """∇²F(w) = H."""
+        return self.H
+
+
+def discretisation_gap(grad, w0, gamma, beta, n_steps, w_star, jac=None):
+    """max_k ‖w_k − w(kε)‖ / ‖w0 − w*‖ between MGD(γ, β) and MGF(λ) at times kε (Proposition 1)."""
+    w_star = check_vector(np.atleast_1d(w_star), "w_star")
+    W = mgd(grad, w0, gamma, beta, n_steps)
+    eps = step(gamma, beta)
+    Wc = mgf(grad, w0, lam(gamma, beta), eps * np.arange(n_steps + 1), jac=jac)
+    scale = np.linalg.norm(np.asarray(w0, dtype=float) - w_star)
+    return float(np.max(np.linalg.norm(W - Wc, axis=1)) / scale)
+
+
+def _gamma_beta(gamma, beta):
+    return check_gamma(gamma), check_beta(beta)
+
+
+def _checked_grad(grad, w0):
+    if not callable(grad):
+        raise ValueError(f"grad must be a callable returning an array of shape {w0.shape}")
+    g = np.asarray(grad(w0), dtype=float)
+    if g.shape != w0.shape:
+        raise ValueError(f"grad(w0) must have shape {w0.shape}, got {g.shape}")
+    return lambda w: np.asarray(grad(w), dtype=float)
+
+
+def _checked_jac(jac, w0):
+    if not callable(jac):
+        raise ValueError("jac must be a callable returning the Hessian of F, shape (dim, dim)")
+    H = np.asarray(jac(w0), dtype=float)
+    d = w0.shape[0]
+    if H.shape != (d, d):
+        raise ValueError(f"jac(w0) must have shape ({d}, {d}), got {H.shape}")
+    return lambda w: np.asarray(jac(w), dtype=float)
