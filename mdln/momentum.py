@@ -74,7 +74,8 @@ def mgd(grad: Callable, w0, gamma, beta, n_steps, w1=None):
     if n_steps >= 1:
         out[1] = w1
     for k in range(1, n_steps):
-        out[k + 1] = out[k] - gamma * grad(out[k]) + beta * (out[k] - out[k - 1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[k + 1] = out[k] - gamma * grad(out[k]) + beta * (out[k] - out[k - 1])
         if not np.all(np.isfinite(out[k + 1])):
             raise DivergenceError(
                 f"MGD(gamma={gamma}, beta={beta}) diverged at step {k + 1}: iterates are no longer finite")
@@ -82,8 +83,11 @@ def mgd(grad: Callable, w0, gamma, beta, n_steps, w1=None):
 
 
 def gd(grad: Callable, w0, gamma, n_steps):
-    """Iterates of gradient descent with step γ: MGD(γ, 0) (Section 2)."""
-    return mgd(grad, w0, gamma, 0.0, n_steps)
+    """Iterates of gradient descent with step γ: MGD(γ, 0) with w1 = w0 − γ∇F(w0) (Section 2)."""
+    gamma = check_gamma(gamma)
+    w0 = check_vector(np.atleast_1d(w0), "w0")
+    g = _checked_grad(grad, w0)
+    return mgd(grad, w0, gamma, 0.0, n_steps, w1=w0 - gamma * g(w0))
 
 
 def mgf(grad: Callable, w0, lam, t, v0=None, jac: Callable | None = None, rtol=1e-10, atol=1e-12):
@@ -167,12 +171,18 @@ class Quadratic:
         return self.H
 
 
-def discretisation_gap(grad, w0, gamma, beta, n_steps, w_star, jac=None):
-    """max_k ‖w_k − w(kε)‖ / ‖w0 − w*‖ between MGD(γ, β) and MGF(λ) at times kε (Proposition 1)."""
+def discretisation_gap(grad, w0, gamma, beta, n_steps, w_star, jac=None, flow="mgf"):
+    """max_k ‖w_k − w(kε)‖ / ‖w0 − w*‖ between MGD(γ, β) and MGF(λ) at times kε (Proposition 1).
+
+    ``flow="gf"`` compares with gradient flow instead (GD(γ) is its Euler discretisation, ε = γ).
+    """
     w_star = check_vector(np.atleast_1d(w_star), "w_star")
+    if flow not in ("mgf", "gf"):
+        raise ValueError(f"flow must be 'mgf' or 'gf', got {flow!r}")
     W = mgd(grad, w0, gamma, beta, n_steps)
     eps = step(gamma, beta)
-    Wc = mgf(grad, w0, lam(gamma, beta), eps * np.arange(n_steps + 1), jac=jac)
+    lam_ = lam(gamma, beta) if flow == "mgf" else 0.0
+    Wc = mgf(grad, w0, lam_, eps * np.arange(n_steps + 1), jac=jac)
     scale = np.linalg.norm(np.asarray(w0, dtype=float) - w_star)
     return float(np.max(np.linalg.norm(W - Wc, axis=1)) / scale)
 

@@ -1,0 +1,430 @@
+"""Section 2 figures: MGD against MGF on a 2D quadratic (Figure 1), discretisation gaps,
+the acceleration rule (Corollary 1) and the three optimisation regimes."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .cache import cached_arrays
+from .momentum import Quadratic, accelerate, gd, lam, mgd, mgf, step
+
+__all__ = ["Fig1Config", "Fig1Result", "fig1", "quadratic_of", "gap_vs_step", "acceleration_gap",
+           "RegimesResult", "regimes", "draw_mgd_mgf_frame", "draw_acceleration_frame",
+           "mgd_mgf_widget", "acceleration_widget", "FIGURES"]
+
+_VERSION = "fig1-v1"
+_C = {"gd": "#0072B2", "flow": "#000000", "mgd": "#D55E00", "fast": "#009E73", "approx": "#CC79A7"}
+
+
+@dataclass(frozen=True)
+class Fig1Config:
+    """Figure 1 on F(w) = ½ wᵀHw, H with the given eigenvalues rotated by ``angle`` (Section 2)."""
+
+    eigenvalues: tuple = (1.0, 0.1)
+    angle: float = float(np.pi / 6)
+    w0: tuple = (-1.5, 1.0)
+    gamma_gd: float = 0.05         # left panel: GD(γ) against GF
+    gamma: float = 0.01            # middle/right panels: MGD(γ, β)
+    beta: float = 0.9
+    rho: float = 2.0               # right panel: MGD(ρ²γ, 1 − ρ(1 − β))
+    horizon: float = 40.0          # continuous time shown
+    gap_lam: float = 1.0           # gap against ε at this fixed λ ...
+    gap_eps: tuple = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)   # ... over two decades of ε
+    gap_horizon: float = 20.0
+    check_rhos: tuple = (2.0, 4.0)
+
+    @classmethod
+    def preset(cls, fidelity="book"):
+        """Fidelity presets: 'test' (seconds), 'book', 'paper' (same as book: Figure 1 is cheap)."""
+        if fidelity == "test":
+            return cls(horizon=10.0, gap_eps=(0.02, 0.05, 0.1, 0.2), gap_horizon=5.0)
+        if fidelity in ("book", "paper"):
+            return cls()
+        raise ValueError(f"fidelity must be one of 'test', 'book', 'paper', got {fidelity!r}")
+
+
+def quadratic_of(config: Fig1Config) -> Quadratic:
+    """The 2D quadratic of Figure 1: H = R diag(eigenvalues) Rᵀ, minimiser w* = 0."""
+    c, s = np.cos(config.angle), np.sin(config.angle)
+    R = np.array([[c, -s], [s, c]])
+    return Quadratic(R @ np.diag(config.eigenvalues) @ R.T, np.zeros(2))
+
+
+def _gap(W, Wc, scale):
+    return float(np.max(np.linalg.norm(W - Wc, axis=1)) / scale)
+
+
+def gap_vs_step(q: Quadratic, w0, lam_, eps_values, horizon):
+    """max_k ‖w_k − w(kε)‖/‖w0 − w*‖ of MGD(ε²/λ, 1 − ε/λ) against MGF(λ) on [0, horizon], per ε (Prop. 1)."""
+    w0 = np.asarray(w0, dtype=float)
+    scale = np.linalg.norm(w0 - q.w_star)
+    gaps = []
+    for eps in eps_values:
+        if not 0 < eps <= lam_:
+            raise ValueError(f"eps must lie in (0, lam={lam_}] so that beta = 1 - eps/lam is in [0, 1), got {eps}")
+        gamma, beta = eps ** 2 / lam_, 1.0 - eps / lam_
+        n = int(round(horizon / eps))
+        W = mgd(q.grad, w0, gamma, beta, n)
+        Wc = mgf(q.grad, w0, lam_, eps * np.arange(n + 1), jac=q.hess)
+        gaps.append(_gap(W, Wc, scale))
+    return np.array(gaps)
+
+
+def acceleration_gap(q: Quadratic, w0, gamma, beta, rho, horizon):
+    """max_k ‖ŵ_k − w_{ρk}‖ / path length, ŵ = MGD(ρ²γ, 1−ρ(1−β)), w = MGD(γ, β) (Corollary 1)."""
+    if float(rho) != int(rho):
+        raise ValueError(f"rho must be an integer >= 1 to compare w_(rho k) with w_hat_k, got {rho}")
+    rho = int(rho)
+    g_hat, b_hat = accelerate(gamma, beta, rho)
+    n_hat = int(round(horizon / step(g_hat, b_hat)))
+    W = mgd(q.grad, w0, gamma, beta, rho * n_hat)
+    W_hat = mgd(q.grad, w0, g_hat, b_hat, n_hat)
+    path = np.sum(np.linalg.norm(np.diff(W, axis=0), axis=1))
+    return float(np.max(np.linalg.norm(W_hat - W[::rho], axis=1)) / path)
+
+
+@dataclass(frozen=True)
+class Fig1Result:
+    """Trajectories and measured gaps of Figure 1."""
+
+    config: Fig1Config
+    gd_path: np.ndarray
+    gf_path: np.ndarray
+    mgd_path: np.ndarray
+    mgf_path: np.ndarray
+    fast_path: np.ndarray          # MGD(ρ²γ, 1 − ρ(1 − β)), exact rule
+    approx_path: np.ndarray        # MGD(ρ²γ, β^ρ), the paper's approximation
+    gd_slow_loss: np.ndarray       # GD(γ_gd) losses
+    gd_fast_loss: np.ndarray       # GD(ρ²γ_gd) losses
+    gap_eps: np.ndarray
+    gap_values: np.ndarray
+    gap_slope: float
+    gap_bound: np.ndarray          # Grönwall-type exp(L T) ε bound
+    gaps: dict = field(default_factory=dict)
+
+    def summary(self):
+        """Measured claims: discretisation gaps, log-log slope, acceleration gaps."""
+        out = dict(self.gaps)
+        out["gap_loglog_slope"] = self.gap_slope
+        out["gap_lam"] = self.config.gap_lam
+        return out
+
+    def arrays(self):
+        """Raw numbers."""
+        return {k: v for k, v in asdict(self).items() if isinstance(v, np.ndarray)}
+
+    def plot(self):
+        """Figure 1 (top row) and, below, the speed-ups and the gap against ε."""
+        import matplotlib.pyplot as plt
+        cfg = self.config
+        q = quadratic_of(cfg)
+        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, cfg.rho)
+        rho = int(cfg.rho)
+        fig, axes = plt.subplots(2, 3, figsize=(13, 7.6))
+        axes = axes.ravel()
+        for ax in axes[:3]:
+            _contours(ax, q, self.mgd_path)
+        every = max(1, len(self.gd_path) // 40)
+        ax = axes[0]
+        ax.plot(*self.gf_path.T, color=_C["flow"], lw=1.5, label="GF")
+        ax.plot(*self.gd_path.T, "o", ms=3.5, markevery=every, color=_C["gd"],
+                label=f"GD($\\gamma$={cfg.gamma_gd:g}), every {every}th iterate")
+        ax.set_title("Left: GD($\\gamma$) follows GF")
+        every = max(1, len(self.mgd_path) // 40)
+        ax = axes[1]
+        ax.plot(*self.mgf_path.T, color=_C["flow"], lw=1.5,
+                label=f"MGF($\\lambda$={lam(cfg.gamma, cfg.beta):.3g})")
+        ax.plot(*self.mgd_path.T, "o", ms=3.5, markevery=every, color=_C["mgd"],
+                label=f"MGD($\\gamma$={cfg.gamma:g}, $\\beta$={cfg.beta:g})")
+        ax.set_title("Middle: MGD($\\gamma,\\beta$) follows MGF($\\lambda$)")
+        ax = axes[2]
+        m = max(1, len(self.fast_path) // 30)
+        ax.plot(*self.mgd_path.T, "o", ms=5, markevery=rho * m, color=_C["mgd"],
+                label=f"MGD($\\gamma$, {cfg.beta:g}): $w_{{{rho}k}}$")
+        ax.plot(*self.fast_path.T, "s", ms=3.5, mfc="none", markevery=m, ls="none", color=_C["fast"],
+                label=f"MGD({cfg.rho ** 2:g}$\\gamma$, {b_hat:.3g}) exact: $\\hat w_k$")
+        ax.plot(*self.approx_path.T, "x", ms=3.5, markevery=m, ls="none", color=_C["approx"],
+                label=f"MGD({cfg.rho ** 2:g}$\\gamma$, $\\beta^{{{rho}}}$={cfg.beta ** cfg.rho:.3g})")
+        ax.set_title(f"Right: same path, {rho}$\\times$ fewer steps (Cor. 1)")
+        for ax in axes[:3]:
+            ax.legend(fontsize=7, loc="lower right")
+        ax = axes[3]
+        n = len(self.fast_path)
+        ax.semilogy(np.maximum(q.value(self.mgd_path[:n]), 1e-300), color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
+        ax.semilogy(np.maximum(q.value(self.fast_path), 1e-300), color=_C["fast"],
+                    label=f"MGD({cfg.rho ** 2:g}$\\gamma$, {b_hat:.3g}): {rho}$\\times$ faster")
+        ax.set_xlabel("iteration $k$")
+        ax.set_ylabel("$F(w_k)$")
+        ax.set_title(f"momentum: $\\gamma\\to{rho ** 2}\\gamma$ gives a {rho}$\\times$ speed-up")
+        ax.legend(fontsize=7)
+        ax = axes[4]
+        k = len(self.gd_slow_loss)
+        ax.semilogy(np.maximum(self.gd_slow_loss, 1e-300), color=_C["gd"], label=f"GD({cfg.gamma_gd:g})")
+        ax.semilogy(np.maximum(self.gd_fast_loss, 1e-300), color=_C["fast"],
+                    label=f"GD({cfg.rho ** 2 * cfg.gamma_gd:g}): {rho ** 2}$\\times$ faster")
+        ax.set_ylim(1e-14, 10)
+        ax.set_xlim(0, k)
+        ax.set_xlabel("iteration $k$")
+        ax.set_title(f"GD: $\\gamma\\to{rho ** 2}\\gamma$ gives a {rho ** 2}$\\times$ speed-up")
+        ax.legend(fontsize=7)
+        ax = axes[5]
+        ax.loglog(self.gap_eps, self.gap_values, "o-", color=_C["mgd"], label="measured")
+        ref = self.gap_values[0] * self.gap_eps / self.gap_eps[0]
+        ax.loglog(self.gap_eps, ref, "--", color="gray", label="slope 1")
+        ax.set_xlabel("$\\varepsilon = \\gamma/(1-\\beta)$")
+        ax.set_ylabel("$\\max_k\\|w_k - w(k\\varepsilon)\\| / \\|w_0-w^\\star\\|$")
+        ax.set_title(f"gap at fixed $\\lambda$={cfg.gap_lam:g}: log-log slope {self.gap_slope:.2f}")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        return fig
+
+
+def _contours(ax, q, path):
+    lo = np.min(path, axis=0) - 0.3
+    hi = np.max(path, axis=0) + 0.3
+    xs, ys = np.meshgrid(np.linspace(lo[0], hi[0], 120), np.linspace(lo[1], hi[1], 120))
+    Z = q.value(np.stack([xs, ys], axis=-1))
+    ax.contour(xs, ys, Z, levels=12, colors="lightgray", linewidths=0.7)
+    ax.plot(*q.w_star, "*", color="k", ms=8)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+
+
+def _fig1_compute(cfg: Fig1Config):
+    q = quadratic_of(cfg)
+    w0 = np.array(cfg.w0, dtype=float)
+    scale = np.linalg.norm(w0)
+    n_gd = int(round(cfg.horizon / cfg.gamma_gd))
+    gd_path = gd(q.grad, w0, cfg.gamma_gd, n_gd)
+    gf_path = mgf(q.grad, w0, 0.0, cfg.gamma_gd * np.arange(n_gd + 1), jac=q.hess)
+    eps = step(cfg.gamma, cfg.beta)
+    n = int(round(cfg.horizon / eps))
+    mgd_path = mgd(q.grad, w0, cfg.gamma, cfg.beta, n)
+    mgf_path = mgf(q.grad, w0, lam(cfg.gamma, cfg.beta), eps * np.arange(n + 1), jac=q.hess)
+    g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, cfg.rho)
+    n_hat = int(round(cfg.horizon / step(g_hat, b_hat)))
+    fast_path = mgd(q.grad, w0, g_hat, b_hat, n_hat)
+    approx_path = mgd(q.grad, w0, g_hat, cfg.beta ** cfg.rho, n_hat)
+    n_loss = int(round(cfg.horizon / cfg.gamma_gd))
+    gd_slow_loss = q.value(gd(q.grad, w0, cfg.gamma_gd, n_loss))
+    gd_fast_loss = q.value(gd(q.grad, w0, cfg.rho ** 2 * cfg.gamma_gd, n_loss))
+    gap_eps = np.array(cfg.gap_eps, dtype=float)
+    gap_values = gap_vs_step(q, w0, cfg.gap_lam, gap_eps, cfg.gap_horizon)
+    out = dict(gd_path=gd_path, gf_path=gf_path, mgd_path=mgd_path, mgf_path=mgf_path,
+               fast_path=fast_path, approx_path=approx_path, gd_slow_loss=gd_slow_loss,
+               gd_fast_loss=gd_fast_loss, gap_eps=gap_eps, gap_values=gap_values)
+    out["gap_gd_gf"] = np.array(_gap(gd_path, gf_path, scale))
+    out["gap_mgd_mgf"] = np.array(_gap(mgd_path, mgf_path, scale))
+    out["accel_rhos"] = np.array(cfg.check_rhos, dtype=float)
+    out["accel_gaps"] = np.array([acceleration_gap(q, w0, cfg.gamma, cfg.beta, r, cfg.horizon)
+                                  for r in cfg.check_rhos])
+    return out
+
+
+def fig1(config: Fig1Config | None = None, progress=False) -> Fig1Result:
+    """Figure 1 (Section 2): (M)GD against (M)GF and the acceleration rule on a 2D quadratic."""
+    cfg = Fig1Config() if config is None else config
+    a = cached_arrays("fig1", {"version": _VERSION, **asdict(cfg)}, lambda: _fig1_compute(cfg))
+    slope = float(np.polyfit(np.log(a["gap_eps"]), np.log(a["gap_values"]), 1)[0])
+    # Grönwall-type bound exp(L_f T) ε, L_f the Lipschitz constant of (w, v) ↦ (v, −(v + Hw)/λ).
+    q = quadratic_of(cfg)
+    d = q.H.shape[0]
+    A = np.block([[np.zeros((d, d)), np.eye(d)], [-q.H / cfg.gap_lam, -np.eye(d) / cfg.gap_lam]])
+    L_f = np.linalg.norm(A, 2)
+    bound = np.exp(L_f * cfg.gap_horizon) * a["gap_eps"]
+    gaps = {"gap_gd_gf": float(a["gap_gd_gf"]), "gap_mgd_mgf": float(a["gap_mgd_mgf"]),
+            "lipschitz_L_f": float(L_f), "bound_factor_exp_LT": float(np.exp(L_f * cfg.gap_horizon))}
+    for r, g in zip(a["accel_rhos"], a["accel_gaps"]):
+        gaps[f"accel_gap_rho{int(r)}"] = float(g)
+    keys = ("gd_path", "gf_path", "mgd_path", "mgf_path", "fast_path", "approx_path", "gd_slow_loss",
+            "gd_fast_loss", "gap_eps", "gap_values")
+    return Fig1Result(config=cfg, **{k: a[k] for k in keys}, gap_slope=slope, gap_bound=bound, gaps=gaps)
+
+
+# --------------------------------------------------------------------------- regimes
+@dataclass(frozen=True)
+class RegimesResult:
+    """The three optimisation regimes of Section 2 on the Figure 1 quadratic."""
+
+    config: Fig1Config
+    betas_large: tuple
+    losses_large: list              # MGD(γ, β) losses for β → 1 (γ fixed)
+    gammas_small: tuple
+    gap_gd_equiv: np.ndarray        # ‖MGD(γ, β) − GD(γ/(1−β))‖ max relative gap, per γ
+    losses_momentum: dict
+
+    def summary(self):
+        """Gaps between MGD(γ, β) and GD(γ/(1−β)) as γ → 0."""
+        return {f"gd_equiv_gap_gamma{g:g}": float(v) for g, v in zip(self.gammas_small, self.gap_gd_equiv)}
+
+    def plot(self):
+        """Three small panels, one per regime."""
+        import matplotlib.pyplot as plt
+        cfg = self.config
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+        cols = ["#0072B2", "#E69F00", "#D55E00", "#CC79A7"]
+        ax = axes[0]
+        for b, L, c in zip(self.betas_large, self.losses_large, cols):
+            ax.semilogy(np.maximum(L, 1e-300), color=c, lw=1,
+                        label=f"$\\beta$={b:g}, $\\lambda$={lam(cfg.gamma, b):.3g}")
+        ax.set_ylim(1e-12, 10)
+        ax.set_xlabel("iteration $k$")
+        ax.set_ylabel("$F(w_k)$")
+        ax.set_title(f"$\\beta\\to1$, $\\gamma$={cfg.gamma:g}: oscillation, slow")
+        ax.legend(fontsize=7)
+        ax = axes[1]
+        ax.loglog(self.gammas_small, self.gap_gd_equiv, "o-", color=_C["mgd"])
+        ax.set_xlabel("$\\gamma$ (with $\\beta$=0.5 fixed)")
+        ax.set_ylabel("max gap to GD($\\gamma/(1-\\beta)$)")
+        ax.set_title("$\\gamma\\to0$: MGD $\\approx$ GD with step $\\gamma/(1-\\beta)$")
+        ax = axes[2]
+        for (name, L), c in zip(self.losses_momentum.items(), cols):
+            ax.semilogy(np.maximum(L, 1e-300), color=c, lw=1, label=name)
+        ax.set_ylim(1e-12, 10)
+        ax.set_xlabel("iteration $k$")
+        ax.set_title("momentum regime: same $\\lambda$=1, different $\\varepsilon$")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        return fig
+
+
+def regimes(config: Fig1Config | None = None) -> RegimesResult:
+    """Compute the three regimes of Section 2 (β → 1; γ → 0; the momentum regime)."""
+    cfg = Fig1Config() if config is None else config
+    q = quadratic_of(cfg)
+    w0 = np.array(cfg.w0, dtype=float)
+    n = 3000
+    betas = (0.9, 0.97, 0.99, 0.995)
+    losses_large = [q.value(mgd(q.grad, w0, cfg.gamma, b, n)) for b in betas]
+    beta = 0.5
+    gammas = (0.1, 0.03, 0.01, 0.003)
+    gaps = []
+    for g in gammas:
+        m = int(round(20.0 / step(g, beta)))
+        W = mgd(q.grad, w0, g, beta, m)
+        G = gd(q.grad, w0, g / (1 - beta), m)
+        gaps.append(np.max(np.linalg.norm(W - G, axis=1)) / np.linalg.norm(w0))
+    momentum = {}
+    for g, b in [(0.01, 0.9), (0.04, 0.8), (0.16, 0.6)]:
+        momentum[f"MGD({g:g}, {b:g}), $\\varepsilon$={step(g, b):.2g}"] = q.value(mgd(q.grad, w0, g, b, 400))
+    return RegimesResult(config=cfg, betas_large=betas, losses_large=losses_large, gammas_small=gammas,
+                         gap_gd_equiv=np.array(gaps), losses_momentum=momentum)
+
+
+# --------------------------------------------------------------------------- sliders
+def draw_mgd_mgf_frame(fig, params, config: Fig1Config | None = None):
+    """Draw MGD(γ, β) iterates over the MGF(λ) path on the Figure 1 quadratic; params = (γ, β)."""
+    cfg = Fig1Config() if config is None else config
+    gamma, beta = params
+    q = quadratic_of(cfg)
+    w0 = np.array(cfg.w0, dtype=float)
+    eps = step(gamma, beta)
+    n = max(2, min(int(round(cfg.horizon / eps)), 4000))
+    W = mgd(q.grad, w0, gamma, beta, n)
+    Wc = mgf(q.grad, w0, lam(gamma, beta), eps * np.arange(n + 1), jac=q.hess, rtol=1e-8, atol=1e-10)
+    ax = fig.add_subplot(1, 2, 1)
+    _contours(ax, q, np.vstack([W, Wc]))
+    ax.plot(*Wc.T, color=_C["flow"], lw=1.5, label="MGF($\\lambda$)")
+    ax.plot(*W.T, "o", ms=2.5, color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(f"$\\gamma$={gamma:.3g}, $\\beta$={beta:.3g}  →  $\\lambda$={lam(gamma, beta):.3g}, "
+                 f"$\\varepsilon$={eps:.3g}", fontsize=9)
+    ax2 = fig.add_subplot(1, 2, 2)
+    t = eps * np.arange(n + 1)
+    ax2.semilogy(t, np.maximum(q.value(W), 1e-300), "o", ms=2, color=_C["mgd"], label="MGD")
+    ax2.semilogy(t, np.maximum(q.value(Wc), 1e-300), color=_C["flow"], label="MGF")
+    ax2.set_ylim(1e-10, 10)
+    ax2.set_xlabel("time $t = k\\varepsilon$")
+    ax2.set_ylabel("$F$")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return W, Wc
+
+
+def draw_acceleration_frame(fig, rho, config: Fig1Config | None = None):
+    """Draw MGD(γ, β) against MGD(ρ²γ, 1 − ρ(1 − β)) (Corollary 1) and GD(γ) against GD(ρ²γ)."""
+    cfg = Fig1Config() if config is None else config
+    q = quadratic_of(cfg)
+    w0 = np.array(cfg.w0, dtype=float)
+    g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, rho)
+    n = int(round(cfg.horizon / step(cfg.gamma, cfg.beta)))
+    W = mgd(q.grad, w0, cfg.gamma, cfg.beta, n)
+    W_hat = mgd(q.grad, w0, g_hat, b_hat, n)
+    ax = fig.add_subplot(1, 2, 1)
+    _contours(ax, q, W)
+    ax.plot(*W.T, "o", ms=2, color=_C["mgd"], label=f"MGD({cfg.gamma:g}, {cfg.beta:g})")
+    m = int(np.ceil(n / rho))
+    ax.plot(*W_hat[:m + 1].T, "s", ms=3.5, mfc="none", color=_C["fast"],
+            label=f"MGD({g_hat:.3g}, {b_hat:.3g})")
+    ax.set_title(f"$\\rho$={rho:g}: same path (λ={lam(g_hat, b_hat):.3g}), step ε×{rho:g}", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    ax2 = fig.add_subplot(1, 2, 2)
+    ax2.semilogy(np.maximum(q.value(W), 1e-300), color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
+    ax2.semilogy(np.maximum(q.value(W_hat), 1e-300), color=_C["fast"], label="MGD($\\hat\\gamma,\\hat\\beta$)")
+    ax2.set_ylim(1e-12, 10)
+    ax2.set_xlabel("iteration $k$")
+    ax2.set_ylabel("$F(w_k)$")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return W, W_hat
+
+
+def mgd_mgf_widget(config: Fig1Config | None = None):
+    """ipywidgets: γ (log) and β sliders, λ and ε shown live, MGD over MGF redrawn (Proposition 1)."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    cfg = Fig1Config() if config is None else config
+    g = widgets.FloatLogSlider(value=cfg.gamma, base=10, min=-3, max=0, step=0.05, description="γ",
+                               readout_format=".3g", continuous_update=False)
+    b = widgets.FloatSlider(value=cfg.beta, min=0.0, max=0.98, step=0.01, description="β",
+                            continuous_update=False)
+    info = widgets.HTML()
+    out = widgets.Output()
+
+    def redraw(*_):
+        info.value = (f"<b>λ = γ/(1−β)² = {lam(g.value, b.value):.4g}</b>, "
+                      f"ε = γ/(1−β) = {step(g.value, b.value):.4g}")
+        with out:
+            out.clear_output(wait=True)
+            fig = plt.figure(figsize=(10, 3.6))
+            draw_mgd_mgf_frame(fig, (g.value, b.value), cfg)
+            plt.show()
+
+    g.observe(redraw, "value")
+    b.observe(redraw, "value")
+    redraw()
+    return widgets.VBox([widgets.HBox([g, b]), info, out])
+
+
+def acceleration_widget(config: Fig1Config | None = None):
+    """ipywidgets: a ρ slider for the acceleration rule (Corollary 1)."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    cfg = Fig1Config() if config is None else config
+    rho_max = 1.0 / (1.0 - cfg.beta)
+    r = widgets.FloatSlider(value=2.0, min=1.0, max=min(rho_max, 8.0), step=0.5, description="ρ",
+                            continuous_update=False)
+    info = widgets.HTML()
+    out = widgets.Output()
+
+    def redraw(*_):
+        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, r.value)
+        info.value = (f"γ̂ = ρ²γ = {g_hat:.4g}, β̂ = 1−ρ(1−β) = {b_hat:.4g}; "
+                      f"<b>λ = {lam(g_hat, b_hat):.4g}</b> (unchanged), ε̂ = {step(g_hat, b_hat):.4g}")
+        with out:
+            out.clear_output(wait=True)
+            fig = plt.figure(figsize=(10, 3.6))
+            draw_acceleration_frame(fig, r.value, cfg)
+            plt.show()
+
+    r.observe(redraw, "value")
+    redraw()
+    return widgets.VBox([r, info, out])
+
+
+FIGURES = {
+    "fig1": dict(fn=fig1, config=Fig1Config,
+                 title="MGD vs MGF and GD vs GF on a 2D quadratic, the acceleration rule, gap vs step",
+                 seconds={"test": 2, "book": 6, "paper": 6}),
+}

@@ -1,0 +1,60 @@
+"""Figure 1 at test fidelity: the measured claims of Section 2 hold."""
+import numpy as np
+import pytest
+
+from mdln import fig_sec2
+
+
+@pytest.fixture(scope="module")
+def result():
+    return fig_sec2.fig1(fig_sec2.Fig1Config.preset("test"))
+
+
+def test_fig1_gaps_below_five_percent(result):
+    s = result.summary()
+    assert s["gap_gd_gf"] <= 0.05
+    assert s["gap_mgd_mgf"] <= 0.05
+    assert s["accel_gap_rho2"] <= 0.05 and s["accel_gap_rho4"] <= 0.05
+    assert 0.9 <= s["gap_loglog_slope"] <= 1.15
+    # the Grönwall-type bound is orders of magnitude looser than what is measured
+    assert np.all(result.gap_bound > 10 * result.gap_values)
+
+
+def test_fig1_paths_end_near_minimum(result):
+    for path in (result.gf_path, result.mgf_path):
+        assert np.linalg.norm(path[-1]) < np.linalg.norm(path[0])
+    assert result.fast_path.shape[0] < result.mgd_path.shape[0]
+
+
+def test_book_config_claims():
+    r = fig_sec2.fig1(fig_sec2.Fig1Config())
+    s = r.summary()
+    assert max(s["gap_gd_gf"], s["gap_mgd_mgf"], s["accel_gap_rho2"], s["accel_gap_rho4"]) <= 0.05
+    assert 0.95 <= s["gap_loglog_slope"] <= 1.1
+
+
+def test_regimes():
+    rg = fig_sec2.regimes()
+    gaps = rg.gap_gd_equiv
+    assert np.all(np.diff(gaps) < 0)          # γ → 0: MGD approaches GD(γ/(1−β))
+    assert gaps[-1] < 0.01 and gaps[-1] < 0.1 * gaps[0]   # the gap shrinks ~linearly in γ
+    # β → 1: the last loss of the heaviest momentum is far above the lightest one's
+    assert rg.losses_large[-1][-1] > 1e3 * rg.losses_large[0][-1]
+
+
+def test_slider_frames_are_consistent():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig = plt.figure()
+    W, Wc = fig_sec2.draw_mgd_mgf_frame(fig, (0.01, 0.9))
+    assert np.max(np.linalg.norm(W - Wc, axis=1)) < 0.05 * np.linalg.norm(W[0])
+    fig.clf()
+    W, W_hat = fig_sec2.draw_acceleration_frame(fig, 2.0)
+    assert np.max(np.linalg.norm(W_hat[: len(W) // 2] - W[: 2 * (len(W) // 2): 2], axis=1)) < 0.05
+    plt.close(fig)
+
+
+def test_preset_rejects_unknown_fidelity():
+    with pytest.raises(ValueError, match="fidelity"):
+        fig_sec2.Fig1Config.preset("huge")

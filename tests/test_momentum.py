@@ -1,0 +1,169 @@
+"""Section 2 core: λ, ε, the acceleration rule, MGD and MGF (Proposition 1, Corollary 1)."""
+import numpy as np
+import pytest
+
+import mdln
+
+
+def test_lam_and_step_formulas():
+    assert mdln.lam(0.1, 0.9) == pytest.approx(0.1 / 0.01, rel=1e-14)
+    assert mdln.step(0.1, 0.9) == pytest.approx(1.0, rel=1e-14)
+    assert mdln.lam(0.3, 0.0) == 0.3 and mdln.step(0.3, 0.0) == 0.3
+    # ε = √(λγ) (Proposition 1)
+    for g, b in [(1e-3, 0.5), (0.2, 0.95), (2.0, 0.1)]:
+        assert mdln.step(g, b) == pytest.approx(np.sqrt(mdln.lam(g, b) * g), rel=1e-13)
+
+
+def test_alt_lam_is_central_difference_lambda():
+    # Appendix A: γ = ε²/(λ(1+ε/2λ)), β = (1−ε/2λ)/(1+ε/2λ) inverts to λ' and ε = γ/(1−β).
+    lam_, eps = 0.7, 0.05
+    a = eps / (2 * lam_)
+    gamma, beta = eps ** 2 / (lam_ * (1 + a)), (1 - a) / (1 + a)
+    assert mdln.alt_lam(gamma, beta) == pytest.approx(lam_, rel=1e-12)
+    assert mdln.step(gamma, beta) == pytest.approx(eps, rel=1e-12)
+    assert mdln.alt_lam(0.01, 0.999) / mdln.lam(0.01, 0.999) == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("rho", [0.5, 2.0, 4.0, 7.5])
+def test_accelerate_keeps_lambda_and_scales_step(rho):
+    gamma, beta = 0.01, 0.9
+    g_hat, b_hat = mdln.accelerate(gamma, beta, rho)
+    assert g_hat == pytest.approx(rho ** 2 * gamma)
+    assert mdln.lam(g_hat, b_hat) == pytest.approx(mdln.lam(gamma, beta), rel=1e-10)
+    assert mdln.step(g_hat, b_hat) == pytest.approx(rho * mdln.step(gamma, beta), rel=1e-10)
+
+
+def test_accelerate_rejects_beta_outside_range():
+    with pytest.raises(ValueError, match="rho"):
+        mdln.accelerate(0.01, 0.9, 11.0)   # β̂ = 1 − 11·0.1 < 0
+    with pytest.raises(ValueError, match="rho"):
+        mdln.accelerate(0.01, 0.9, 0.0)
+
+
+def _grad_quartic(w):
+    return w ** 3 - np.array([1.0, -0.5, 0.25]) + 0.1 * np.roll(w, 1)
+
+
+def test_mgd_equals_hand_written_recursion():
+    w0, w1 = np.array([0.3, -0.2, 0.5]), np.array([0.31, -0.25, 0.45])
+    gamma, beta = 0.05, 0.7
+    W = mdln.mgd(_grad_quartic, w0, gamma, beta, 200, w1=w1)
+    prev, cur = w0.copy(), w1.copy()
+    ref = [prev, cur]
+    for _ in range(199):
+        nxt = cur - gamma * _grad_quartic(cur) + beta * (cur - prev)
+        prev, cur = cur, nxt
+        ref.append(cur)
+    assert W.shape == (201, 3)
+    assert np.max(np.abs(W - np.array(ref))) <= 1e-12
+
+
+def test_mgd_defaults_and_gd():
+    q = mdln.Quadratic(np.diag([1.0, 2.0]), np.zeros(2))
+    W = mdln.mgd(q.grad, [1.0, 1.0], 0.1, 0.5, 3)
+    np.testing.assert_array_equal(W[0], W[1])       # w1 = w0 by default
+    G = mdln.gd(q.grad, [1.0, 1.0], 0.1, 5)
+    np.testing.assert_allclose(G[-1], (1 - 0.1 * np.array([1.0, 2.0])) ** 5, rtol=1e-14)
+
+
+def test_mgd_divergence_is_reported():
+    q = mdln.Quadratic(np.eye(1), np.zeros(1))
+    with pytest.raises(mdln.DivergenceError, match="diverged"):
+        mdln.mgd(q.grad, [1.0], 50.0, 0.0, 10_000)
+
+
+def _damped_oscillator(lam_, h, w0, v0, t):
+    """Closed form of λẅ + ẇ + h w = 0 (underdamped or overdamped)."""
+    disc = 1 - 4 * lam_ * h
+    if disc < 0:
+        a, om = -1 / (2 * lam_), np.sqrt(-disc) / (2 * lam_)
+        return np.exp(a * t) * (w0 * np.cos(om * t) + (v0 - a * w0) / om * np.sin(om * t))
+    r1 = (-1 + np.sqrt(disc)) / (2 * lam_)
+    r2 = (-1 - np.sqrt(disc)) / (2 * lam_)
+    c2 = (v0 - r1 * w0) / (r2 - r1)
+    return (w0 - c2) * np.exp(r1 * t) + c2 * np.exp(r2 * t)
+
+
+@pytest.mark.parametrize("lam_,h,v0", [(1.0, 2.0, 0.0), (3.0, 1.0, 0.7), (0.05, 1.0, -2.0), (1e-3, 1.5, 0.0)])
+@pytest.mark.parametrize("use_jac", [True, False])
+def test_mgf_matches_damped_oscillator(lam_, h, v0, use_jac):
+    t = np.linspace(0, 15, 301)
+    grad = lambda w: h * w
+    jac = (lambda w: np.array([[h]])) if use_jac else None
+    W = mdln.mgf(grad, [1.3], lam_, t, v0=[v0], jac=jac)
+    assert W.shape == (301, 1)
+    assert np.max(np.abs(W[:, 0] - _damped_oscillator(lam_, h, 1.3, v0, t))) <= 1e-7
+
+
+def test_mgf_zero_lambda_is_gradient_flow_and_limit():
+    q = mdln.Quadratic(np.array([[1.0, 0.3], [0.3, 0.2]]), np.array([0.5, -1.0]))
+    t = np.linspace(0, 10, 101)
+    w0 = np.array([2.0, 2.0])
+    G = mdln.gf(q.grad, w0, t, jac=q.hess)
+    # exact GF: w* + expm(−Ht)(w0 − w*)
+    evals, evecs = np.linalg.eigh(q.H)
+    exact = q.w_star + (evecs @ (np.exp(-np.outer(t, evals)) * (evecs.T @ (w0 - q.w_star))).T).T
+    assert np.max(np.abs(G - exact)) <= 1e-8
+    errs = [np.max(np.abs(mdln.mgf(q.grad, w0, lam_, t, jac=q.hess) - G)) for lam_ in (1e-2, 1e-3, 1e-4)]
+    assert errs[0] > errs[1] > errs[2]
+    assert errs[1] / errs[0] == pytest.approx(0.1, rel=0.3)    # O(λ) convergence to GF
+    assert errs[2] <= 1e-3
+
+
+def test_discretisation_gap_shrinks_linearly():
+    from mdln.fig_sec2 import gap_vs_step
+    q = mdln.Quadratic(np.diag([1.0, 0.1]), np.zeros(2))
+    eps = np.array([0.01, 0.03, 0.1, 0.3])
+    gaps = gap_vs_step(q, [-1.5, 1.0], 1.0, eps, 10.0)
+    slope = np.polyfit(np.log(eps), np.log(gaps), 1)[0]
+    assert 0.9 <= slope <= 1.1
+    assert np.all(np.diff(gaps) > 0)
+
+
+def test_init_velocity_matches_mgd_start():
+    # Proposition 1: MGF started at (w0, (w1 − w0)/√(λγ)) tracks MGD started at (w0, w1).
+    q = mdln.Quadratic(np.diag([1.0, 0.3]), np.zeros(2))
+    w0, v_target = np.array([1.0, -1.0]), np.array([-0.4, 0.6])
+    for eps in (0.1, 0.01):
+        lam_ = 1.0
+        gamma, beta = eps ** 2 / lam_, 1 - eps / lam_
+        w1 = w0 + eps * v_target
+        v0 = mdln.mgd_init_velocity(w0, w1, gamma, beta)
+        np.testing.assert_allclose(v0, v_target, rtol=1e-12)
+        np.testing.assert_allclose(v0, (w1 - w0) / eps)
+        n = int(10 / eps)
+        W = mdln.mgd(q.grad, w0, gamma, beta, n, w1=w1)
+        Wc = mdln.mgf(q.grad, w0, lam_, eps * np.arange(n + 1), v0=v0, jac=q.hess)
+        gap = np.max(np.linalg.norm(W - Wc, axis=1))
+        assert gap <= 0.02 * eps / 0.1
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: mdln.lam(0.1, 1.0), r"beta must lie in \[0, 1\)"),
+    (lambda: mdln.lam(0.1, -0.1), r"beta must lie in \[0, 1\)"),
+    (lambda: mdln.step(0.0, 0.5), r"gamma must be > 0"),
+    (lambda: mdln.lam(-1.0, 0.5), r"gamma must be > 0"),
+    (lambda: mdln.lam(float("nan"), 0.5), r"gamma must be finite"),
+    (lambda: mdln.accelerate(0.1, 0.5, -1.0), r"rho must be > 0"),
+    (lambda: mdln.mgf(lambda w: w, [1.0], -0.1, [0, 1]), r"lam must be >= 0"),
+    (lambda: mdln.mgf(lambda w: w, [1.0, np.inf], 0.1, [0, 1]), r"w0 must contain only finite"),
+    (lambda: mdln.mgf(lambda w: w, [1.0], 0.1, [1, 0]), r"t must be non-decreasing"),
+    (lambda: mdln.mgf(lambda w: w, [1.0, 2.0], 0.1, [0, 1], v0=[0.0]), r"v0 must have shape \(2,\)"),
+    (lambda: mdln.mgf(lambda w: w[:1], [1.0, 2.0], 0.1, [0, 1]), r"grad\(w0\) must have shape"),
+    (lambda: mdln.mgf(lambda w: w, [1.0], 0.1, [0, 1], jac=lambda w: np.eye(2)), r"jac\(w0\) must have shape"),
+    (lambda: mdln.mgd(lambda w: w, [1.0], 0.1, 0.5, -1), r"n_steps must be an integer >= 0"),
+    (lambda: mdln.mgd(lambda w: w, [[1.0]], 0.1, 0.5, 3), r"w0 must be 1-dimensional"),
+    (lambda: mdln.mgd(lambda w: w, [1.0], 0.1, 0.5, 3, w1=[1.0, 2.0]), r"w1 must have shape \(1,\)"),
+    (lambda: mdln.mgd("not callable", [1.0], 0.1, 0.5, 3), r"grad must be a callable"),
+    (lambda: mdln.mgd_init_velocity([0.0], [1.0], 0.1, 1.5), r"beta must lie"),
+])
+def test_validation_errors_name_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_quadratic_validation():
+    with pytest.raises(ValueError, match="H must be symmetric"):
+        mdln.Quadratic(np.array([[1.0, 2.0], [0.0, 1.0]]), np.zeros(2))
+    with pytest.raises(ValueError, match=r"w_star must have shape \(2,\)"):
+        mdln.Quadratic(np.eye(2), np.zeros(3))
