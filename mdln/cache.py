@@ -1,8 +1,8 @@
 """On-disk cache for results that take more than a few seconds.
 
-Keys are SHA-256 digests of *every* parameter (arrays hashed by dtype, shape and bytes) plus a
-namespace and a version string, so a change in data, grid, seed or code version never reuses a
-stale result. The cache lives in ``<repo>/.mdln_cache`` (git-ignored, never committed) unless
+Keys are SHA-256 digests of *every* parameter (arrays hashed by dtype, shape and bytes), a
+namespace and a fingerprint of the mdln source files, so a change in data, grid, seed or code never
+reuses a stale result. The cache lives in ``<repo>/.mdln_cache`` (git-ignored, never committed) unless
 ``MDLN_CACHE_DIR`` says otherwise; ``MDLN_NO_CACHE=1`` disables it.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["cache_dir", "cache_key", "cached_arrays"]
+__all__ = ["cache_dir", "cache_key", "cached_arrays", "code_fingerprint"]
 
 
 def cache_dir() -> Path:
@@ -49,9 +49,25 @@ def _canonical(obj):
     raise TypeError(f"cannot hash a parameter of type {type(obj).__name__} into a cache key")
 
 
+_FINGERPRINT = None
+
+
+def code_fingerprint() -> str:
+    """Digest of every mdln source file: any change to the code invalidates every cached result."""
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        h = hashlib.sha256()
+        for p in sorted(Path(__file__).resolve().parent.glob("*.py")):
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+        _FINGERPRINT = h.hexdigest()[:16]
+    return _FINGERPRINT
+
+
 def cache_key(namespace: str, params: dict) -> str:
-    """Hex digest derived from the namespace and every parameter."""
-    blob = json.dumps({"ns": namespace, "params": _canonical(params)}, sort_keys=True)
+    """Hex digest derived from the namespace, every parameter and the code fingerprint."""
+    blob = json.dumps({"ns": namespace, "params": _canonical(params), "code": code_fingerprint()},
+                      sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
