@@ -24,7 +24,7 @@ class Fig1Config:
     eigenvalues: tuple = (1.0, 0.1)
     angle: float = float(np.pi / 6)
     w0: tuple = (-1.5, 1.0)
-    gamma_gd: float = 0.05         # left panel: GD(γ) against GF
+    gamma_gd: float = 0.1          # left panel: GD(γ) against GF
     gamma: float = 0.01            # middle/right panels: MGD(γ, β)
     beta: float = 0.9
     rho: float = 2.0               # right panel: MGD(ρ²γ, 1 − ρ(1 − β))
