@@ -6,5 +6,7 @@ Public names are re-exported here so notebooks write ``mdln.lam(...)``.
 from .momentum import (DivergenceError, Quadratic, accelerate, alt_lam, discretisation_gap, gd, gf, lam,
                        mgd, mgd_init_velocity, mgf, step)
 from .data import SparseRegression, sparse_regression
+from .nets import DeepLinearNet, GridRun, ReluNet, TeacherStudent, teacher_student, train_grid
+from .fig_nets import Fig2Config, Fig6Config, fig2, fig6
 
 __version__ = "0.1.0"
