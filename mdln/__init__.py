@@ -6,6 +6,7 @@ Public names are re-exported here so notebooks write ``mdln.lam(...)``.
 from .momentum import (DivergenceError, Quadratic, accelerate, alt_lam, discretisation_gap, gd, gf, lam,
                        mgd, mgd_init_velocity, mgf, step)
 from .data import SparseRegression, sparse_regression
+from .fig_appendix_a import FigAConfig, central_difference_iterates, central_difference_params, figA
 from .nets import DeepLinearNet, GridRun, ReluNet, TeacherStudent, teacher_student, train_grid
 from .fig_nets import Fig2Config, Fig6Config, fig2, fig6
 

@@ -1,0 +1,119 @@
+"""Appendix A: the central-difference discretisation and its λ' = (1+β)γ/(2(1−β)²)."""
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+import mdln
+from mdln.fig_appendix_a import (FIGURES, FigAConfig, FigAResult, central_difference_iterates,
+                                 central_difference_params, dln_grad, dln_hess, figA)
+
+
+@pytest.fixture(scope="module")
+def quad():
+    return FigAConfig().quadratic()
+
+
+@pytest.fixture(scope="module")
+def result():
+    return figA(FigAConfig.preset("test"))
+
+
+@pytest.mark.parametrize("gamma,beta", [(0.01, 0.9), (0.3, 0.2), (1e-3, 0.99), (0.5, 0.0)])
+def test_central_difference_params_invert_alt_lam_and_step(gamma, beta):
+    lam_p, eps = mdln.alt_lam(gamma, beta), mdln.step(gamma, beta)
+    g, b = central_difference_params(lam_p, eps)
+    assert g == pytest.approx(gamma, rel=1e-12)
+    assert b == pytest.approx(beta, rel=1e-12, abs=1e-14)
+    # λ' = λ − ε/2: the two discretisations differ by half a step
+    assert lam_p == pytest.approx(mdln.lam(gamma, beta) - eps / 2, rel=1e-12)
+
+
+def test_central_difference_scheme_is_mgd(quad):
+    """Solving the central-difference equation of Appendix A literally reproduces MGD(γ, β)."""
+    gamma, beta = 0.04, 0.8
+    W = mdln.mgd(quad.grad, [-1.5, 1.0], gamma, beta, 300)
+    Wc = central_difference_iterates(quad.grad, [-1.5, 1.0], mdln.alt_lam(gamma, beta),
+                                     mdln.step(gamma, beta), 300)
+    assert np.max(np.abs(W - Wc)) < 1e-12
+    # ...while the backward scheme with λ' would not: the identity is specific to λ'
+    Wb = central_difference_iterates(quad.grad, [-1.5, 1.0], mdln.lam(gamma, beta), mdln.step(gamma, beta), 300)
+    assert np.max(np.abs(W - Wb)) > 1e-3
+
+
+def test_dln_grad_and_hess_match_finite_differences():
+    data = mdln.sparse_regression(n=6, d=8, s=2, seed=3)
+    grad, hess = dln_grad(data.X, data.y), dln_hess(data.X, data.y)
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(16)
+    F = lambda w: data.train_loss(w[:8] * w[8:])
+    h = 1e-6
+    fd = np.array([(F(w + h * e) - F(w - h * e)) / (2 * h) for e in np.eye(16)])
+    assert np.max(np.abs(grad(w) - fd)) < 1e-7 * max(1.0, np.max(np.abs(fd)))
+    fdH = np.array([(grad(w + h * e) - grad(w - h * e)) / (2 * h) for e in np.eye(16)])
+    assert np.max(np.abs(hess(w) - fdH)) < 1e-6 * max(1.0, np.max(np.abs(fdH)))
+    assert np.allclose(hess(w), hess(w).T)
+
+
+def test_figA_identities_and_gaps(result):
+    s = result.summary()
+    json.dumps(s)
+    assert s["n_diverged"] == 0
+    assert s["max_ratio_error"] < 1e-14
+    # both λ and λ' track MGD within a few percent, and better as β → 1 at fixed λ (ε = λ(1−β) → 0)
+    for pre in ("quad", "dln"):
+        for key in ("gap_lam", "gap_lamp", "gap_lamp2"):
+            g = getattr(result, f"{pre}_{key}")
+            assert np.all(g > 0) and np.all(g < 0.1), (pre, key, g)
+            assert g[-1] < g[0], (pre, key, g)
+        # with MGD's usual start w1 = w0 both flows are first-order approximations ...
+        assert 0.6 < s[f"{pre}_order_lam"] < 1.5
+        assert 0.6 < s[f"{pre}_order_lamp"] < 1.5
+        # ... and the consistent start makes the central scheme second order against MGF(λ')
+        assert 1.7 < s[f"{pre}_order_lamp2"] < 2.6
+    # MGF(λ) does not depend on β: the same flow at every β
+    assert np.ptp(result.dln_test_lam) < 1e-6 * result.dln_test_lam[0]
+    # the recovered models generalise alike (the paper: "similar results")
+    assert s["dln_test_rel_diff_lam_max"] < 0.05 and s["dln_test_rel_diff_lamp_max"] < 0.05
+
+
+def test_figA_result_contract(result):
+    assert isinstance(result, FigAResult)
+    arrays = result.arrays()
+    assert {"betas", "quad_gap_lam", "dln_gap_lamp", "quad_path_mgd"} <= set(arrays)
+    assert all(isinstance(a, np.ndarray) for a in arrays.values())
+    again = figA(FigAConfig.preset("test"))  # from the cache: identical numbers
+    assert np.array_equal(again.dln_gap_lam, result.dln_gap_lam)
+    fig = result.plot()
+    assert len(fig.axes) == 4
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    assert set(FIGURES["figA"]["seconds"]) == {"test", "book", "paper"}
+    assert FigAConfig.preset("book") == FigAConfig()
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(betas=(0.5, 1.0)), "betas"),
+    (dict(shown_beta=0.4), "shown_beta"),
+    (dict(quad_lam=0.0), "quad_lam"),
+    (dict(dln_horizon=-1.0), "dln_horizon"),
+    (dict(n_times=1), "n_times"),
+])
+def test_config_rejects_bad_values(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        FigAConfig(**kwargs)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="eps"):
+        central_difference_params(0.1, 0.5)
+    with pytest.raises(ValueError, match="lam"):
+        central_difference_params(-1.0, 0.1)
+    with pytest.raises(ValueError, match="fidelity"):
+        FigAConfig.preset("fast")
+    with pytest.raises(ValueError, match="config"):
+        figA("book")
