@@ -11,6 +11,8 @@ The quantification of the visual claim (``lambda_quantification``):
   means: 1 − (within-bin sum of squares)/(total sum of squares), with ``n_bins`` equal-width bins of that
   coordinate (same number of bins for all three; with N cells, chance alone gives about
   (n_bins − 1)/(N − 1)).
+* ``r2_log_eps``: the same for the discretisation step ε = γ/(1−β) (an extra: it sets the speed along
+  the MGF(λ) path, so it should matter for the train loss after a fixed number of epochs).
 * ``spread_along``: pooled standard deviation of log₁₀ test loss along each drawn λ level line
   (bilinear interpolation of the cell values, only through valid cells); ``spread_across``: standard
   deviation of the per-line means. λ governs the loss if ``spread_along`` ≪ ``spread_across``.
@@ -28,9 +30,11 @@ from .cache import cached_arrays
 from .data import sparse_regression
 
 __all__ = ["Fig2Config", "Fig2Result", "fig2", "Fig6Config", "Fig6Result", "fig6", "lambda_quantification",
-           "grid_axes", "FIGURES"]
+           "quantification_report", "grid_axes", "FIGURES"]
 
 _VERSION = "nets-1"
+_Q_KEYS = ("r2_log_lam", "r2_log_gamma", "r2_log_one_minus_beta", "r2_log_eps", "spread_along", "spread_across",
+           "spread_ratio")
 
 
 def grid_axes(n_gamma, n_beta, gamma_min, gamma_max, one_minus_beta_min):
@@ -81,7 +85,7 @@ def lambda_quantification(log_loss, gammas, betas, valid, levels, n_bins=8):
     n_bins = check_int(n_bins, "n_bins", minimum=2)
     G, B = np.meshgrid(gammas, betas)
     coords = {"log_lam": np.log10(G / (1 - B) ** 2), "log_gamma": np.log10(G), "log_one_minus_beta":
-              np.log10(1 - B)}
+              np.log10(1 - B), "log_eps": np.log10(G / (1 - B))}
     y = log_loss[valid]
     out = {"n_valid_cells": int(valid.sum()), "n_bins": n_bins}
     total = float(np.sum((y - y.mean()) ** 2)) if y.size else 0.0
@@ -116,6 +120,19 @@ def lambda_quantification(log_loss, gammas, betas, valid, levels, n_bins=8):
         out["spread_along"] = out["spread_across"] = out["spread_ratio"] = float("nan")
     out["n_lines_used"] = len(means)
     return out
+
+
+def quantification_report(q, label="log10 test loss"):
+    """Plain-text table of a ``lambda_quantification`` dict (few digits, stable under BLAS noise)."""
+    lines = [f"share of the variance of {label} explained by one coordinate alone "
+             f"(eta^2, {q['n_bins']} bins, {q['n_valid_cells']} cells):",
+             f"  log lambda      : {q['r2_log_lam']:.2f}",
+             f"  log gamma       : {q['r2_log_gamma']:.2f}",
+             f"  log(1 - beta)   : {q['r2_log_one_minus_beta']:.2f}",
+             f"  log eps (step)  : {q['r2_log_eps']:.2f}",
+             f"spread of {label} along the {q['n_lines_used']} lambda lines: {q['spread_along']:.2g}"
+             f"   across lines: {q['spread_across']:.2g}   ratio: {q['spread_ratio']:.2g}"]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -190,6 +207,7 @@ class Fig2Config:
     seed: int = 0
     lam_levels: tuple = ()
     n_bins: int = 8
+    small_gamma: float = 0.5      # the quantification is also reported on the cells with γ ≤ small_gamma
 
     @classmethod
     def preset(cls, fidelity="book"):
@@ -222,9 +240,12 @@ class Fig2Result:
         G, B = np.meshgrid(self.gammas, self.betas)
         return G / (1 - B) ** 2
 
-    def quantification(self):
-        """η² of log test loss on log λ / log γ / log(1−β) alone and spreads along vs across λ lines."""
+    def quantification(self, gamma_max=None):
+        """η² of log test loss on log λ / log γ / log(1−β) alone and spreads along vs across λ lines,
+        over the converged cells (with γ ≤ gamma_max if given)."""
         valid = self.status == nets.CONVERGED
+        if gamma_max is not None:
+            valid &= (self.gammas <= check_positive(gamma_max, "gamma_max"))[None, :]
         with np.errstate(divide="ignore"):
             ll = np.log10(self.test_loss)
         return lambda_quantification(ll, self.gammas, self.betas, valid, self.lam_levels, self.config.n_bins)
@@ -234,6 +255,9 @@ class Fig2Result:
         conv = self.status == nets.CONVERGED
         q = self.quantification()
         out = {k: (float(v) if isinstance(v, float) else v) for k, v in q.items()}
+        qs = self.quantification(self.config.small_gamma)
+        out.update({f"small_gamma_{k}": float(qs[k]) for k in _Q_KEYS})
+        out.update(small_gamma=float(self.config.small_gamma), small_gamma_n_valid_cells=qs["n_valid_cells"])
         out.update(n_cells=int(self.status.size), n_converged=int(conv.sum()),
                    n_step_cap=int(np.sum(self.status == nets.STEP_CAP)),
                    n_diverged=int(np.sum(self.status == nets.DIVERGED)), max_steps=int(self.config.max_steps),
@@ -354,8 +378,7 @@ class Fig6Result:
         ok = self.status != nets.DIVERGED
         out = {k: (float(v) if isinstance(v, float) else v) for k, v in self.quantification("test").items()}
         tr = self.quantification("train")
-        out.update({f"train_{k}": float(tr[k]) for k in ("r2_log_lam", "r2_log_gamma", "r2_log_one_minus_beta",
-                                                         "spread_along", "spread_across", "spread_ratio")})
+        out.update({f"train_{k}": float(tr[k]) for k in _Q_KEYS})
         out.update(n_cells=int(ok.size), n_diverged=int((~ok).sum()), n_reps=int(self.config.n_reps),
                    log10_test_loss_min=float(np.log10(self.test_loss[ok].min())) if ok.any() else float("nan"),
                    log10_test_loss_max=float(np.log10(self.test_loss[ok].max())) if ok.any() else float("nan"),
@@ -424,7 +447,7 @@ def _cached(namespace, config, compute):
 
 FIGURES = {
     "fig2": dict(fn=fig2, config=Fig2Config,
-                 title="Teacher–student ReLU net: test loss over (γ, β) follows the λ = γ/(1−β)² level lines",
+                 title="Teacher–student ReLU net: test loss over (γ, β) with the λ = γ/(1−β)² level lines",
                  seconds={"test": 2, "book": 20, "paper": 900}),
     "fig6": dict(fn=fig6, config=Fig6Config,
                  title="Deep linear net: test and train loss over (γ, β) against the λ level lines",

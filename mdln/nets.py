@@ -351,7 +351,7 @@ def _train_block(net, w0, gammas, betas, max_steps, tol, limit, W_out, loss_out,
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(max_steps + 1):
             loss, g = net._loss_grad(w)
-            bad = ~np.isfinite(loss) | (loss > limit)     # NaN/inf anywhere in w makes the loss non-finite
+            bad = ~np.isfinite(loss) | (loss > limit)     # NaN/inf in w makes the loss non-finite
             conv = (loss <= tol) & ~bad if tol is not None else np.zeros_like(bad)
             stop = bad | conv | (k == max_steps)
             if np.any(stop):
