@@ -17,6 +17,7 @@ from .data import sparse_regression
 from .momentum import DivergenceError, Quadratic, alt_lam, mgd, mgf, step
 
 __all__ = ["central_difference_params", "central_difference_iterates", "dln_grad", "dln_hess",
+           "QuadraticPaths", "quadratic_paths", "draw_quadratic_frame",
            "FigAConfig", "FigAResult", "figA", "FIGURES"]
 
 _VERSION = "figA-v2"
@@ -210,20 +211,11 @@ class FigAResult:
         fig, axes = plt.subplots(2, 2, figsize=(10.0, 7.6))
         i = int(np.flatnonzero(self.betas == cfg.shown_beta)[0])
         lp_q, lp_d = self.quad_lam_prime[i], self.dln_lam_prime[i]
-        ax = axes[0, 0]
-        q = cfg.quadratic()
-        lim = 1.15 * np.max(np.abs(np.asarray(cfg.quad_w0)))
-        g = np.linspace(-lim, lim, 121)
-        G = np.stack(np.meshgrid(g, g), axis=-1)
-        ax.contour(g, g, q.value(G), levels=12, cmap="cividis", linewidths=0.6, alpha=0.6)
-        if not self.quad_diverged[i]:
-            ax.plot(*self.quad_path_mgd.T, "o", ms=2.5, color=_C["mgd"],
-                    label=f"MGD(γ={self.quad_gamma[i]:.3g}, β={cfg.shown_beta:g})")
-        ax.plot(*self.quad_path_lam.T, "-", color=_C["lam"], lw=1.6, label=f"MGF(λ={cfg.quad_lam:g})")
-        ax.plot(*self.quad_path_lamp.T, "--", color=_C["lamp"], lw=1.6, label=f"MGF(λ'={lp_q:.3g})")
-        ax.plot(0, 0, "*", color="k", ms=8)
-        ax.set(xlabel="$w_1$", ylabel="$w_2$", title=f"2D quadratic, β = {cfg.shown_beta:g}", aspect="equal")
-        ax.legend(fontsize=8, loc="lower right")
+        _quadratic_panel(axes[0, 0], cfg, QuadraticPaths(
+            beta=float(cfg.shown_beta), gamma=float(self.quad_gamma[i]), eps=float(self.quad_eps[i]),
+            lam=float(cfg.quad_lam), lam_prime=float(lp_q), diverged=bool(self.quad_diverged[i]),
+            mgd=self.quad_path_mgd, times=np.linspace(0.0, cfg.quad_horizon, len(self.quad_path_lam)),
+            flow_lam=self.quad_path_lam, flow_lamp=self.quad_path_lamp))
         _gap_panel(axes[0, 1], self.betas, self.quad_gap_lam, self.quad_gap_lamp, self.quad_gap_lamp2, self.quad_diverged,
                    f"quadratic, λ = {cfg.quad_lam:g}", r"$\max_k\|w_k - w(k\varepsilon)\| / \|w_0 - w^\star\|$")
         ax = axes[1, 0]
@@ -241,6 +233,69 @@ class FigAResult:
                    f"diagonal network, λ = {cfg.dln_lam:g}", r"$\max_k\|\theta_k - \theta(k\varepsilon)\| / \|\theta^\star\|$")
         fig.tight_layout()
         return fig
+
+
+@dataclass(frozen=True)
+class QuadraticPaths:
+    """MGD(γ, β) iterates at fixed λ and the flows MGF(λ), MGF(λ') on a fine time grid (Appendix A)."""
+
+    beta: float
+    gamma: float
+    eps: float
+    lam: float
+    lam_prime: float
+    diverged: bool
+    mgd: np.ndarray        # (K+1, 2) iterates w_k at times kε; empty if MGD diverged
+    times: np.ndarray
+    flow_lam: np.ndarray   # MGF(λ) at ``times``
+    flow_lamp: np.ndarray  # MGF(λ') at ``times``
+
+
+def quadratic_paths(beta, config: FigAConfig | None = None, n_fine=801) -> QuadraticPaths:
+    """MGD(λ(1−β)², β), MGF(λ) and MGF(λ') on the Figure 1 quadratic over the config's horizon (App. A)."""
+    cfg = FigAConfig() if config is None else config
+    beta = check_beta(beta)
+    n_fine = check_int(n_fine, "n_fine", minimum=2)
+    q = cfg.quadratic()
+    w0 = np.asarray(cfg.quad_w0, dtype=float)
+    gamma = cfg.quad_lam * (1.0 - beta) ** 2
+    eps, lam_p = step(gamma, beta), alt_lam(gamma, beta)
+    try:
+        W, diverged = mgd(q.grad, w0, gamma, beta, int(round(cfg.quad_horizon / eps))), False
+    except DivergenceError:
+        W, diverged = np.zeros((0, 2)), True
+    t = np.linspace(0.0, cfg.quad_horizon, n_fine)
+    return QuadraticPaths(beta=beta, gamma=gamma, eps=eps, lam=cfg.quad_lam, lam_prime=lam_p, diverged=diverged,
+                          mgd=W, times=t, flow_lam=mgf(q.grad, w0, cfg.quad_lam, t, jac=q.hess),
+                          flow_lamp=mgf(q.grad, w0, lam_p, t, jac=q.hess))
+
+
+def draw_quadratic_frame(fig, beta, config: FigAConfig | None = None):
+    """Scrubber frame: MGD(γ, β) against MGF(λ) and MGF(λ') at one β, λ fixed (Appendix A)."""
+    cfg = FigAConfig() if config is None else config
+    paths = quadratic_paths(beta, cfg)
+    ax = fig.add_subplot(1, 1, 1)
+    _quadratic_panel(ax, cfg, paths)
+    fig.tight_layout()
+    return paths
+
+
+def _quadratic_panel(ax, cfg, p: QuadraticPaths):
+    q = cfg.quadratic()
+    lim = 1.15 * np.max(np.abs(np.asarray(cfg.quad_w0)))
+    g = np.linspace(-lim, lim, 121)
+    G = np.stack(np.meshgrid(g, g), axis=-1)
+    ax.contour(g, g, q.value(G), levels=12, cmap="cividis", linewidths=0.6, alpha=0.6)
+    ax.plot(*p.flow_lam.T, "-", color=_C["lam"], lw=1.6, label=f"MGF(λ={p.lam:.3g})")
+    ax.plot(*p.flow_lamp.T, "--", color=_C["lamp"], lw=1.6, label=f"MGF(λ'={p.lam_prime:.3g})")
+    if p.diverged:
+        ax.text(0.5, 0.5, "MGD diverged", transform=ax.transAxes, ha="center", color=_C["mgd"])
+    else:
+        ax.plot(*p.mgd.T, "o", ms=2.5, color=_C["mgd"], label=f"MGD(γ={p.gamma:.3g}, β={p.beta:g})")
+    ax.plot(0, 0, "*", color="k", ms=8)
+    ax.set(xlabel="$w_1$", ylabel="$w_2$", aspect="equal", xlim=(-lim, lim), ylim=(-lim, lim),
+           title=f"quadratic: β = {p.beta:g}, ε = γ/(1−β) = {p.eps:.3g}")
+    ax.legend(fontsize=8, loc="lower right")
 
 
 def _order(eps, gap, ok):
@@ -329,12 +384,8 @@ def _figA_compute(cfg: FigAConfig):
     for k, v in qo.items():
         res[f"quad_{k}"] = v / scale if k.startswith("gap") else v
     # the shown paths: MGD iterates every step, both flows on a fine grid
-    gamma, beta = qo["gamma"][i], betas[i]
-    n_steps = int(round(cfg.quad_horizon / qo["eps"][i]))
-    fine = np.linspace(0.0, cfg.quad_horizon, 801)
-    res["quad_path_mgd"] = (np.zeros((0, 2)) if qo["diverged"][i] else mgd(q.grad, w0, gamma, beta, n_steps))
-    res["quad_path_lam"] = mgf(q.grad, w0, cfg.quad_lam, fine, jac=q.hess)
-    res["quad_path_lamp"] = mgf(q.grad, w0, qo["lam_prime"][i], fine, jac=q.hess)
+    paths = quadratic_paths(float(betas[i]), cfg)
+    res["quad_path_mgd"], res["quad_path_lam"], res["quad_path_lamp"] = paths.mgd, paths.flow_lam, paths.flow_lamp
     # diagonal network
     data = sparse_regression(n=cfg.n, d=cfg.d, s=cfg.s, mu=cfg.mu, sigma=cfg.sigma, seed=cfg.seed)
     d = cfg.d

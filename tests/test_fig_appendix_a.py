@@ -117,3 +117,27 @@ def test_bad_arguments():
         FigAConfig.preset("fast")
     with pytest.raises(ValueError, match="config"):
         figA("book")
+
+
+def test_quadratic_paths_feed_the_scrubber_frames():
+    """The frame data: MGD at γ = λ(1−β)², both flows, and the gap the figure reports at that β."""
+    import matplotlib.pyplot as plt
+    from mdln.fig_appendix_a import draw_quadratic_frame, quadratic_paths
+    cfg = FigAConfig.preset("test")
+    p = quadratic_paths(0.5, cfg)
+    assert p.gamma == pytest.approx(cfg.quad_lam * 0.25) and p.lam_prime == pytest.approx(0.75 * cfg.quad_lam)
+    q = cfg.quadratic()
+    assert np.array_equal(p.mgd, mdln.mgd(q.grad, cfg.quad_w0, p.gamma, 0.5, len(p.mgd) - 1))
+    assert len(p.mgd) - 1 == round(cfg.quad_horizon / p.eps)
+    # at t = 0 both flows start at w0 and they separate by O(λ − λ') = O(ε) later on
+    assert np.allclose(p.flow_lam[0], cfg.quad_w0) and np.allclose(p.flow_lamp[0], cfg.quad_w0)
+    assert 1e-3 < np.max(np.linalg.norm(p.flow_lam - p.flow_lamp, axis=1)) < 0.5
+    # β = 0: plain GD with γ = λ; λ' = λ/2
+    p0 = quadratic_paths(0.0, cfg)
+    assert p0.gamma == pytest.approx(cfg.quad_lam) and p0.lam_prime == pytest.approx(cfg.quad_lam / 2)
+    fig = plt.figure()
+    drawn = draw_quadratic_frame(fig, 0.9, cfg)
+    assert drawn.beta == 0.9 and len(fig.axes) == 1 and "0.9" in fig.axes[0].get_title()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="beta"):
+        quadratic_paths(1.0, cfg)
