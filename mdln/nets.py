@@ -327,23 +327,24 @@ def train_grid(net, w0, gammas, betas, max_steps, tol=None, blowup=1e8, chunk=No
     steps = np.zeros(G, dtype=np.int64)
     status = np.full(G, STEP_CAP, dtype=np.int64)
     bar = None
+    starts = range(0, G, chunk)
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=G, desc="MGD grid members", leave=False)
-    for start in range(0, G, chunk):
+        bar = tqdm(total=len(starts) * max_steps, desc=f"MGD on {G} grid members", unit="step", leave=False)
+    for start in starts:
         sl = slice(start, min(start + chunk, G))
-        _train_block(net, w0, gammas[sl], betas[sl], max_steps, tol, limit,
-                     W_out[sl], loss_out[sl], steps[sl], status[sl])
+        done = _train_block(net, w0, gammas[sl], betas[sl], max_steps, tol, limit,
+                            W_out[sl], loss_out[sl], steps[sl], status[sl], bar)
         if bar is not None:
-            bar.update(sl.stop - sl.start)
+            bar.update(max_steps - done)
     if bar is not None:
         bar.close()
     return GridRun(gammas=gammas, betas=betas, w=W_out, train_loss=loss_out, steps=steps, status=status,
                    tol=tol, max_steps=max_steps)
 
 
-def _train_block(net, w0, gammas, betas, max_steps, tol, limit, W_out, loss_out, steps, status):
-    """MGD on one block of members, writing results into the given output views."""
+def _train_block(net, w0, gammas, betas, max_steps, tol, limit, W_out, loss_out, steps, status, bar=None):
+    """MGD on one block of members, writing results into the given output views; returns the steps run."""
     G, P = gammas.shape[0], w0.shape[0]
     active = np.arange(G)
     w, v = np.tile(w0, (G, 1)), np.zeros((G, P))
@@ -365,11 +366,14 @@ def _train_block(net, w0, gammas, betas, max_steps, tol, limit, W_out, loss_out,
                 keep = ~stop
                 active, w, v, g, ga, be = active[keep], w[keep], v[keep], g[keep], ga[keep], be[keep]
                 if active.size == 0:
-                    break
+                    return k
             g *= ga                      # in place: g is a fresh array owned by this loop
             v *= be
             v -= g
             w += v
+            if bar is not None:
+                bar.update(1)
+    return max_steps
 
 
 def _last_finite(w, v, w0):

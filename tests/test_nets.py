@@ -178,3 +178,11 @@ def test_constructor_validation(ts):
         nets.teacher_student(n=0)
     with pytest.raises(ValueError, match="w"):
         ts.student.loss(np.zeros(7))
+
+
+def test_progress_bar_does_not_change_results(small_linear):
+    _, net, w0 = small_linear
+    a = nets.train_grid(net, w0, [0.01, 0.02], [0.5, 0.9], 40, chunk=1, progress=True)
+    b = nets.train_grid(net, w0, [0.01, 0.02], [0.5, 0.9], 40, chunk=1)
+    np.testing.assert_array_equal(a.w, b.w)
+    np.testing.assert_array_equal(a.steps, b.steps)
