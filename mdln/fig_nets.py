@@ -13,6 +13,8 @@ The quantification of the visual claim (``lambda_quantification``):
   (n_bins − 1)/(N − 1)).
 * ``r2_log_eps``: the same for the discretisation step ε = γ/(1−β) (an extra: it sets the speed along
   the MGF(λ) path, so it should matter for the train loss after a fixed number of epochs).
+* ``line_means`` / ``line_stds``: mean and standard deviation of log₁₀ test loss along each drawn λ line
+  (``line_lams``) crossing at least 3 valid interpolation points;
 * ``spread_along``: pooled standard deviation of log₁₀ test loss along each drawn λ level line
   (bilinear interpolation of the cell values, only through valid cells); ``spread_across``: standard
   deviation of the per-line means. λ governs the loss if ``spread_along`` ≪ ``spread_across``.
@@ -102,7 +104,7 @@ def lambda_quantification(log_loss, gammas, betas, valid, levels, n_bins=8):
     grid = np.where(valid, log_loss, np.nan)
     ys = -np.log10(1 - betas)
     interp = RegularGridInterpolator((ys, np.log10(gammas)), grid, bounds_error=False, fill_value=np.nan)
-    means, variances, counts = [], [], []
+    means, variances, counts, used = [], [], [], []
     for lam in levels:
         x, yy = _line_points(gammas, betas, lam)
         vals = interp(np.column_stack([yy, x])) if x.size else np.array([])
@@ -111,6 +113,10 @@ def lambda_quantification(log_loss, gammas, betas, valid, levels, n_bins=8):
             means.append(vals.mean())
             variances.append(vals.var())
             counts.append(vals.size)
+            used.append(float(lam))
+    out["line_lams"] = used
+    out["line_means"] = [float(m) for m in means]
+    out["line_stds"] = [float(np.sqrt(v)) for v in variances]
     if len(means) >= 2:
         out["spread_along"] = float(np.sqrt(np.average(variances, weights=counts)))
         out["spread_across"] = float(np.std(means))
@@ -132,6 +138,8 @@ def quantification_report(q, label="log10 test loss"):
              f"  log eps (step)  : {q['r2_log_eps']:.2f}",
              f"spread of {label} along the {q['n_lines_used']} lambda lines: {q['spread_along']:.2g}"
              f"   across lines: {q['spread_across']:.2g}   ratio: {q['spread_ratio']:.2g}"]
+    lines += [f"  along lambda = {lam:<6g}: mean {m:6.2f}, sd {sd:.2g}"
+              for lam, m, sd in zip(q["line_lams"], q["line_means"], q["line_stds"])]
     return "\n".join(lines)
 
 
