@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import check_beta, check_finite_array, check_gamma, check_int, check_nonneg, check_positive
-from .data import SparseRegression, sparse_regression
 
 __all__ = [
     "ReluNet", "DeepLinearNet", "TeacherStudent", "teacher_student", "relu_init", "deep_linear_init",
