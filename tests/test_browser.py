@@ -11,7 +11,8 @@ table of contents with Debian's ``chromium`` driven by Playwright (``executable_
   no MathJax error box, no raw ``$$`` left in the text;
 - every kernel-free scrubber (matplotlib ``to_jshtml``) shows a different frame when its slider is moved
   with the keyboard, and the first frame again when moved back;
-- every internal link of the navigation and of the pages resolves (HTTP 200), anchors included.
+- every internal link of the navigation and of the pages resolves (HTTP 200), anchors included;
+- every page, its HTML and images, weighs less than 5 MB.
 
 Screenshots of every page and every scrubber go to ``_build/screenshots/``.
 Skipped, with a message, only when no Chromium binary is installed.
@@ -44,6 +45,8 @@ ALLOWED_FAILED_URL_PREFIXES = (
     "https://unpkg.com/@jupyter-widgets/html-manager@",                # (its fallback location)
     "https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css",  # scrubber icons
 )
+
+MAX_PAGE_BYTES = 5_000_000  # every page of the book, HTML and its images, stays under ~5 MB
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
@@ -143,6 +146,7 @@ class _PageLog:
 
     def __init__(self, page, base):
         self.errors, self.failed, self.offsite = [], [], []
+        self.page_bytes = 0  # the page's own weight: its HTML and images, not the shared _static/ assets
         self.base = base
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(f"uncaught exception: {exc}"))
@@ -173,6 +177,8 @@ class _PageLog:
     def _response(self, response):
         if response.status >= 400 and not _allowed(response.url):
             self.failed.append(f"HTTP {response.status}: {response.url}")
+        elif response.url.startswith(self.base) and "/_static/" not in response.url:
+            self.page_bytes += int(response.headers.get("content-length") or 0)
 
 
 _MATH_JS = """() => {
@@ -197,7 +203,7 @@ _SRC_JS = "el => el.src.length + ':' + el.src.slice(-96)"
 def test_every_page_renders_in_chromium(site, browser):
     base, html_dir, pages = site
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    problems, internal_links, n_scrubbers, n_math = [], set(), 0, 0
+    problems, internal_links, n_scrubbers, n_math, weights = [], set(), 0, 0, {}
     assert len(pages) >= 3, pages
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
@@ -265,6 +271,10 @@ def test_every_page_renders_in_chromium(site, browser):
                 if href.startswith(base):
                     internal_links.add(href)
             page.close()
+            if log.page_bytes > MAX_PAGE_BYTES:
+                problems.append(f"{doc}: the page weighs {log.page_bytes / 1e6:.1f} MB (HTML and images), "
+                                f"over {MAX_PAGE_BYTES / 1e6:.0f} MB: fewer scrubber frames or a lower dpi")
+            weights[doc] = log.page_bytes
             for msg in log.errors + log.failed:
                 problems.append(f"{doc}: {msg}")
             for off in log.offsite:
@@ -293,6 +303,7 @@ def test_every_page_renders_in_chromium(site, browser):
             problems.append(f"link to a missing anchor: {href}")
 
     print(f"browser test: {len(pages)} pages, {n_math} equations, {n_scrubbers} scrubbers, "
-          f"{len(internal_links)} internal links; screenshots in {SCREENSHOTS}")
+          f"{len(internal_links)} internal links, heaviest page {max(weights.values(), default=0) / 1e6:.2f} MB; "
+          f"screenshots in {SCREENSHOTS}")
     assert not problems, "\n".join(problems)
     assert n_math > 0, "no equation found in the whole book: the MathJax check checked nothing"
