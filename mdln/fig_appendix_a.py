@@ -200,6 +200,26 @@ class FigAResult:
             "n_diverged": int(self.quad_diverged.sum() + self.dln_diverged.sum()),
         }
 
+    def report(self):
+        """The measured gaps as two short text tables (quadratic, network), 2 significant digits."""
+        s = self.summary()
+        lines = [f"lambda'/lambda == (1+beta)/2 to 1e-14: {s['max_ratio_error'] < 1e-14} | "
+                 f"MGD runs diverged: {s['n_diverged']}"]
+        for name, pre in (("quadratic", "quad"), ("diagonal network", "dln")):
+            lam_ = self.config.quad_lam if pre == "quad" else self.config.dln_lam
+            lines += ["", f"{name}, lambda = {lam_:g}: max distance of MGD to each flow (relative)",
+                      " beta    eps    MGF(lambda)  MGF(lambda')  MGF(lambda'), 2nd-order start"]
+            eps, g1, g2, g3 = (getattr(self, f"{pre}_{k}") for k in ("eps", "gap_lam", "gap_lamp", "gap_lamp2"))
+            for j, b in enumerate(self.betas):
+                lines.append(f"{b:5.2f}  {eps[j]:6.2g}  {g1[j]:11.2g}  {g2[j]:12.2g}  {g3[j]:12.2g}")
+            orders = [s[f"{pre}_order_{k}"] for k in ("lam", "lamp", "lamp2")]
+            if None not in orders:
+                lines.append(f"{'order in eps':>13}  {orders[0]:11.1f}  {orders[1]:12.1f}  {orders[2]:12.1f}")
+        lines += ["", f"network test loss at the horizon: MGD and MGF(lambda) differ by at most "
+                      f"{100 * s['dln_test_rel_diff_lam_max']:.1f}%, MGD and MGF(lambda') by at most "
+                      f"{100 * s['dln_test_rel_diff_lamp_max']:.1f}%"]
+        return "\n".join(lines)
+
     def arrays(self):
         """Every array field, by name."""
         return {k: v for k, v in self.__dict__.items() if isinstance(v, np.ndarray)}

@@ -83,6 +83,9 @@ def test_figA_identities_and_gaps(result):
 
 def test_figA_result_contract(result):
     assert isinstance(result, FigAResult)
+    text = result.report()
+    assert text.count("\n 0.50 ") == 2 and text.count("\n 0.90 ") == 2  # one row per beta, in both tables
+    assert "order in eps" in text
     arrays = result.arrays()
     assert {"betas", "quad_gap_lam", "dln_gap_lamp", "quad_path_mgd"} <= set(arrays)
     assert all(isinstance(a, np.ndarray) for a in arrays.values())
