@@ -9,5 +9,7 @@ from .data import SparseRegression, sparse_regression
 from .fig_appendix_a import FigAConfig, central_difference_iterates, central_difference_params, figA
 from .nets import DeepLinearNet, GridRun, ReluNet, TeacherStudent, teacher_student, train_grid
 from .fig_nets import Fig2Config, Fig6Config, fig2, fig6
+from .smgd import MGDResult, MGDTrajectory, lemma2_r, train_mgd
+from .sweep import SweepResult, mgd_sweep
 
 __version__ = "0.1.0"

@@ -1,0 +1,131 @@
+"""Tests for the (γ, β, replication) SMGD sweep engine (Figures 4, 7)."""
+import numpy as np
+import pytest
+
+import mdln.sweep as sweep_mod
+from mdln.data import sparse_regression
+from mdln.smgd import have_numba, train_mgd
+from mdln.sweep import mgd_sweep
+
+GAMMAS = np.array([0.2, 0.3, 3.0])        # the last one diverges
+BETAS = np.array([0.6, 0.9])
+
+
+@pytest.fixture(scope="module")
+def data():
+    dss = [sparse_regression(n=10, d=15, s=3, seed=s) for s in (1, 2)]
+    return np.stack([d.X for d in dss]), np.stack([d.y for d in dss])
+
+
+@pytest.fixture(scope="module")
+def full(data):
+    X, y = data
+    return mgd_sweep(X, y, GAMMAS, BETAS, max_steps=200_000, tol=1e-12, cache=False)
+
+
+def test_shapes_and_status(full):
+    G, Bt, R, d = 3, 2, 2, 15
+    assert full.theta.shape == (G, Bt, R, d) and full.steps.shape == (G, Bt, R)
+    assert np.all(full.status[2] == 2)                     # γ = 3 diverges everywhere
+    assert np.all(full.status[:2] == 0)                    # the others converge
+    assert np.all(full.train_loss[:2] < 1e-12)
+    np.testing.assert_allclose(full.lam, GAMMAS[:, None] / (1 - BETAS[None]) ** 2)
+
+
+def test_divergence_never_nan(full):
+    for f in ("theta", "u", "v", "delta_inf", "S_plus", "S_minus", "train_loss"):
+        assert np.all(np.isfinite(getattr(full, f)))
+
+
+def test_theorem2_on_every_converged_member(full):
+    err = full.theorem2_error()
+    assert np.nanmax(err[full.converged]) <= 1e-6
+    assert np.nanmax(full.theorem2_error(finite=True)[full.converged]) <= 1e-8
+
+
+def test_members_match_train_mgd(data, full):
+    X, y = data
+    for (i, j, r) in [(0, 0, 0), (1, 1, 1), (0, 1, 0)]:
+        ref = train_mgd(X[r], y[r], GAMMAS[i], BETAS[j], max_steps=200_000, tol=1e-12)
+        assert ref.steps == full.steps[i, j, r] and ref.crossed == full.crossed[i, j, r]
+        np.testing.assert_allclose(full.theta[i, j, r], ref.theta, rtol=1e-7, atol=1e-10)
+        np.testing.assert_allclose(full.S_plus[i, j, r], ref.S_plus, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(full.S_minus[i, j, r], ref.S_minus, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("batch_size,replace", [(3, False), (4, True)])
+def test_stochastic_members_match_train_mgd(data, batch_size, replace):
+    X, y = data
+    res = mgd_sweep(X, y, [0.05, 0.1], [0.0, 0.5], seeds=[5, 6], batch_size=batch_size,
+                    replace=replace, max_steps=3000, tol=1e-30, cache=False)
+    for (i, j, r) in [(0, 0, 0), (1, 1, 1)]:
+        ref = train_mgd(X[r], y[r], [0.05, 0.1][i], [0.0, 0.5][j], batch_size=batch_size,
+                        replace=replace, seed=[5, 6][r], max_steps=3000, tol=1e-30)
+        assert ref.steps == res.steps[i, j, r] == 3000
+        np.testing.assert_allclose(res.theta[i, j, r], ref.theta, rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(res.S_plus[i, j, r], ref.S_plus, rtol=1e-7, atol=1e-10)
+    assert res.epochs[0, 0, 0] == pytest.approx(3000 / -(-10 // batch_size))
+
+
+@pytest.mark.parametrize("batch_size", [None, 3])
+def test_numba_and_numpy_engines_agree(data, batch_size):
+    if not have_numba():
+        pytest.skip("numba not installed")
+    X, y = data
+    kw = dict(seeds=[1, 2], batch_size=batch_size, max_steps=20_000, tol=1e-9, cache=False)
+    a = mgd_sweep(X, y, GAMMAS, BETAS, engine="numba", **kw)
+    b = mgd_sweep(X, y, GAMMAS, BETAS, engine="numpy", **kw)
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_array_equal(a.steps, b.steps)
+    np.testing.assert_array_equal(a.crossed, b.crossed)
+    ok = ~a.diverged
+    for f in ("theta", "delta_inf", "S_plus", "S_minus"):
+        np.testing.assert_allclose(getattr(a, f)[ok], getattr(b, f)[ok], rtol=1e-7, atol=1e-11)
+
+
+def test_single_dataset_broadcasts_over_seeds(data):
+    X, y = data
+    res = mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=[0, 1, 2], batch_size=2, max_steps=500,
+                    tol=1e-30, cache=False)
+    assert res.theta.shape == (1, 1, 3, 15)
+    assert not np.allclose(res.theta[0, 0, 0], res.theta[0, 0, 1])   # different batch streams
+
+
+def test_cache_is_keyed_by_data(data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MDLN_CACHE_DIR", str(tmp_path))
+    X, y = data
+    calls = []
+    real = sweep_mod._compute
+
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+    monkeypatch.setattr(sweep_mod, "_compute", counting)
+    a = mgd_sweep(X, y, [0.1], [0.5], max_steps=200)
+    b = mgd_sweep(X, y, [0.1], [0.5], max_steps=200)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(a.theta, b.theta)
+    mgd_sweep(X, y * 1.0001, [0.1], [0.5], max_steps=200)
+    mgd_sweep(X, y, [0.1], [0.5], max_steps=201)
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(gammas=[0.1, -1.0]), "gammas"), (dict(betas=[1.0]), "betas"), (dict(seeds=[-1]), "seeds"),
+    (dict(batch_size=99), "batch_size"), (dict(seeds=[0, 1, 2]), "replications"),
+    (dict(engine="cuda"), "engine"), (dict(tol=-1.0), "tol"),
+])
+def test_bad_arguments(data, kw, match):
+    X, y = data
+    args = dict(gammas=[0.1], betas=[0.5], cache=False, max_steps=10)
+    args.update(kw)
+    with pytest.raises(ValueError, match=match):
+        mgd_sweep(X, y, **args)
+
+
+def test_bad_data_shapes(data):
+    X, y = data
+    with pytest.raises(ValueError, match="y"):
+        mgd_sweep(X, y[:, :-1], [0.1], [0.5], cache=False)
+    with pytest.raises(ValueError, match="X"):
+        mgd_sweep(X[..., None], y, [0.1], [0.5], cache=False)
