@@ -464,5 +464,5 @@ def figA(config: FigAConfig | None = None, progress=False) -> FigAResult:
 FIGURES = {
     "figA": dict(fn=figA, config=FigAConfig,
                  title="Appendix A: MGF(λ) and MGF(λ') (central difference) against MGD(γ, β) as β varies",
-                 seconds={"test": 3, "book": 40, "paper": 90}),
+                 seconds={"test": 3, "book": 15, "paper": 30}),
 }
