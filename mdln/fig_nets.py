@@ -456,8 +456,8 @@ def _cached(namespace, config, compute):
 FIGURES = {
     "fig2": dict(fn=fig2, config=Fig2Config,
                  title="Teacher–student ReLU net: test loss over (γ, β) with the λ = γ/(1−β)² level lines",
-                 seconds={"test": 2, "book": 20, "paper": 900}),
+                 seconds={"test": 2, "book": 20, "paper": 520}),
     "fig6": dict(fn=fig6, config=Fig6Config,
                  title="Deep linear net: test and train loss over (γ, β) against the λ level lines",
-                 seconds={"test": 2, "book": 40, "paper": 600}),
+                 seconds={"test": 1, "book": 35, "paper": 140}),
 }
