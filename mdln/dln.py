@@ -1,0 +1,335 @@
+"""The 2-layer diagonal linear network θ = u⊙v and momentum gradient flow on it (Section 3, Appendix B).
+
+F(u, v) = L(u⊙v) with L(θ) = ‖Xθ − y‖²/(2n) (Eq. 3). In the w± = u ± v coordinates (Appendix B, Eq. 12)
+MGF(λ) reads λẅ± + ẇ± ± ∇L(θ)⊙w± = 0, θ = (w+² − w−²)/4 and Δ = |u² − v²| = |w+⊙w−|.
+``train_mgf`` integrates that system with an implicit BDF method and an analytic Jacobian (the system is
+stiff for small λ: its fast modes relax at rate 1/λ while interpolation takes t ≈ 1e4–1e5).
+Discrete-time MGD lives in ``mdln.smgd``; it can import the loss, gradient and balancedness from here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from ._checks import check_data, check_lam, check_positive, check_vector
+
+__all__ = [
+    "dln_loss", "dln_grad", "loss_grad", "balancedness", "to_w", "from_w", "theta_from_w",
+    "MGFResult", "MGFTrajectory", "train_mgf", "train_gf", "MirrorFlowCheck", "mirror_flow_check",
+]
+
+
+def loss_grad(X, y, theta):
+    """∇L(θ) = Xᵀ(Xθ − y)/n of the square loss (Eq. 3)."""
+    return X.T @ (X @ theta - y) / X.shape[0]
+
+
+def dln_loss(X, y, u, v):
+    """F(u, v) = L(u⊙v) = ‖X(u⊙v) − y‖²/(2n) (Section 3)."""
+    r = X @ (u * v) - y
+    return 0.5 * float(r @ r) / X.shape[0]
+
+
+def dln_grad(X, y, u, v):
+    """∇F(u, v) = (∇L(θ)⊙v, ∇L(θ)⊙u) with θ = u⊙v (Section 3)."""
+    g = loss_grad(X, y, u * v)
+    return g * v, g * u
+
+
+def balancedness(u, v):
+    """Balancedness Δ = |u² − v²| (coordinate-wise, Section 3)."""
+    u = np.asarray(u, dtype=float)
+    v = np.asarray(v, dtype=float)
+    return np.abs(u * u - v * v)
+
+
+def to_w(u, v):
+    """(w+, w−) = (u + v, u − v) (Appendix B)."""
+    u = np.asarray(u, dtype=float)
+    v = np.asarray(v, dtype=float)
+    return u + v, u - v
+
+
+def from_w(w_plus, w_minus):
+    """(u, v) = ((w+ + w−)/2, (w+ − w−)/2) (Appendix B)."""
+    return 0.5 * (w_plus + w_minus), 0.5 * (w_plus - w_minus)
+
+
+def theta_from_w(w_plus, w_minus):
+    """θ = (w+² − w−²)/4 (Appendix B)."""
+    return 0.25 * (w_plus * w_plus - w_minus * w_minus)
+
+
+@dataclass(frozen=True)
+class MGFTrajectory:
+    """A dense MGF trajectory in w± coordinates: times ``t`` (m,), ``w_plus`` etc. of shape (m, d)."""
+
+    t: np.ndarray
+    w_plus: np.ndarray
+    w_minus: np.ndarray
+    wdot_plus: np.ndarray
+    wdot_minus: np.ndarray
+
+    @property
+    def theta(self):
+        """θ_t = (w+² − w−²)/4 along the run."""
+        return theta_from_w(self.w_plus, self.w_minus)
+
+    @property
+    def delta(self):
+        """Δ_t = |w+ w−| along the run."""
+        return np.abs(self.w_plus * self.w_minus)
+
+
+@dataclass(frozen=True)
+class MGFResult:
+    """Outcome of MGF(λ) on a diagonal linear network (Eq. 4); ``status`` is 'converged' or why not."""
+
+    theta: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    delta0: np.ndarray
+    delta_inf: np.ndarray
+    train_loss: float
+    vanished: bool
+    sign_changes: np.ndarray
+    t: float
+    status: str
+    lam: float
+    n_steps: int
+    trajectory: MGFTrajectory | None = field(default=None, repr=False)
+
+    @property
+    def converged(self):
+        """True when the train loss went below ``tol``."""
+        return self.status == "converged"
+
+
+def _system(X, y, lam):
+    """Right-hand side and Jacobian of Eq. (12) as a first-order system in (w+, w−, ẇ+, ẇ−)."""
+    n, d = X.shape
+    H = X.T @ X / n
+    b = X.T @ y / n
+    eye = np.eye(d)
+    if lam == 0.0:
+        def fun(_t, s):
+            wp, wm = s[:d], s[d:]
+            g = H @ (0.25 * (wp * wp - wm * wm)) - b
+            return np.concatenate([-g * wp, g * wm])
+
+        def jac(_t, s):
+            wp, wm = s[:d], s[d:]
+            g = H @ (0.25 * (wp * wp - wm * wm)) - b
+            J = np.empty((2 * d, 2 * d))
+            J[:d, :d] = -(np.diag(g) + 0.5 * wp[:, None] * H * wp[None, :])
+            J[:d, d:] = 0.5 * wp[:, None] * H * wm[None, :]
+            J[d:, :d] = 0.5 * wm[:, None] * H * wp[None, :]
+            J[d:, d:] = np.diag(g) - 0.5 * wm[:, None] * H * wm[None, :]
+            return J
+        return fun, jac
+
+    inv = 1.0 / lam
+
+    def fun(_t, s):
+        wp, wm, pp, pm = s[:d], s[d:2 * d], s[2 * d:3 * d], s[3 * d:]
+        g = H @ (0.25 * (wp * wp - wm * wm)) - b
+        return np.concatenate([pp, pm, -(pp + g * wp) * inv, -(pm - g * wm) * inv])
+
+    def jac(_t, s):
+        wp, wm = s[:d], s[d:2 * d]
+        g = H @ (0.25 * (wp * wp - wm * wm)) - b
+        J = np.zeros((4 * d, 4 * d))
+        J[:d, 2 * d:3 * d] = eye
+        J[d:2 * d, 3 * d:] = eye
+        J[2 * d:3 * d, :d] = -(np.diag(g) + 0.5 * wp[:, None] * H * wp[None, :]) * inv
+        J[2 * d:3 * d, d:2 * d] = (0.5 * wp[:, None] * H * wm[None, :]) * inv
+        J[3 * d:, :d] = (0.5 * wm[:, None] * H * wp[None, :]) * inv
+        J[3 * d:, d:2 * d] = (np.diag(g) - 0.5 * wm[:, None] * H * wm[None, :]) * inv
+        J[2 * d:3 * d, 2 * d:3 * d] = -eye * inv
+        J[3 * d:, 3 * d:] = -eye * inv
+        return J
+    return fun, jac
+
+
+def _init(X, y, lam, alpha, u0, v0):
+    X, y = check_data(X, y)
+    lam = check_lam(lam)
+    d = X.shape[1]
+    if u0 is None:
+        alpha = check_positive(alpha, "alpha")
+        u0 = alpha * np.ones(d)
+    else:
+        u0 = check_vector(u0, "u0", dim=d)
+    v0 = np.zeros(d) if v0 is None else check_vector(v0, "v0", dim=d)
+    if np.any(u0 * u0 == v0 * v0):
+        raise ValueError("u0, v0 must satisfy |u0² − v0²| > 0 on every coordinate (Section 3, footnote 2)")
+    return X, y, lam, u0, v0
+
+
+def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rtol=1e-8, atol=1e-12,
+              trajectory=False, refine=4):
+    """Integrate MGF(λ) (Eq. 4) from (u0, v0) = (α1, 0) with zero speed until L(θ_t) < ``tol``.
+
+    Integrates Eq. (12) in w± coordinates with BDF and the analytic Jacobian; a terminal event stops it
+    when the train loss reaches ``tol``. ``vanished`` is True when some w±,i changed sign, i.e. Δ_t hit 0:
+    signs are checked at every accepted step and at ``refine`` points inside each step of the solver's
+    dense output. ``trajectory=True`` also returns the dense trajectory on that refined grid.
+    """
+    X, y, lam, u0, v0 = _init(X, y, lam, alpha, u0, v0)
+    tol = check_positive(tol, "tol")
+    t_max = check_positive(t_max, "t_max")
+    rtol = check_positive(rtol, "rtol")
+    atol = check_positive(atol, "atol")
+    if not isinstance(refine, (int, np.integer)) or refine < 1:
+        raise ValueError(f"refine must be an integer >= 1, got {refine!r}")
+    n, d = X.shape
+    wp0, wm0 = to_w(u0, v0)
+    s0 = np.concatenate([wp0, wm0] + ([] if lam == 0.0 else [np.zeros(2 * d)]))
+    fun, jac = _system(X, y, lam)
+    log_tol = np.log(tol)
+
+    def loss_event(_t, s):
+        r = X @ (0.25 * (s[:d] ** 2 - s[d:2 * d] ** 2)) - y
+        val = 0.5 * float(r @ r) / n
+        return (np.log(val) if val > 0 else -np.inf) - log_tol
+    loss_event.terminal = True
+    loss_event.direction = -1
+
+    initial_loss = dln_loss(X, y, u0, v0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sol = solve_ivp(fun, (0.0, t_max), s0, method="BDF", jac=jac, events=loss_event, rtol=rtol,
+                        atol=atol, dense_output=True)
+    ok = sol.status >= 0 and np.all(np.isfinite(sol.y[:, -1]))
+    if not ok:
+        status = f"solver_failed: {sol.message}"
+    elif sol.status == 1 or initial_loss < tol:
+        status = "converged"
+    else:
+        status = "max_time"
+    # Dense grid: accepted steps plus `refine` interior points per step.
+    ts = sol.t
+    frac = np.arange(refine + 1) / (refine + 1)
+    grid = np.concatenate([ts[:-1, None] + frac[None, :] * np.diff(ts)[:, None], ts[-1:, None]], axis=None)
+    if len(ts) > 1:
+        S = sol.sol(grid)
+    else:
+        S = s0[:, None]
+    W = S[:2 * d]
+    signs = np.sign(W)
+    sign_changes = np.sum(signs[:, 1:] * signs[:, :-1] < 0, axis=1) + np.sum(W[:, 1:] == 0, axis=1)
+    sign_changes = sign_changes.astype(np.int64)
+    s_end = sol.y[:, -1]
+    wp, wm = s_end[:d], s_end[d:2 * d]
+    u, v = from_w(wp, wm)
+    theta = theta_from_w(wp, wm)
+    traj = None
+    if trajectory:
+        if lam == 0.0:
+            F = np.array([fun(0.0, S[:, k]) for k in range(S.shape[1])]).T
+            pp, pm = F[:d], F[d:]
+        else:
+            pp, pm = S[2 * d:3 * d], S[3 * d:]
+        traj = MGFTrajectory(t=grid, w_plus=S[:d].T.copy(), w_minus=S[d:2 * d].T.copy(),
+                             wdot_plus=np.asarray(pp).T.copy(), wdot_minus=np.asarray(pm).T.copy())
+    return MGFResult(theta=theta, u=u, v=v, delta0=np.abs(wp0 * wm0), delta_inf=np.abs(wp * wm),
+                     train_loss=dln_loss(X, y, u, v), vanished=bool(np.any(sign_changes > 0)),
+                     sign_changes=sign_changes, t=float(sol.t[-1]), status=status, lam=lam,
+                     n_steps=int(len(ts) - 1), trajectory=traj)
+
+
+def train_gf(X, y, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, **kwargs):
+    """Gradient flow on the diagonal network: MGF(0) (Section 3.1)."""
+    return train_mgf(X, y, 0.0, alpha=alpha, u0=u0, v0=v0, tol=tol, t_max=t_max, **kwargs)
+
+
+@dataclass(frozen=True)
+class MirrorFlowCheck:
+    """ξ_t = ∇Φ_t(θ_t) along an MGF run and its relative distance to span(x_1..x_n) (Proposition 4)."""
+
+    t: np.ndarray
+    xi: np.ndarray
+    span_distance: np.ndarray
+    max_relative_distance: float
+    identity_error: float
+    status: str
+
+
+def mirror_flow_check(X, y, lam, t_eval, alpha=0.01, u0=None, v0=None, rtol=1e-12, atol=1e-14):
+    """Check Proposition 4 along MGF(λ) while w± keep their sign (Appendix C.2, C.4).
+
+    With ρ± = ln|w±| and h± = (ẇ±/w±)², integrating λρ̈ + λρ̇² + ρ̇ ± ∇L = 0 gives
+    ξ_t := ∇ψ_{Δt}(θ_t) − φ_t = −∫₀ᵗ ∇L(θ_s)(1 − e^{−(t−s)/λ}) ds, where ∇ψ_{Δt}(θ_t) = ½ ln|w+/w−|
+    and φ_t = ½ ln|w+,0/w−,0| − (λ/2)∫₀ᵗ (h+ − h−)(1 − e^{−(t−s)/λ}) ds. The integrals are carried as
+    extra ODE states; ξ_t is computed from the weights and φ_t only, then projected on span(x_i).
+    ``identity_error`` is max ‖ξ_t + ∫∇L(1 − e^{−(t−s)/λ})‖/‖ξ_t‖ (the integrated Prop. 4 identity).
+    """
+    X, y, lam, u0, v0 = _init(X, y, lam, alpha, u0, v0)
+    if lam == 0.0:
+        raise ValueError("lam must be > 0 for the momentum mirror flow check (use lam > 0)")
+    t_eval = check_vector(np.atleast_1d(np.asarray(t_eval, dtype=float)), "t_eval")
+    if t_eval[0] < 0 or np.any(np.diff(t_eval) <= 0):
+        raise ValueError("t_eval must be increasing times >= 0")
+    n, d = X.shape
+    base_fun, base_jac = _system(X, y, lam)
+    inv = 1.0 / lam
+    H = X.T @ X / n
+    b = X.T @ y / n
+    # Extra states: E (∫k(1−e)), B (∫k e), G (∫∇L), C (∫∇L e), k = h+ − h−.
+    D = 4 * d
+
+    def fun(t, s):
+        base = base_fun(t, s[:D])
+        wp, wm, pp, pm = s[:d], s[d:2 * d], s[2 * d:3 * d], s[3 * d:D]
+        B, C = s[D + d:D + 2 * d], s[D + 3 * d:D + 4 * d]
+        k = (pp / wp) ** 2 - (pm / wm) ** 2
+        g = H @ (0.25 * (wp * wp - wm * wm)) - b
+        return np.concatenate([base, B * inv, k - B * inv, g, g - C * inv])
+
+    def jac(t, s):
+        J = np.zeros((D + 4 * d, D + 4 * d))
+        J[:D, :D] = base_jac(t, s[:D])
+        wp, wm, pp, pm = s[:d], s[d:2 * d], s[2 * d:3 * d], s[3 * d:D]
+        i = np.arange(d)
+        J[D + i, D + d + i] = inv
+        rB = D + d + i
+        J[rB, i] = -2 * pp ** 2 / wp ** 3
+        J[rB, d + i] = 2 * pm ** 2 / wm ** 3
+        J[rB, 2 * d + i] = 2 * pp / wp ** 2
+        J[rB, 3 * d + i] = -2 * pm / wm ** 2
+        J[rB, D + d + i] = -inv
+        dg = np.concatenate([0.5 * H * wp[None, :], -0.5 * H * wm[None, :]], axis=1)
+        J[D + 2 * d:D + 3 * d, :2 * d] = dg
+        J[D + 3 * d:, :2 * d] = dg
+        J[D + 3 * d + i, D + 3 * d + i] = -inv
+        return J
+
+    wp0, wm0 = to_w(u0, v0)
+
+    sign0 = np.sign(np.concatenate([wp0, wm0]))
+
+    def crossing(_t, s):
+        return float(np.min(sign0 * s[:2 * d]))
+    crossing.terminal = True
+    crossing.direction = -1
+    s0 = np.concatenate([wp0, wm0, np.zeros(2 * d), np.zeros(4 * d)])
+    sol = solve_ivp(fun, (0.0, float(t_eval[-1])), s0, method="BDF", jac=jac, t_eval=t_eval, rtol=rtol,
+                    atol=atol, events=crossing)
+    status = "ok" if sol.status == 0 else ("sign_change" if sol.status == 1 else f"solver_failed: {sol.message}")
+    S = sol.y
+    wp, wm = S[:d], S[d:2 * d]
+    E, G, C = S[D:D + d], S[D + 2 * d:D + 3 * d], S[D + 3 * d:]
+    grad_psi = 0.5 * np.log(np.abs(wp / wm))
+    phi = 0.5 * np.log(np.abs(wp0 / wm0))[:, None] - 0.5 * lam * E
+    xi = (grad_psi - phi).T
+    Q, _ = np.linalg.qr(X.T)
+    resid = xi - (xi @ Q) @ Q.T
+    norms = np.linalg.norm(xi, axis=1)
+    dist = np.linalg.norm(resid, axis=1)
+    mask = norms > 0
+    rel = float(np.max(dist[mask] / norms[mask])) if np.any(mask) else 0.0
+    integrated = -(G - C).T
+    ident = float(np.max(np.linalg.norm(xi - integrated, axis=1)[mask] / norms[mask])) if np.any(mask) else 0.0
+    return MirrorFlowCheck(t=sol.t, xi=xi, span_distance=dist, max_relative_distance=rel,
+                           identity_error=ident, status=status)

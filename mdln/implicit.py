@@ -1,0 +1,231 @@
+"""Implicit bias of (M)GF on diagonal networks: hyperbolic entropy, Bregman projections, Δ∞ formulas.
+
+Section 3 (Eq. 5–8), Theorem 1, Corollary 2, Proposition 3, Appendix C.5 and Appendix E.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+
+from ._checks import check_data, check_finite_array, check_lam, check_vector
+
+__all__ = [
+    "hyperbolic_entropy", "hyperbolic_entropy_grad", "HyperbolicEntropy", "bregman_divergence",
+    "implicit_solution", "min_l1_interpolator", "min_l2_interpolator", "prop3_bound",
+    "corollary2_delta", "small_lambda_delta", "normalised_distance",
+]
+
+
+def _check_delta(delta, d):
+    delta = check_finite_array(delta, "delta")
+    if delta.ndim > 1 or (delta.ndim == 1 and delta.shape[0] != d):
+        raise ValueError(f"delta must be a scalar or a vector of shape ({d},), got shape {delta.shape}")
+    if np.any(delta <= 0):
+        raise ValueError("delta must be > 0 on every coordinate")
+    return np.broadcast_to(delta, (d,)).astype(float)
+
+
+def hyperbolic_entropy(theta, delta):
+    """ψ_Δ(θ) = ¼ Σ (2θ_i arcsinh(2θ_i/Δ_i) − √(4θ_i² + Δ_i²) + Δ_i) (Eq. 6)."""
+    theta = check_vector(np.atleast_1d(theta), "theta")
+    delta = _check_delta(delta, theta.shape[0])
+    return 0.25 * float(np.sum(2 * theta * np.arcsinh(2 * theta / delta)
+                               - np.sqrt(4 * theta ** 2 + delta ** 2) + delta))
+
+
+def hyperbolic_entropy_grad(theta, delta):
+    """∇ψ_Δ(θ) = ½ arcsinh(2θ/Δ) (Appendix C.3.3)."""
+    theta = check_vector(np.atleast_1d(theta), "theta")
+    delta = _check_delta(delta, theta.shape[0])
+    return 0.5 * np.arcsinh(2 * theta / delta)
+
+
+@dataclass(frozen=True)
+class HyperbolicEntropy:
+    """The potential ψ_Δ as an object with ``value`` and ``grad`` (Eq. 6)."""
+
+    delta: np.ndarray
+
+    def value(self, theta):
+        """ψ_Δ(θ)."""
+        return hyperbolic_entropy(theta, self.delta)
+
+    def grad(self, theta):
+        """∇ψ_Δ(θ)."""
+        return hyperbolic_entropy_grad(theta, self.delta)
+
+
+def bregman_divergence(potential, theta1, theta2):
+    """D_Φ(θ1, θ2) = Φ(θ1) − Φ(θ2) − ⟨∇Φ(θ2), θ1 − θ2⟩ (Section 3, Notations).
+
+    ``potential`` is either a pair ``(value, grad)`` of callables or an object with ``value(θ)`` and
+    ``grad(θ)`` methods, such as ``HyperbolicEntropy(delta)``.
+    """
+    if isinstance(potential, (tuple, list)) and len(potential) == 2 and all(map(callable, potential)):
+        value, grad = potential
+    elif callable(getattr(potential, "value", None)) and callable(getattr(potential, "grad", None)):
+        value, grad = potential.value, potential.grad
+    else:
+        raise ValueError("potential must be a (value, grad) pair of callables or an object with "
+                         "value(theta) and grad(theta) methods")
+    theta1 = check_vector(np.atleast_1d(theta1), "theta1")
+    theta2 = check_vector(np.atleast_1d(theta2), "theta2", dim=theta1.shape[0])
+    return float(value(theta1) - value(theta2) - np.dot(grad(theta2), theta1 - theta2))
+
+
+def implicit_solution(X, y, delta, theta0=None, tol=1e-12, max_iter=500):
+    """argmin_{θ ∈ S} D_{ψ_Δ}(θ, θ0) (Eq. 5; θ0 = 0 gives argmin_S ψ_Δ, Eq. 7).
+
+    KKT: θ = (Δ/2) sinh(2Xᵀν + arcsinh(2θ0/Δ)). The multiplier ν minimises the smooth convex dual
+    Φ(ν) = Σ_i (Δ_i/4) cosh(2x^(i)ᵀν + a_i) − ⟨ν, y⟩; damped Newton with backtracking solves it, with a
+    continuation from a large scale down to Δ (warm starts) so that Δ down to 1e-8 stays stable.
+    Newton systems are solved by QR of diag(√(Δ cosh z)) Xᵀ, whose condition number is the square root
+    of the Hessian's. Stops when ‖Xθ − y‖ ≤ ``tol``.
+    """
+    X, y = check_data(X, y)
+    n, d = X.shape
+    delta = _check_delta(delta, d)
+    theta0 = np.zeros(d) if theta0 is None else check_vector(theta0, "theta0", dim=d)
+    scale_top = max(1.0, 10.0 * float(np.max(np.abs(min_l2_interpolator(X, y)))) / float(np.min(delta)))
+    n_stages = int(np.ceil(np.log10(scale_top))) if scale_top > 1 else 0
+    scales = np.logspace(n_stages, 0, n_stages + 1) if n_stages > 0 else np.array([1.0])
+    nu = np.zeros(n)
+    for k, c in enumerate(scales):
+        last = k == len(scales) - 1
+        nu = _newton_dual(X, y, delta * c, theta0, nu, tol if last else 1e-6 * max(1.0, np.linalg.norm(y)),
+                          max_iter)
+    theta = _primal(X, delta, theta0, nu)
+    if not np.linalg.norm(X @ theta - y) <= tol:
+        # Fallback: a direct damped Newton solve from ν = 0 at the target scale; keep the better one.
+        nu2 = _newton_dual(X, y, delta, theta0, np.zeros(n), tol, max_iter)
+        theta2 = _primal(X, delta, theta0, nu2)
+        if np.linalg.norm(X @ theta2 - y) < np.linalg.norm(X @ theta - y):
+            theta = theta2
+    return theta
+
+
+def _primal(X, delta, theta0, nu):
+    return 0.5 * delta * np.sinh(2 * X.T @ nu + np.arcsinh(2 * theta0 / delta))
+
+
+def _newton_dual(X, y, delta, theta0, nu, tol, max_iter):
+    a0 = np.arcsinh(2 * theta0 / delta)
+
+    def parts(nu_):
+        z = 2 * X.T @ nu_ + a0
+        with np.errstate(over="ignore"):
+            theta = 0.5 * delta * np.sinh(z)
+            phi = float(np.sum(0.25 * delta * np.cosh(z)) - nu_ @ y)
+        return z, theta, phi
+
+    z, theta, phi = parts(nu)
+    for _ in range(max_iter):
+        F = X @ theta - y
+        if np.linalg.norm(F) <= tol:
+            break
+        w = np.sqrt(delta * np.cosh(z))
+        A = w[:, None] * X.T
+        Q, R = np.linalg.qr(A)
+        try:
+            step = -np.linalg.solve(R, np.linalg.solve(R.T, F))
+        except np.linalg.LinAlgError:
+            step = -np.linalg.lstsq(A.T @ A, F, rcond=None)[0]
+        slope = float(F @ step)
+        t = 1.0
+        improved = False
+        for _ in range(60):
+            nz, nth, nphi = parts(nu + t * step)
+            if np.isfinite(nphi) and np.all(np.isfinite(nth)) and nphi <= phi + 1e-4 * t * slope:
+                improved = True
+                break
+            t *= 0.5
+        if not improved:
+            # Objective flat to rounding: accept the full step if it lowers the residual.
+            nz, nth, nphi = parts(nu + step)
+            if not (np.all(np.isfinite(nth)) and np.linalg.norm(X @ nth - y) < np.linalg.norm(F)):
+                break
+            t = 1.0
+        nu = nu + t * step
+        z, theta, phi = nz, nth, nphi
+    return nu
+
+
+def min_l1_interpolator(X, y):
+    """argmin_{θ ∈ S} ‖θ‖₁ by linear programming, θ = a − b with a, b ≥ 0 (the Δ → 0 limit of Eq. 7)."""
+    X, y = check_data(X, y)
+    d = X.shape[1]
+    res = linprog(np.ones(2 * d), A_eq=np.hstack([X, -X]), b_eq=y, bounds=(0, None), method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"min_l1_interpolator: linprog failed: {res.message}")
+    return res.x[:d] - res.x[d:]
+
+
+def min_l2_interpolator(X, y, theta0=None):
+    """argmin_{θ ∈ S} ‖θ − θ0‖₂ (the Δ → ∞ limit of Eq. 7; gradient flow on least squares)."""
+    X, y = check_data(X, y)
+    d = X.shape[1]
+    theta0 = np.zeros(d) if theta0 is None else check_vector(theta0, "theta0", dim=d)
+    return theta0 + np.linalg.lstsq(X, y - X @ theta0, rcond=None)[0]
+
+
+def prop3_bound(X, y, delta0):
+    """λ bound n·min_i Δ0,i / ‖y‖² below which Δ_t never vanishes (Proposition 3)."""
+    X, y = check_data(X, y)
+    delta0 = _check_delta(delta0, X.shape[1])
+    return X.shape[0] * float(np.min(delta0)) / float(y @ y)
+
+
+def _trajectory_arrays(trajectory):
+    names = ("t", "w_plus", "w_minus", "wdot_plus", "wdot_minus")
+    if not all(hasattr(trajectory, k) for k in names):
+        raise ValueError("trajectory must have fields t, w_plus, w_minus, wdot_plus, wdot_minus "
+                         "(e.g. train_mgf(..., trajectory=True).trajectory)")
+    t = check_vector(trajectory.t, "trajectory.t")
+    arrs = [check_finite_array(getattr(trajectory, k), f"trajectory.{k}", ndim=2) for k in names[1:]]
+    if any(a.shape != arrs[0].shape or a.shape[0] != t.shape[0] for a in arrs):
+        raise ValueError("trajectory arrays must all have shape (len(t), d)")
+    return t, arrs
+
+
+def corollary2_delta(trajectory, lam):
+    """Δ0 ⊙ exp(−λ∫(ẇ+/w+)² + (ẇ−/w−)² dt) from a dense trajectory (Corollary 2, Eq. 24).
+
+    Valid only when w± never change sign (Δ_t > 0); the integral uses the trapezoidal rule on the
+    trajectory's grid (the solver steps refined by dense output).
+    """
+    lam = check_lam(lam)
+    t, (wp, wm, pp, pm) = _trajectory_arrays(trajectory)
+    if np.any(wp * wp[0] <= 0) or np.any(wm * wm[0] <= 0):
+        raise ValueError("trajectory: w± change sign, Corollary 2 does not apply (Δ_t vanished)")
+    h = (pp / wp) ** 2 + (pm / wm) ** 2
+    integral = np.trapezoid(h, t, axis=0)
+    return np.abs(wp[0] * wm[0]) * np.exp(-lam * integral)
+
+
+def small_lambda_delta(trajectory, lam, X, y):
+    """Small-λ approximation Δ∞ ≈ Δ0 ⊙ exp(−2λ∫∇L(θ_s)² ds) (Appendix C.5), from a trajectory.
+
+    It concerns Δ∞ itself (first power): Corollary 2 sums (ẇ+/w+)² + (ẇ−/w−)², and each term is
+    ∇L² + O(λ), hence the factor 2. Section 3.3 states Δ∞² ≈ Δ0² exp(−2λ∫∇L²), i.e. half this exponent.
+    """
+    lam = check_lam(lam)
+    X, y = check_data(X, y)
+    t, (wp, wm, _, _) = _trajectory_arrays(trajectory)
+    theta = 0.25 * (wp * wp - wm * wm)
+    G = (theta @ X.T - y) @ X / X.shape[0]
+    integral = np.trapezoid(G * G, t, axis=0)
+    return np.abs(wp[0] * wm[0]) * np.exp(-2.0 * lam * integral)
+
+
+def normalised_distance(theta, reference):
+    """‖θ − θ_ref‖₂ / ‖θ_ref‖₂ (Appendix F.2.1)."""
+    theta = check_finite_array(theta, "theta")
+    reference = check_finite_array(reference, "reference")
+    if theta.shape != reference.shape:
+        raise ValueError(f"theta and reference must have the same shape, got {theta.shape}, {reference.shape}")
+    nrm = np.linalg.norm(reference, axis=-1)
+    if np.any(nrm == 0):
+        raise ValueError("reference must be nonzero")
+    return np.linalg.norm(theta - reference, axis=-1) / nrm
