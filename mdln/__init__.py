@@ -6,6 +6,11 @@ Public names are re-exported here so notebooks write ``mdln.lam(...)``.
 from .momentum import (DivergenceError, Quadratic, accelerate, alt_lam, discretisation_gap, gd, gf, lam,
                        mgd, mgd_init_velocity, mgf, step)
 from .data import SparseRegression, sparse_regression
+from .dln import (MGFResult, MGFTrajectory, MirrorFlowCheck, balancedness, dln_grad, dln_loss, from_w, loss_grad,
+                  mirror_flow_check, theta_from_w, to_w, train_gf, train_mgf)
+from .implicit import (HyperbolicEntropy, bregman_divergence, corollary2_delta, hyperbolic_entropy,
+                       hyperbolic_entropy_grad, implicit_solution, min_l1_interpolator, min_l2_interpolator,
+                       normalised_distance, prop3_bound, small_lambda_delta)
 from .fig_appendix_a import FigAConfig, central_difference_iterates, central_difference_params, figA
 from .nets import DeepLinearNet, GridRun, ReluNet, TeacherStudent, teacher_student, train_grid
 from .fig_nets import Fig2Config, Fig6Config, fig2, fig6
