@@ -86,10 +86,12 @@ class SweepResult:
         return self.alpha ** 2 * np.exp(-(self.S_plus + self.S_minus + (self.boundary if finite else 0.0)))
 
     def theorem2_error(self, finite=False):
-        """(G, Bt, R) max_i |Δ_K − Δ0 exp(−(S+ + S−))| / Δ_K (Theorem 2; see MGDResult.theorem2_error)."""
+        """(G, Bt, R) max_i |Δ_K − Δ0 exp(−(S+ + S−))| / max(Δ_K, prediction) (Theorem 2), NaN if diverged."""
+        pred = self.theorem2_delta(finite)
+        den = np.maximum(self.delta_inf, pred)
         with np.errstate(all="ignore"):
-            err = np.max(np.abs(self.delta_inf - self.theorem2_delta(finite)) / self.delta_inf, axis=-1)
-        return np.where(self.diverged, np.nan, err)
+            rel = np.where(den > 0, np.abs(self.delta_inf - pred) / den, 0.0)   # both underflowed: 0
+        return np.where(self.diverged, np.nan, np.max(rel, axis=-1))
 
     def arrays(self):
         """All fields as a dict of arrays."""

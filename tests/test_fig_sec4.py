@@ -1,0 +1,104 @@
+"""Figures 4 and 7, the λ-collapse, Appendix D.2 and the widget frames at "test" fidelity."""
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from mdln import fig_sec4 as F  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def r4():
+    return F.fig4(F.Fig4Config.preset("test"))
+
+
+def test_fig4_contract(r4):
+    cfg = F.Fig4Config.preset("test")
+    assert r4.test_loss.shape == (cfg.n_gamma, cfg.n_beta, len(cfg.seeds))
+    s = r4.summary()
+    json.dumps(s)                         # plain JSON-able
+    assert s["runs"] == r4.status.size
+    assert s["diverged"] > 0              # γ = 3 diverges: hatched cells exist
+    assert r4.cell_diverged[-1].all()
+    for k, v in r4.arrays().items():
+        assert isinstance(v, np.ndarray), k
+    fig = r4.plot()
+    assert len(fig.axes) == 6             # three heatmaps and their colour bars
+    plt.close(fig)
+
+
+def test_fig4_theorem2_and_corollary3(r4):
+    s = r4.summary()
+    assert s["theorem2_worst_converged"] <= 1e-6
+    conv = r4.status == 0
+    calm = conv & ~r4.crossed
+    np.testing.assert_array_equal(r4.cor3_ok[calm], True)       # Corollary 3 wherever it applies
+
+
+def test_fig4_norm_dist_only_on_converged(r4):
+    nd = r4.norm_dist
+    assert np.all(np.isnan(nd[r4.status != 0]))
+    assert np.all(np.isfinite(nd[r4.status == 0]))
+
+
+def test_presets():
+    assert F.Fig4Config.preset("paper").n_gamma >= 20 and F.Fig4Config.preset("paper").max_epochs == 10 ** 6
+    assert F.Fig4Config.preset("paper").seeds == (0, 1, 2, 3, 4)
+    with pytest.raises(ValueError, match="fidelity"):
+        F.Fig4Config.preset("huge")
+    assert set(F.FIGURES) == {"fig4", "fig7"}
+
+
+def test_eta_squared_reference_values():
+    x = np.repeat(np.arange(5.0), 4)
+    assert F.eta_squared(x, x * 2 + 1, n_bins=5) == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(x.size)
+    # values constant within bins plus noise: η² is the between-bin share of the variance
+    v = x + 0.01 * noise
+    assert 0.99 < F.eta_squared(x, v, n_bins=5) < 1.0
+    assert F.eta_squared(rng.standard_normal(2000), rng.standard_normal(2000), n_bins=5) < 0.01
+
+
+def test_lambda_collapse_on_synthetic_result(r4):
+    # a quantity that is an exact function of λ is fully explained by log λ
+    fake = r4.__class__(**{**{f: getattr(r4, f) for f in r4.__dataclass_fields__},
+                           "status": np.zeros_like(r4.status),
+                           "delta_norm": np.broadcast_to(r4.lam[..., None] ** 2, r4.delta_norm.shape).copy()})
+    eta = F.lambda_collapse(fake, n_bins=50)
+    assert eta["delta_norm_lam"] > 0.999
+
+
+def test_fig7_test_fidelity():
+    r7 = F.fig7(F.Fig7Config.preset("test"))
+    assert r7.mgf_log_test.shape == (3, 1)
+    ok = np.isfinite(r7.mgd_cells)
+    np.testing.assert_array_equal(ok, np.isfinite(r7.mgf_cells))
+    s = r7.summary()
+    assert -1 <= s["correlation_all"] <= 1 and s["cells_all"] == ok.sum()
+    assert s["cells_converged"] <= s["cells_all"]
+    plt.close(r7.plot())
+
+
+def test_d2_factor():
+    rows = F.d2_table(F.D2Config(ratios=(1.0, 0.5), horizon=20.0, n=10, d=15, s=3))
+    eps, gamma, beta = rows[:, 0], rows[:, 1], rows[:, 2]
+    np.testing.assert_allclose(gamma / (1 - beta) ** 2, 0.01)      # fixed λ
+    np.testing.assert_allclose(gamma / (1 - beta), eps)
+    gap_raw, gap_half = rows[:, 6], rows[:, 7]
+    # without the (1+β)/2 factor the sums differ by about (1−β)/2; with it the gap shrinks with ε
+    np.testing.assert_allclose(gap_raw, (1 - beta) / 2, rtol=0.2)
+    assert np.all(gap_half < gap_raw) and gap_half[1] < gap_half[0]
+
+
+def test_widget_frame_data(r4):
+    fig = plt.figure()
+    res = F.draw_smgd_frame(fig, (0.1, 0.5), r4, max_steps=5000)
+    assert res.trajectory.steps[-1] == res.steps <= 5000
+    assert res.gamma == 0.1 and res.beta == 0.5
+    assert len(fig.axes) >= 4
+    plt.close(fig)
