@@ -18,12 +18,12 @@ __all__ = [
 ]
 
 
-def _check_delta(delta, d):
-    delta = check_finite_array(delta, "delta")
+def _check_delta(delta, d, name="delta"):
+    delta = check_finite_array(delta, name)
     if delta.ndim > 1 or (delta.ndim == 1 and delta.shape[0] != d):
-        raise ValueError(f"delta must be a scalar or a vector of shape ({d},), got shape {delta.shape}")
+        raise ValueError(f"{name} must be a scalar or a vector of shape ({d},), got shape {delta.shape}")
     if np.any(delta <= 0):
-        raise ValueError("delta must be > 0 on every coordinate")
+        raise ValueError(f"{name} must be > 0 on every coordinate")
     return np.broadcast_to(delta, (d,)).astype(float)
 
 
@@ -173,7 +173,7 @@ def min_l2_interpolator(X, y, theta0=None):
 def prop3_bound(X, y, delta0):
     """λ bound n·min_i Δ0,i / ‖y‖² below which Δ_t never vanishes (Proposition 3)."""
     X, y = check_data(X, y)
-    delta0 = _check_delta(delta0, X.shape[1])
+    delta0 = _check_delta(delta0, X.shape[1], "delta0")
     return X.shape[0] * float(np.min(delta0)) / float(y @ y)
 
 

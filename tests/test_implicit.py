@@ -1,0 +1,116 @@
+"""Tests of mdln.implicit: hyperbolic entropy, Bregman projections, Prop. 3, Cor. 2, App. C.5."""
+import numpy as np
+import pytest
+
+import mdln
+from mdln.implicit import (HyperbolicEntropy, bregman_divergence, hyperbolic_entropy, hyperbolic_entropy_grad,
+                           implicit_solution, min_l1_interpolator, min_l2_interpolator, normalised_distance,
+                           prop3_bound)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return mdln.sparse_regression()
+
+
+def test_entropy_gradient_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    th, delta = rng.standard_normal(6), rng.uniform(0.1, 2.0, 6)
+    g = hyperbolic_entropy_grad(th, delta)
+    h = 1e-6
+    fd = np.array([(hyperbolic_entropy(th + h * e, delta) - hyperbolic_entropy(th - h * e, delta)) / (2 * h)
+                   for e in np.eye(6)])
+    np.testing.assert_allclose(g, fd, rtol=1e-7, atol=1e-9)
+    assert hyperbolic_entropy(np.zeros(6), delta) == 0.0
+
+
+def test_entropy_limits_l1_and_l2():
+    th = np.array([0.5, -1.0, 0.0, 2.0])
+    # Δ → 0: ψ_Δ(θ) / (½ ln(1/Δ)) → ‖θ‖₁ (Lemma 4, Appendix E)
+    errs = [abs(hyperbolic_entropy(th, dl) / (0.5 * np.log(1 / dl)) - np.abs(th).sum()) for dl in (1e-12, 1e-200)]
+    assert errs[1] < 0.05 * np.abs(th).sum() and errs[1] < errs[0] / 10
+    # Δ → ∞: ψ_Δ(θ) ≈ ‖θ‖²/(2Δ)
+    delta = 1e6
+    assert hyperbolic_entropy(th, delta) * delta == pytest.approx(0.5 * np.sum(th ** 2), rel=1e-4)
+
+
+def test_bregman_divergence_forms_agree_and_are_nonnegative():
+    rng = np.random.default_rng(1)
+    delta = rng.uniform(0.1, 1, 5)
+    a, b = rng.standard_normal(5), rng.standard_normal(5)
+    pot = HyperbolicEntropy(delta)
+    pair = (lambda t: hyperbolic_entropy(t, delta), lambda t: hyperbolic_entropy_grad(t, delta))
+    d1, d2 = bregman_divergence(pot, a, b), bregman_divergence(pair, a, b)
+    assert d1 == pytest.approx(d2, rel=1e-14)
+    assert d1 > 0 and bregman_divergence(pot, a, a) == 0.0
+    quad = (lambda t: 0.5 * t @ t, lambda t: t)   # D = ½‖a − b‖²
+    assert bregman_divergence(quad, a, b) == pytest.approx(0.5 * np.sum((a - b) ** 2), rel=1e-12)
+    with pytest.raises(ValueError, match="potential"):
+        bregman_divergence(42, a, b)
+
+
+@pytest.mark.parametrize("delta", [1e-8, 1e-6, 1e-4, 1e-2, 1.0, 1e2])
+def test_implicit_solution_interpolates_and_satisfies_kkt(data, delta):
+    th = implicit_solution(data.X, data.y, delta)
+    assert np.linalg.norm(data.X @ th - data.y) <= 1e-12
+    g = hyperbolic_entropy_grad(th, delta)
+    Q, _ = np.linalg.qr(data.X.T)
+    assert np.linalg.norm(g - Q @ (Q.T @ g)) <= 1e-9 * max(1.0, np.linalg.norm(g))
+
+
+def test_implicit_solution_with_theta0_minimises_the_divergence(data):
+    rng = np.random.default_rng(2)
+    delta = rng.uniform(1e-4, 1e-3, data.d)
+    th0 = 1e-3 * rng.standard_normal(data.d)
+    th = implicit_solution(data.X, data.y, delta, theta0=th0)
+    assert np.linalg.norm(data.X @ th - data.y) <= 1e-12
+    pot = HyperbolicEntropy(delta)
+    best = bregman_divergence(pot, th, th0)
+    # every feasible perturbation along ker X increases the divergence
+    null = np.linalg.svd(data.X)[2][data.n:]
+    for k in range(5):
+        pert = th + 1e-3 * null.T @ rng.standard_normal(null.shape[0])
+        assert bregman_divergence(pot, pert, th0) > best
+
+
+def test_limits_min_l1_and_min_l2(data):
+    l1 = min_l1_interpolator(data.X, data.y)
+    l2 = min_l2_interpolator(data.X, data.y)
+    assert np.linalg.norm(data.X @ l1 - data.y) < 1e-9
+    # independent reference: the minimum-norm solution is the pseudo-inverse solution
+    np.testing.assert_allclose(l2, np.linalg.pinv(data.X) @ data.y, atol=1e-12)
+    assert normalised_distance(implicit_solution(data.X, data.y, 1e-8), l1) < 1e-3
+    assert normalised_distance(implicit_solution(data.X, data.y, 1e6), l2) < 1e-6
+    # with n = 20 noiseless samples the min-ℓ1 interpolator recovers the 5-sparse θ*
+    assert np.abs(l1).sum() <= np.abs(data.theta_star).sum() + 1e-9
+
+
+def test_prop3_bound_value(data):
+    delta0 = np.full(data.d, 1e-4)
+    assert prop3_bound(data.X, data.y, delta0) == pytest.approx(data.n * 1e-4 / (data.y @ data.y))
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan])
+def test_validation(data, bad):
+    with pytest.raises(ValueError, match="delta"):
+        implicit_solution(data.X, data.y, bad)
+    with pytest.raises(ValueError, match="delta"):
+        hyperbolic_entropy(np.ones(3), bad)
+    with pytest.raises(ValueError):
+        implicit_solution(data.X, data.y[:-1], 1.0)
+    with pytest.raises(ValueError, match="delta0"):
+        prop3_bound(data.X, data.y, np.full(data.d, bad))
+
+
+def test_corollary2_and_small_lambda_from_trajectory(data):
+    r = mdln.train_mgf(data.X, data.y, 1e-3, trajectory=True, refine=8)
+    assert not r.vanished
+    c2 = mdln.corollary2_delta(r.trajectory, 1e-3)
+    assert np.max(np.abs(c2 / r.delta_inf - 1)) <= 1e-3
+    assert np.all(r.delta_inf < r.delta0)       # Corollary 2: Δ∞ < Δ0
+    small = mdln.small_lambda_delta(r.trajectory, 1e-3, data.X, data.y)
+    sim, approx = np.log(r.delta_inf / r.delta0), np.log(small / r.delta0)
+    # Appendix C.5: the exponent −2λ∫∇L² matches to first order in λ (here to a few per cent) ...
+    assert np.max(np.abs(approx / sim - 1)) < 0.05
+    # ... while Section 3.3's Δ∞² ≈ Δ0² e^{−2λ∫∇L²} (half the exponent) is off by a factor 2
+    assert np.all(np.abs(0.5 * approx / sim - 1) > 0.4)
