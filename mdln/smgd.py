@@ -111,13 +111,13 @@ class MGDResult:
 
     def theorem2_delta(self, finite=False):
         """Δ0 ⊙ exp(−(S+ + S−)) (Theorem 2); ``finite=True`` adds the exact finite-K boundary term."""
-        expo = self.S_plus + self.S_minus + (self.boundary if finite else 0.0)
+        expo = self.S_plus + self.S_minus - (self.boundary if finite else 0.0)
         return self.delta0 * np.exp(-expo)
 
     def theorem2_error(self, finite=False):
         """max_i |Δ_K − Δ0 exp(−(S+ + S−))| / max(Δ_K, prediction) (Theorem 2 check at the final step K).
 
-        At finite K the two sides differ exactly by exp(−b), b = β/(1−β) Σ± (w±,K−1 − w±,K)/w±,K
+        At finite K the two sides differ exactly by a factor exp(b), b = β/(1−β) Σ± (w±,K−1 − w±,K)/w±,K
         (``boundary``), which vanishes as the iterates converge; ``finite=True`` includes it.
         """
         pred = self.theorem2_delta(finite)

@@ -83,7 +83,7 @@ class SweepResult:
 
     def theorem2_delta(self, finite=False):
         """Δ0 ⊙ exp(−(S+ + S−)) for every member (Theorem 2); ``finite`` adds the boundary term."""
-        return self.alpha ** 2 * np.exp(-(self.S_plus + self.S_minus + (self.boundary if finite else 0.0)))
+        return self.alpha ** 2 * np.exp(-(self.S_plus + self.S_minus - (self.boundary if finite else 0.0)))
 
     def theorem2_error(self, finite=False):
         """(G, Bt, R) max_i |Δ_K − Δ0 exp(−(S+ + S−))| / max(Δ_K, prediction) (Theorem 2), NaN if diverged."""
