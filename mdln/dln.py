@@ -199,7 +199,7 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
     wp0, wm0 = to_w(u0, v0)
     s0 = np.concatenate([wp0, wm0] + ([] if lam == 0.0 else [np.zeros(2 * d)]))
     fun, jac = _system(X, y, lam)
-    log_tol = np.log(tol)
+    log_tol = np.log(tol) + np.log(0.5)   # stop strictly below tol (the event root is located to rounding)
 
     def loss_event(_t, s):
         r = X @ (0.25 * (s[:d] ** 2 - s[d:2 * d] ** 2)) - y

@@ -27,7 +27,7 @@ __all__ = ["mgf_points", "Fig3Config", "Fig3Result", "fig3", "Fig8Config", "Fig8
            "small_lambda_table", "delta_path", "draw_delta_frame", "delta_widget", "lambda_path",
            "draw_lambda_frame", "lambda_widget", "theorem1_table", "FIGURES"]
 
-_VERSION = "sec3-v1"
+_VERSION = "sec3-v2"
 _BOOK_LAMS = (0.0, 1e-3, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.12, 0.15, 0.18, 0.21, 0.25, 0.3, 0.4, 0.5,
               0.6, 0.7, 0.85, 1.0)
 _PAPER_LAMS = tuple(sorted(set((0.0,) + tuple(np.round(np.logspace(-4, -1.5, 6), 6))

@@ -1,0 +1,131 @@
+"""Tests of mdln.dln: the diagonal network, MGF(λ) in w± coordinates, sign changes, Prop. 3 and 4, Thm 1."""
+import numpy as np
+import pytest
+
+import mdln
+from mdln.dln import (balancedness, dln_grad, dln_loss, from_w, mirror_flow_check, theta_from_w, to_w,
+                      train_gf, train_mgf)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return mdln.sparse_regression()
+
+
+def test_gradient_matches_finite_differences(data):
+    rng = np.random.default_rng(0)
+    u, v = rng.standard_normal(data.d), rng.standard_normal(data.d)
+    gu, gv = dln_grad(data.X, data.y, u, v)
+    h = 1e-6
+    E = np.eye(data.d)
+    fu = [(dln_loss(data.X, data.y, u + h * e, v) - dln_loss(data.X, data.y, u - h * e, v)) / (2 * h) for e in E]
+    fv = [(dln_loss(data.X, data.y, u, v + h * e) - dln_loss(data.X, data.y, u, v - h * e)) / (2 * h) for e in E]
+    np.testing.assert_allclose(gu, fu, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gv, fv, rtol=1e-6, atol=1e-8)
+
+
+def test_w_reparametrisation_identities():
+    rng = np.random.default_rng(1)
+    u, v = rng.standard_normal(7), rng.standard_normal(7)
+    wp, wm = to_w(u, v)
+    np.testing.assert_allclose(theta_from_w(wp, wm), u * v, atol=1e-15)
+    np.testing.assert_allclose(np.abs(wp * wm), balancedness(u, v), atol=1e-15)
+    np.testing.assert_allclose(np.concatenate(from_w(wp, wm)), np.concatenate([u, v]), atol=1e-15)
+
+
+def test_gf_conserves_balancedness_and_reaches_the_woodworth_interpolator(data):
+    r = train_gf(data.X, data.y, trajectory=True, rtol=1e-12, atol=1e-16)
+    assert r.converged and r.train_loss < 1e-20 and not r.vanished
+    D = r.trajectory.delta
+    assert np.max(np.abs(D / D[0] - 1)) <= 1e-9          # Δ_t = Δ0 for gradient flow
+    ref = mdln.implicit_solution(data.X, data.y, r.delta0)  # Eq. (5) with θ0 = u0⊙v0 = 0
+    assert mdln.normalised_distance(r.theta, ref) < 1e-7
+
+
+@pytest.mark.parametrize("lam", [1e-4, 0.5, 1.0])
+def test_mgf_converges_to_an_interpolator(data, lam):
+    r = train_mgf(data.X, data.y, lam)
+    assert r.status == "converged" and r.train_loss < 1e-20
+    assert r.t > 1e3
+    np.testing.assert_allclose(r.theta, r.u * r.v, rtol=1e-12, atol=1e-18)
+    np.testing.assert_allclose(r.delta_inf, balancedness(r.u, r.v), rtol=1e-10)
+
+
+def test_mgf_changes_balancedness(data):
+    r = train_mgf(data.X, data.y, 0.03)
+    assert not r.vanished
+    assert np.all(r.delta_inf < r.delta0)                 # Corollary 2: Δ∞ < Δ0
+    assert np.max(1 - r.delta_inf / r.delta0) > 0.1
+
+
+def test_w_form_agrees_with_generic_mgf_in_uv(data):
+    """Eq. (12) in w± against the generic MGF integrator (mdln.mgf) on F(u, v) in (u, v) coordinates."""
+    X, y, d = data.X, data.y, data.d
+    lam, T = 0.5, 30.0
+
+    def grad(w):
+        gu, gv = dln_grad(X, y, w[:d], w[d:])
+        return np.concatenate([gu, gv])
+    w0 = np.concatenate([0.01 * np.ones(d), np.zeros(d)])
+    W = mdln.mgf(grad, w0, lam, np.array([0.0, T]), rtol=1e-11, atol=1e-14)
+    r = train_mgf(X, y, lam, t_max=T, rtol=1e-11, atol=1e-14)
+    assert r.status == "max_time" and r.t == pytest.approx(T)
+    np.testing.assert_allclose(r.u, W[-1, :d], atol=1e-7)
+    np.testing.assert_allclose(r.v, W[-1, d:], atol=1e-7)
+
+
+def test_sign_change_detection_against_a_fine_reference(data):
+    """`vanished` agrees with the signs of w± = u ± v on a fine time grid from an independent solver."""
+    X, y, d = data.X, data.y, data.d
+    for lam, T in [(0.01, 60.0), (0.5, 60.0)]:
+        def grad(w):
+            gu, gv = dln_grad(X, y, w[:d], w[d:])
+            return np.concatenate([gu, gv])
+        ts = np.linspace(0, T, 3001)
+        W = mdln.mgf(grad, np.concatenate([0.01 * np.ones(d), np.zeros(d)]), lam, ts, rtol=1e-10, atol=1e-13)
+        wp, wm = W[:, :d] + W[:, d:], W[:, :d] - W[:, d:]
+        ref = bool(np.any(wp <= 0) or np.any(wm <= 0))
+        r = train_mgf(X, y, lam, t_max=T)
+        assert r.vanished == ref
+    assert ref  # λ = 0.5 crosses zero within t ≤ 60, λ = 0.01 does not
+
+
+def test_prop3_no_vanishing_below_the_bound(data):
+    bound = mdln.prop3_bound(data.X, data.y, np.full(data.d, 1e-4))
+    r = train_mgf(data.X, data.y, bound)
+    assert not r.vanished and r.converged
+
+
+def test_theorem1_distance_small_where_balancedness_stays_positive(data):
+    for lam in (0.01, 0.05):
+        r = train_mgf(data.X, data.y, lam)
+        ref = mdln.implicit_solution(data.X, data.y, r.delta_inf)
+        assert not r.vanished
+        assert mdln.normalised_distance(r.theta, ref) < 0.01
+
+
+def test_prop4_mirror_flow_span(data):
+    c = mirror_flow_check(data.X, data.y, 0.01, np.linspace(0.0, 50.0, 26), rtol=1e-10, atol=1e-12)
+    assert c.status == "ok"
+    assert c.max_relative_distance <= 1e-8
+    assert c.identity_error <= 1e-8
+    assert c.uncorrected_relative_distance > 1e-5   # the φ_t correction matters
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(lam=-1.0), "lam"), (dict(lam=np.nan), "lam"), (dict(lam=0.1, alpha=0.0), "alpha"),
+    (dict(lam=0.1, tol=-1.0), "tol"), (dict(lam=0.1, u0=np.ones(3)), "u0"),
+    (dict(lam=0.1, u0=np.zeros(30)), "u0"),
+])
+def test_validation(data, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        train_mgf(data.X, data.y, **kwargs)
+
+
+def test_validation_of_data(data):
+    with pytest.raises(ValueError, match="y"):
+        train_mgf(data.X, data.y[:-1], 0.1)
+    X = data.X.copy()
+    X[0, 0] = np.inf
+    with pytest.raises(ValueError, match="X"):
+        train_mgf(X, data.y, 0.1)

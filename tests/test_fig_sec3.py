@@ -1,0 +1,93 @@
+"""Tests of mdln.fig_sec3 at 'test' fidelity: figure contract, Prop. 2, Cor. 2 / C.5 tables, slider data."""
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+import mdln  # noqa: E402
+from mdln import fig_sec3 as F  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def r3():
+    return F.fig3(F.Fig3Config.preset("test"))
+
+
+def test_fig3_contract_and_claims(r3):
+    s = r3.summary()
+    json.dumps(s)
+    assert s["all_converged"] and s["worst_train_loss"] < 1e-20
+    assert s["prop3_holds"]
+    # μ = 1: λ = 0.05 keeps Δ_t > 0 and beats gradient flow; Theorem 1's distance is small there
+    j = list(r3.config.lams).index(0.05)
+    assert not r3.vanished[0, j]
+    assert r3.test_loss[0, j] < r3.test_loss[0, 0]
+    assert r3.normalised_distance[0, j] < 0.01
+    assert np.all(r3.delta_norm[0, j] < r3.delta_norm[0, 0])
+    assert set(r3.arrays()) >= {"lams", "test_loss", "delta_inf", "vanished"}
+    # the book and paper presets contain GF (λ = 0) first
+    for fid in ("book", "paper"):
+        assert F.Fig3Config.preset(fid).lams[0] == 0.0
+    with pytest.raises(ValueError, match="fidelity"):
+        F.Fig3Config.preset("huge")
+    plt.close(r3.plot())
+
+
+def test_fig8_and_fig9_contract():
+    r8 = F.fig8(F.Fig8Config.preset("test"))
+    json.dumps(r8.summary())
+    plt.close(r8.plot())
+    r9 = F.fig9(F.Fig9Config.preset("test"))
+    s = r9.summary()
+    json.dumps(s)
+    assert r9.test_loss.shape == (2, 1, 3)
+    # centered data (μ = 0): λ changes the test loss by less than 10 %; uncentered (μ = 1): by more than 2x
+    per = r9.per_mu()
+    assert per["0"]["test_loss_range"] < 1.1 and per["1"]["test_loss_range"] > 2
+    plt.close(r9.plot())
+    for name in ("fig3", "fig8", "fig9"):
+        assert set(F.FIGURES[name]) >= {"fn", "config", "title", "seconds"}
+
+
+def test_prop2_alvarez():
+    p = F.prop2_demo(lam=0.5)
+    assert p.distance <= 1e-8
+    assert p.distance_to_gf_projection > 0.1     # the initial speed really moves the limit
+    assert p.train_loss < 1e-20
+
+
+def test_corollary2_and_small_lambda_tables():
+    rows = F.corollary2_table(lams=(1e-3, 0.03))
+    for lam, van, err in rows:
+        assert not van and err <= 1e-3
+    lams, sim, approx = F.small_lambda_table(lams=(1e-4, 1e-3))
+    assert np.all(sim < 0)
+    np.testing.assert_allclose(approx, sim, rtol=0.05)
+
+
+def test_delta_path_and_frame():
+    path = F.delta_path(log10_deltas=(-8.0, 0.0, 4.0))
+    l1 = np.abs(path["thetas"]).sum(axis=1)
+    assert l1[0] == pytest.approx(np.abs(path["l1"]).sum(), rel=1e-3)
+    assert l1[-1] == pytest.approx(np.abs(path["l2"]).sum(), rel=1e-3)
+    assert np.all(np.diff(l1) > 0)
+    fig = plt.figure()
+    F.draw_delta_frame(fig, -2.0, path)
+    assert len(fig.axes) == 2
+    plt.close(fig)
+
+
+def test_lambda_path_and_frame(r3):
+    p = F.lambda_path(0.05)
+    assert p["theta"].shape == (240, 30) and np.all(np.diff(p["t"]) >= 0)
+    np.testing.assert_allclose(p["delta"][0], 1e-4, rtol=1e-12)
+    ds = mdln.sparse_regression()
+    assert float(p["test_loss"]) == pytest.approx(ds.test_loss(p["theta_final"]))
+    fig = plt.figure()
+    F.draw_lambda_frame(fig, 0.05, r3)
+    assert len(fig.axes) >= 4
+    plt.close(fig)
