@@ -185,7 +185,9 @@ class Fig4Result:
         panels = [("test_loss", "log$_{10}$ test loss"), ("delta_norm", r"log$_{10}\,\|\Delta_\infty\|_2$"),
                   ("l1", r"log$_{10}\,\|\theta\|_1$")]
         for ax, (name, title) in zip(axes, panels):
-            heatmap(ax, self, self.cell_mean(name), title, marker=marker)
+            v = self.cell_mean(name)
+            lo, hi = np.nanpercentile(v, [1, 99]) if np.isfinite(v).any() else (None, None)
+            heatmap(ax, self, v, title, marker=marker, vmin=lo, vmax=hi)   # robust colour range
         return fig
 
 
@@ -209,10 +211,10 @@ def heatmap(ax, res, values, title, marker=None, cmap="viridis", vmin=None, vmax
                                edgecolor="0.3", hatch="///", lw=0))
     B, G = np.meshgrid(res.betas, res.gammas)
     cr = res.cell_crossed & ~div
-    ax.plot(B[cr], G[cr], ".", color="w", ms=3.5, mec="k", mew=0.3, label="w± changed sign")
+    ax.plot(B[cr], G[cr], "o", color="w", ms=3.2, mec="k", mew=0.4, label="w± changed sign")
     nc = ~res.cell_converged & ~div
     if nc.any():
-        ax.plot(B[nc], G[nc], "x", color="0.85", ms=3, mew=0.7, label="not converged")
+        ax.plot(B[nc], G[nc], "x", color="0.75", ms=2.5, mew=0.6, label="not converged")
     bb = np.linspace(be[0], be[-1], 200)
     gg = np.geomspace(ge[0], ge[-1], 200)
     BB, GG = np.meshgrid(bb, gg)
