@@ -1,0 +1,106 @@
+"""Nanoseconds per (grid member × MGD step) for the SMGD sweep engine (Figure 4 workload).
+
+Compares, in one process and on the same work ((n, d) = (20, 30), full batch, a (γ, β) grid):
+
+* ``engine``   — ``mdln.mgd_sweep`` (numba lane kernel when numba is installed),
+* ``numpy``    — the same engine's pure-numpy fallback (lock-step batched products, compaction),
+* ``batched``  — a straightforward batched numpy loop (all members, einsum per step, no Lemma 2 sums),
+* ``loop``     — a plain per-member Python loop of Eq. (13) (measured on a few members only).
+
+Prints ns per member-step and the ratios; timings are noisy on a shared machine.
+Run: ``python benchmarks/bench_sweep.py [steps]``.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from mdln.data import sparse_regression
+from mdln.smgd import have_numba
+from mdln.sweep import mgd_sweep
+
+
+def plain_loop(X, y, gamma, beta, steps, alpha=0.01):
+    """Per-member Python loop of Eq. (13) with Lemma 2 terms (the baseline)."""
+    n, d = X.shape
+    wp = np.full(d, alpha)
+    wm = np.full(d, alpha)
+    wpp, wmp = wp.copy(), wm.copy()
+    ap, am = np.zeros(d), np.zeros(d)
+    for _ in range(steps):
+        th = 0.25 * (wp * wp - wm * wm)
+        g = X.T @ (X @ th - y) / n
+        npl = wp - gamma * g * wp + beta * (wp - wpp)
+        nmi = wm + gamma * g * wm + beta * (wm - wmp)
+        zp, zm = npl / wp, nmi / wm
+        ap += (zp - 1) - np.log(np.abs(zp)) + beta * ((1 / zp - 1) + np.log(np.abs(zp)))
+        am += (zm - 1) - np.log(np.abs(zm)) + beta * ((1 / zm - 1) + np.log(np.abs(zm)))
+        wpp, wmp, wp, wm = wp, wm, npl, nmi
+    return wp, wm, ap, am
+
+
+def batched_numpy(X, y, gam, bet, steps, alpha=0.01):
+    """All members in lock-step with batched numpy products (no early stopping)."""
+    n, d = X.shape
+    M = gam.size
+    g_, b_ = gam[:, None], bet[:, None]
+    wp = np.full((M, d), alpha)
+    wm = np.full((M, d), alpha)
+    wpp, wmp = wp.copy(), wm.copy()
+    ap, am = np.zeros((M, d)), np.zeros((M, d))
+    for _ in range(steps):
+        th = 0.25 * (wp * wp - wm * wm)
+        g = (th @ X.T - y) @ X / n
+        npl = wp - g_ * g * wp + b_ * (wp - wpp)
+        nmi = wm + g_ * g * wm + b_ * (wm - wmp)
+        zp, zm = npl / wp, nmi / wm
+        ap += (zp - 1) + b_ * (1 / zp - 1)
+        am += (zm - 1) + b_ * (1 / zm - 1)
+        wpp, wmp, wp, wm = wp, wm, npl, nmi
+    return wp, wm, ap, am
+
+
+def main(steps=20_000):
+    ds = sparse_regression(seed=0)
+    X, y = ds.X, ds.y
+    gammas = np.geomspace(1e-3, 1e-1, 16)
+    betas = np.linspace(0.0, 0.9, 16)
+    G, B = np.meshgrid(gammas, betas, indexing="ij")
+    M = G.size
+    results = {}
+
+    if have_numba():
+        mgd_sweep(X, y, gammas[:2], betas[:2], max_steps=10, cache=False)          # compile / load
+        t = time.perf_counter()
+        res = mgd_sweep(X, y, gammas, betas, max_steps=steps, tol=1e-300, cache=False, engine="numba")
+        results["engine (numba)"] = (time.perf_counter() - t) / res.steps.sum() * 1e9
+
+    ms = max(steps // 10, 200)
+    t = time.perf_counter()
+    res = mgd_sweep(X, y, gammas, betas, max_steps=ms, tol=1e-300, cache=False, engine="numpy")
+    results["engine (numpy fallback)"] = (time.perf_counter() - t) / res.steps.sum() * 1e9
+
+    t = time.perf_counter()
+    batched_numpy(X, y, G.ravel(), B.ravel(), ms)
+    results["straightforward batched numpy"] = (time.perf_counter() - t) / (M * ms) * 1e9
+
+    few, ls = 4, max(steps // 20, 200)
+    t = time.perf_counter()
+    for g, b in zip(G.ravel()[:few], B.ravel()[:few]):
+        plain_loop(X, y, g, b, ls)
+    results["per-member Python loop"] = (time.perf_counter() - t) / (few * ls) * 1e9
+
+    base = results["per-member Python loop"]
+    print(f"(n, d) = {X.shape}, {M} members, full batch")
+    print(f"{'implementation':>32} {'ns/member-step':>15} {'speed-up vs loop':>17}")
+    for k, v in results.items():
+        print(f"{k:>32} {v:>15.0f} {base / v:>17.1f}")
+    if "engine (numba)" in results:
+        print(f"engine vs straightforward batched numpy: "
+              f"{results['straightforward batched numpy'] / results['engine (numba)']:.1f}x")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)
