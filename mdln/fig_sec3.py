@@ -209,6 +209,9 @@ def _plot_fig3_axes(ax, res, marker_lam=None):
     ax.axvline(b, color="k", ls="--", lw=1)
     ax.annotate(f"Prop. 3 bound\nλ={b:.1e}", xy=(b, 0.97), xycoords=("data", "axes fraction"),
                 xytext=(8, -4), textcoords="offset points", fontsize=7, va="top")
+    bad = ~np.all(res.converged, axis=0)
+    if np.any(bad):   # runs that did not reach the train-loss tolerance are marked, never hidden
+        ax.plot(lams[bad], m[bad], "kx", ms=9, mew=2, label="not converged")
     if marker_lam is not None:
         j = int(np.argmin(np.abs(lams - marker_lam)))
         ax.plot([lams[j]], [m[j]], "*", ms=14, color="#f1c40f", mec="k", zorder=5)
@@ -338,6 +341,7 @@ class Fig9Result:
     theta: np.ndarray
     vanished: np.ndarray
     normalised_distance: np.ndarray
+    converged: np.ndarray
 
     @property
     def delta_norm(self):
@@ -367,12 +371,14 @@ class Fig9Result:
             for k in ("lambda_star", "lambda_max", "gain_over_gf", "test_loss_range"):
                 out[f"mu={mu}:{k}"] = st[k]
         out["max_normalised_distance"] = float(np.max(self.normalised_distance[..., self.lams > 0]))
+        out["all_converged"] = bool(np.all(self.converged))
         return out
 
     def arrays(self):
         """Raw numbers."""
         return dict(mus=self.mus, lams=self.lams, test_loss=self.test_loss, delta_inf=self.delta_inf,
-                    theta=self.theta, vanished=self.vanished, normalised_distance=self.normalised_distance)
+                    theta=self.theta, vanished=self.vanished, normalised_distance=self.normalised_distance,
+                    converged=self.converged)
 
     def plot(self):
         """Figure 9: three panels, one curve per μ (mean over replications; hollow markers: Δ_t vanished)."""
@@ -387,6 +393,8 @@ class Fig9Result:
                 ax.plot(self.lams, m, "-", color=cols[i], label=f"μ = {mu:g}")
                 ax.plot(self.lams[~van], m[~van], "o", ms=4, color=cols[i])
                 ax.plot(self.lams[van], m[van], "o", ms=4, mfc="none", color=cols[i])
+                bad = ~np.all(self.converged[i], axis=0)
+                ax.plot(self.lams[bad], m[bad], "kx", ms=8, mew=2)   # not converged: marked
         for ax, lab in zip(axes, ["test loss", r"$\|\Delta_\infty\|_2$", r"$\|\theta^{MGF}\|_1$"]):
             ax.set_yscale("log")
             ax.set_xlabel(r"$\lambda$")
@@ -403,7 +411,8 @@ def fig9(config=None, progress=False):
     p = mgf_points(cfg.mus, cfg.seeds, cfg.lams, cfg.alpha, cfg.n, cfg.d, cfg.s, cfg.sigma, progress=progress)
     return Fig9Result(config=cfg, mus=np.array(cfg.mus, float), lams=np.array(cfg.lams, float),
                       test_loss=p["test_loss"], delta_inf=p["delta_inf"], theta=p["theta"],
-                      vanished=p["vanished"].astype(bool), normalised_distance=p["nd"])
+                      vanished=p["vanished"].astype(bool), normalised_distance=p["nd"],
+                      converged=p["converged"].astype(bool))
 
 
 # ----------------------------------------------------------------------------- Proposition 2 demo
@@ -612,11 +621,11 @@ def lambda_widget(fig3_result=None):
 FIGURES = {
     "fig3": dict(fn=fig3, config=Fig3Config,
                  title="MGF(λ) on a diagonal network: test loss and ‖Δ∞‖₂ against λ (μ = 1)",
-                 seconds={"test": 3, "book": 60, "paper": 120}),
+                 seconds={"test": 3, "book": 50, "paper": 110}),
     "fig8": dict(fn=fig8, config=Fig8Config,
                  title="MGF(λ), μ = 1: test loss, ‖Δ∞‖₂ and ‖θ‖₁ against λ",
-                 seconds={"test": 3, "book": 60, "paper": 120}),
+                 seconds={"test": 3, "book": 50, "paper": 110}),
     "fig9": dict(fn=fig9, config=Fig9Config,
                  title="MGF(λ) for data means μ ∈ {0, 0.5, 1, 1.5}: test loss, ‖Δ∞‖₂, ‖θ‖₁",
-                 seconds={"test": 4, "book": 40, "paper": 500}),
+                 seconds={"test": 4, "book": 35, "paper": 450}),
 }
