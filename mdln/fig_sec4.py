@@ -613,8 +613,8 @@ def smgd_widget(fig4_result, max_steps=200_000):
 FIGURES = {
     "fig4": dict(fn=fig4, config=Fig4Config,
                  title="MGD(γ, β) on a diagonal network: test loss, ‖Δ∞‖₂, ‖θ‖₁ over (γ, β) follow λ",
-                 seconds={"test": 5, "book": 60, "paper": 330}),
+                 seconds={"test": 2, "book": 55, "paper": 310}),   # measured on the shared 2-core box
     "fig7": dict(fn=fig7, config=Fig7Config,
                  title="MGD(γ, β) test loss beside MGF(λ = γ/(1−β)²)",
-                 seconds={"test": 10, "book": 90, "paper": 600}),
+                 seconds={"test": 6, "book": 80, "paper": 600}),
 }

@@ -40,7 +40,7 @@ def test_divergence_never_nan(full):
 def test_theorem2_on_every_converged_member(full):
     err = full.theorem2_error()
     assert np.nanmax(err[full.converged]) <= 1e-6
-    assert np.nanmax(full.theorem2_error(finite=True)[full.converged]) <= 1e-8
+    assert np.nanmax(full.theorem2_error(finite=True)[~full.diverged]) <= 1e-9   # exact at finite K
 
 
 def test_members_match_train_mgd(data, full):
