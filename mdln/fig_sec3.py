@@ -28,8 +28,7 @@ __all__ = ["mgf_points", "Fig3Config", "Fig3Result", "fig3", "Fig8Config", "Fig8
            "draw_lambda_frame", "lambda_widget", "theorem1_table", "FIGURES"]
 
 _VERSION = "sec3-v2"
-_BOOK_LAMS = (0.0, 1e-3, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.12, 0.15, 0.18, 0.21, 0.25, 0.3, 0.4, 0.5,
-              0.6, 0.7, 0.85, 1.0)
+_BOOK_LAMS = (0.0, 1e-3, 0.01, 0.03, 0.05, 0.07, 0.1, 0.12, 0.15, 0.21, 0.3, 0.5, 0.7, 1.0)
 _PAPER_LAMS = tuple(sorted(set((0.0,) + tuple(np.round(np.logspace(-4, -1.5, 6), 6))
                                + tuple(np.round(np.linspace(0.04, 1.0, 33), 4)))))
 _COLORS = {"test": "#1b4f8a", "delta": "#c0392b", "l1": "#2a7f62"}   # dark blue / red / green
@@ -117,7 +116,7 @@ class Fig3Config:
 
     @classmethod
     def preset(cls, fidelity):
-        """'test' (3 λ, 1 replication), 'book' (20 λ, 5 replications) or 'paper' (39 λ, 5 replications)."""
+        """'test' (3 λ, 1 replication), 'book' (14 λ, 5 replications) or 'paper' (39 λ, 5 replications)."""
         if fidelity == "test":
             return cls(lams=(0.0, 0.05, 0.2), seeds=(0,))
         if fidelity == "book":
@@ -172,7 +171,7 @@ class Fig3Result:
                     prop3_bound=self.prop3_bound)
 
     def plot(self, ax=None, marker_lam=None):
-        """Figure 3: mean (line) and min–max spread (band) of test loss and ‖Δ∞‖₂ against λ."""
+        """Figure 3: geometric mean (line) and ×/÷ one geometric s.d. (band) of test loss and ‖Δ∞‖₂ vs λ."""
         import matplotlib.pyplot as plt
         fig = None
         if ax is None:
@@ -182,10 +181,17 @@ class Fig3Result:
 
 
 def _band(ax, x, Y, color, label, log=True):
-    m = np.exp(np.mean(np.log(Y), axis=0)) if log else np.mean(Y, axis=0)
+    """Mean line (geometric if ``log``) and a band of ± one standard deviation (of log Y if ``log``)."""
+    if log:
+        L = np.log(Y)
+        m, sd = np.exp(L.mean(axis=0)), L.std(axis=0)
+        lo, hi = m * np.exp(-sd), m * np.exp(sd)
+    else:
+        m, sd = Y.mean(axis=0), Y.std(axis=0)
+        lo, hi = m - sd, m + sd
     ax.plot(x, m, "-o", ms=3, color=color, label=label)
     if Y.shape[0] > 1:
-        ax.fill_between(x, Y.min(axis=0), Y.max(axis=0), color=color, alpha=0.18, lw=0)
+        ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0)
     return m
 
 
@@ -284,8 +290,8 @@ class Fig8Result(Fig3Result):
             for i in range(len(self.lams) - 1):
                 if never[i] and never[i + 1]:
                     ax.axvspan(self.lams[i], self.lams[i + 1], color="0.85", lw=0, zorder=0)
-            _band(ax, self.lams, Y, _COLORS[c], lab)
-            ax.set_yscale("log")
+            _band(ax, self.lams, Y, _COLORS[c], lab, log=(c != "l1"))
+            ax.set_yscale("log" if c != "l1" else "linear")
             ax.set_xlabel(r"$\lambda$")
             ax.set_title(lab, fontsize=10)
         fig.suptitle(f"MGF(λ), μ = {self.config.mu:g} (grey: Δ_t never vanished)", fontsize=10)
@@ -301,7 +307,7 @@ def fig8(config=None, progress=False):
 
 
 # ------------------------------------------------------------------------------------ Figure 9
-_BOOK_LAMS9 = (0.0, 0.01, 0.03, 0.05, 0.1, 0.15, 0.21, 0.3, 0.5, 0.7, 1.0)
+_BOOK_LAMS9 = (0.0, 0.01, 0.03, 0.05, 0.07, 0.1, 0.15, 0.21, 0.3, 0.5, 0.7, 1.0)
 
 
 @dataclass(frozen=True)
@@ -310,7 +316,7 @@ class Fig9Config:
 
     mus: tuple = (0.0, 0.5, 1.0, 1.5)
     lams: tuple = _BOOK_LAMS9
-    seeds: tuple = (0, 1)
+    seeds: tuple = (0,)
     alpha: float = 0.01
     n: int = 20
     d: int = 30
@@ -319,7 +325,7 @@ class Fig9Config:
 
     @classmethod
     def preset(cls, fidelity):
-        """'test' (2 μ, 3 λ, 1 replication), 'book' (4 μ, 11 λ, 2 replications), 'paper' (39 λ, 5 repl.)."""
+        """'test' (2 μ, 3 λ, 1 replication), 'book' (4 μ, 12 λ, 1 replication), 'paper' (39 λ, 5 repl.)."""
         if fidelity == "test":
             return cls(mus=(0.0, 1.0), lams=(0.0, 0.05, 0.2), seeds=(0,))
         if fidelity == "book":
@@ -396,7 +402,7 @@ class Fig9Result:
                 bad = ~np.all(self.converged[i], axis=0)
                 ax.plot(self.lams[bad], m[bad], "kx", ms=8, mew=2)   # not converged: marked
         for ax, lab in zip(axes, ["test loss", r"$\|\Delta_\infty\|_2$", r"$\|\theta^{MGF}\|_1$"]):
-            ax.set_yscale("log")
+            ax.set_yscale("log" if ax is not axes[2] else "linear")
             ax.set_xlabel(r"$\lambda$")
             ax.set_title(lab, fontsize=10)
         axes[0].legend(fontsize=8)
@@ -549,7 +555,7 @@ def delta_widget():
 
 
 # ------------------------------------------------------------------------------- the λ slider
-_SLIDER_LAMS = (0.0, 0.01, 0.03, 0.05, 0.1, 0.15, 0.21, 0.3, 0.5, 0.7, 1.0)
+_SLIDER_LAMS = (0.0, 0.01, 0.05, 0.1, 0.15, 0.21, 0.3, 0.5, 1.0)
 
 
 def lambda_path(lam, seed=0, n_times=240):
