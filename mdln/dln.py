@@ -248,15 +248,18 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
     ts = sol.t
     frac = np.arange(refine + 1) / (refine + 1)
     grid = np.concatenate([ts[:-1, None] + frac[None, :] * np.diff(ts)[:, None], ts[-1:, None]], axis=None)
-    if len(ts) > 1:
+    if len(ts) > 1 and ok:
         S = sol.sol(grid)
     else:
-        S = s0[:, None]
+        S = sol.y[:, np.all(np.isfinite(sol.y), axis=0)]
+        S = S if S.shape[1] else s0[:, None]
+        grid = sol.t[np.all(np.isfinite(sol.y), axis=0)] if S.shape[1] > 1 else np.zeros(1)
     W = S[:2 * d]
     signs = np.sign(W)
     sign_changes = np.sum(signs[:, 1:] * signs[:, :-1] < 0, axis=1) + np.sum(W[:, 1:] == 0, axis=1)
     sign_changes = sign_changes.astype(np.int64)
-    s_end = sol.y[:, -1]
+    finite = np.nonzero(np.all(np.isfinite(sol.y), axis=0))[0]
+    s_end = sol.y[:, finite[-1]] if finite.size else s0   # a failed run reports its last finite state
     wp, wm = s_end[:d], s_end[d:2 * d]
     u, v = from_w(wp, wm)
     theta = theta_from_w(wp, wm)
@@ -271,7 +274,7 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
                              wdot_plus=np.asarray(pp).T.copy(), wdot_minus=np.asarray(pm).T.copy())
     return MGFResult(theta=theta, u=u, v=v, delta0=np.abs(wp0 * wm0), delta_inf=np.abs(wp * wm),
                      train_loss=dln_loss(X, y, u, v), vanished=bool(np.any(sign_changes > 0)),
-                     sign_changes=sign_changes, t=float(sol.t[-1]), status=status, lam=lam,
+                     sign_changes=sign_changes, t=float(grid[-1]), status=status, lam=lam,
                      n_steps=int(len(ts) - 1), trajectory=traj)
 
 
