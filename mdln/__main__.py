@@ -57,9 +57,10 @@ def _fmt_seconds(s):
     return f"{s:.0f} s" if s < 120 else f"{s / 60:.0f} min"
 
 
-def cmd_list(out=sys.stdout):
+def cmd_list(out=None):
     """Print the registry: name, what it shows, expected running time per fidelity."""
     from .figures import FIDELITIES, registry
+    out = sys.stdout if out is None else out
     reg = registry()
     print(f"{'figure':<8} {'test':>7} {'book':>7} {'paper':>7}  what it shows", file=out)
     for name, spec in reg.items():
