@@ -129,3 +129,20 @@ def test_bad_data_shapes(data):
         mgd_sweep(X, y[:, :-1], [0.1], [0.5], cache=False)
     with pytest.raises(ValueError, match="X"):
         mgd_sweep(X[..., None], y, [0.1], [0.5], cache=False)
+
+
+def test_works_without_numba():
+    """With numba unimportable, mdln imports and the sweep runs on the numpy fallback."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['numba'] = None\n"
+            "import numpy as np, mdln\n"
+            "from mdln.smgd import have_numba\n"
+            "ds = mdln.sparse_regression(n=10, d=15, s=3, seed=1)\n"
+            "r = mdln.mgd_sweep(ds.X, ds.y, [0.2], [0.6], max_steps=3000, cache=False)\n"
+            "t = mdln.train_mgd(ds.X, ds.y, 0.2, 0.6, max_steps=3000)\n"
+            "assert not have_numba()\n"
+            "print(float(np.max(np.abs(r.theta[0, 0, 0] - t.theta))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout.strip()) < 1e-10
