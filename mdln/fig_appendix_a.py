@@ -11,12 +11,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from . import dln as _dln
 from ._checks import check_beta, check_int, check_positive, check_vector
 from .cache import cached_arrays
 from .data import sparse_regression
 from .momentum import DivergenceError, Quadratic, alt_lam, mgd, mgf, step
 
-__all__ = ["central_difference_params", "central_difference_iterates", "dln_grad", "dln_hess",
+__all__ = ["central_difference_params", "central_difference_iterates", "stacked_dln_grad", "stacked_dln_hess",
            "QuadraticPaths", "quadratic_paths", "draw_quadratic_frame",
            "FigAConfig", "FigAResult", "figA", "FIGURES"]
 
@@ -51,25 +52,24 @@ def central_difference_iterates(grad, w0, lam_, eps, n_steps):
     return out
 
 
-def dln_grad(X, y):
-    """∇F(u, v) = (v ⊙ ∇L(u⊙v), u ⊙ ∇L(u⊙v)) on w = (u, v) for L of Eq. (3) (Section 3)."""
-    n, d = X.shape
+def stacked_dln_grad(X, y):
+    """w = (u, v) ↦ ∇F(u, v) as one vector, built on ``mdln.dln.dln_grad`` (Section 3)."""
+    d = X.shape[1]
 
     def grad(w):
-        u, v = w[:d], w[d:]
-        g = X.T @ (X @ (u * v) - y) / n
-        return np.concatenate([v * g, u * g])
+        gu, gv = _dln.dln_grad(X, y, w[:d], w[d:])
+        return np.concatenate([gu, gv])
     return grad
 
 
-def dln_hess(X, y):
-    """Hessian ∇²F(u, v) of F(u, v) = L(u⊙v), for the implicit ODE solver (Section 3)."""
+def stacked_dln_hess(X, y):
+    """Hessian ∇²F(u, v) of F(u, v) = L(u⊙v) on w = (u, v), for the implicit ODE solver (Section 3)."""
     n, d = X.shape
     H = X.T @ X / n
 
     def hess(w):
         u, v = w[:d], w[d:]
-        g = X.T @ (X @ (u * v) - y) / n
+        g = _dln.loss_grad(X, y, u * v)
         J = np.empty((2 * d, 2 * d))
         J[:d, :d] = v[:, None] * H * v[None, :]
         J[d:, d:] = u[:, None] * H * u[None, :]
@@ -411,7 +411,7 @@ def _figA_compute(cfg: FigAConfig):
     d = cfg.d
     w0 = np.concatenate([cfg.alpha * np.ones(d), np.zeros(d)])
     theta = lambda W: W[:, :d] * W[:, d:]
-    do, dp = _compare(dln_grad(data.X, data.y), dln_hess(data.X, data.y), w0, cfg.dln_lam, betas,
+    do, dp = _compare(stacked_dln_grad(data.X, data.y), stacked_dln_hess(data.X, data.y), w0, cfg.dln_lam, betas,
                       cfg.dln_horizon, cfg.n_times, theta)
     scale = np.linalg.norm(data.theta_star)
     for k, v in do.items():

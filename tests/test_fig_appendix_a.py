@@ -10,7 +10,7 @@ import pytest
 
 import mdln
 from mdln.fig_appendix_a import (FIGURES, FigAConfig, FigAResult, central_difference_iterates,
-                                 central_difference_params, dln_grad, dln_hess, figA)
+                                 central_difference_params, figA, stacked_dln_grad, stacked_dln_hess)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_central_difference_scheme_is_mgd(quad):
 
 def test_dln_grad_and_hess_match_finite_differences():
     data = mdln.sparse_regression(n=6, d=8, s=2, seed=3)
-    grad, hess = dln_grad(data.X, data.y), dln_hess(data.X, data.y)
+    grad, hess = stacked_dln_grad(data.X, data.y), stacked_dln_hess(data.X, data.y)
     rng = np.random.default_rng(0)
     w = rng.standard_normal(16)
     F = lambda w: data.train_loss(w[:8] * w[8:])
