@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = [
     "check_beta", "check_gamma", "check_lam", "check_positive", "check_nonneg",
-    "check_finite_array", "check_vector", "check_data", "check_int",
+    "check_finite_array", "check_vector", "check_data", "check_int", "FIDELITIES", "fidelity_preset",
 ]
 
 
@@ -104,3 +104,13 @@ def check_data(X, y):
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y must have shape ({X.shape[0]},) to match X of shape {X.shape}, got {y.shape}")
     return X, y
+
+
+FIDELITIES = ("test", "book", "paper")
+
+
+def fidelity_preset(cls, fidelity, test: dict, paper: dict):
+    """Config ``cls`` at ``fidelity``: 'test' and 'paper' override the defaults, which are 'book'."""
+    if fidelity not in FIDELITIES:
+        raise ValueError(f"fidelity must be one of 'test', 'book', 'paper', got {fidelity!r}")
+    return cls(**{"test": test, "book": {}, "paper": paper}[fidelity])

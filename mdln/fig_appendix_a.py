@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import dln as _dln
-from ._checks import check_beta, check_int, check_positive, check_vector
+from ._checks import check_beta, check_int, check_positive, check_vector, fidelity_preset
 from .cache import cached_arrays
 from .data import sparse_regression
 from .momentum import DivergenceError, Quadratic, alt_lam, mgd, mgf, step
@@ -121,13 +121,9 @@ class FigAConfig:
     @classmethod
     def preset(cls, fidelity="book"):
         """Fidelity presets: 'test' (seconds), 'book' (the notebook), 'paper' (more β values)."""
-        if fidelity == "test":
-            return cls(betas=(0.5, 0.9), quad_horizon=10.0, dln_horizon=20.0, n_times=21)
-        if fidelity == "book":
-            return cls()
-        if fidelity == "paper":
-            return cls(betas=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98))
-        raise ValueError(f"fidelity must be one of 'test', 'book', 'paper', got {fidelity!r}")
+        return fidelity_preset(cls, fidelity,
+                               test=dict(betas=(0.5, 0.9), quad_horizon=10.0, dln_horizon=20.0, n_times=21),
+                               paper=dict(betas=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)))
 
     def quadratic(self) -> Quadratic:
         """The 2D quadratic F(w) = ½ wᵀHw of Figure 1."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import nets
-from ._checks import check_int, check_positive
+from ._checks import check_int, check_positive, fidelity_preset
 from .cache import cached_arrays
 from .data import sparse_regression
 
@@ -220,13 +220,9 @@ class Fig2Config:
     @classmethod
     def preset(cls, fidelity="book"):
         """Configuration for "test" (seconds), "book" (the notebook) or "paper" (large grid, large cap)."""
-        if fidelity == "test":
-            return cls(n_gamma=5, n_beta=4, max_steps=3000, n_test=500, gamma_min=0.1, gamma_max=1.0)
-        if fidelity == "book":
-            return cls()
-        if fidelity == "paper":
-            return cls(n_gamma=30, n_beta=30, gamma_min=1e-2, max_steps=300_000)
-        raise ValueError(f"fidelity must be one of 'test', 'book', 'paper', got {fidelity!r}")
+        return fidelity_preset(cls, fidelity,
+                               test=dict(n_gamma=5, n_beta=4, max_steps=3000, n_test=500, gamma_min=0.1, gamma_max=1.0),
+                               paper=dict(n_gamma=30, n_beta=30, gamma_min=1e-2, max_steps=300_000))
 
 
 @dataclass(frozen=True)
@@ -345,13 +341,9 @@ class Fig6Config:
     @classmethod
     def preset(cls, fidelity="book"):
         """Configuration for "test" (seconds), "book" (the notebook) or "paper" (5 replications)."""
-        if fidelity == "test":
-            return cls(n_gamma=3, n_beta=3, epochs=50, n_reps=2, widths=(30, 8, 6, 1))
-        if fidelity == "book":
-            return cls()
-        if fidelity == "paper":
-            return cls(n_gamma=20, n_beta=20, n_reps=5)
-        raise ValueError(f"fidelity must be one of 'test', 'book', 'paper', got {fidelity!r}")
+        return fidelity_preset(cls, fidelity,
+                               test=dict(n_gamma=3, n_beta=3, epochs=50, n_reps=2, widths=(30, 8, 6, 1)),
+                               paper=dict(n_gamma=20, n_beta=20, n_reps=5))
 
 
 @dataclass(frozen=True)

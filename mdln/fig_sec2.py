@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ._checks import fidelity_preset
 from .cache import cached_arrays
 from .momentum import Quadratic, accelerate, gd, lam, mgd, mgf, step
 
@@ -37,11 +38,9 @@ class Fig1Config:
     @classmethod
     def preset(cls, fidelity="book"):
         """Fidelity presets: 'test' (seconds), 'book', 'paper' (same as book: Figure 1 is cheap)."""
-        if fidelity == "test":
-            return cls(horizon=10.0, gap_eps=(0.02, 0.05, 0.1, 0.2), gap_horizon=5.0)
-        if fidelity in ("book", "paper"):
-            return cls()
-        raise ValueError(f"fidelity must be one of 'test', 'book', 'paper', got {fidelity!r}")
+        return fidelity_preset(cls, fidelity,
+                               test=dict(horizon=10.0, gap_eps=(0.02, 0.05, 0.1, 0.2), gap_horizon=5.0),
+                               paper=dict())
 
 
 def quadratic_of(config: Fig1Config) -> Quadratic:

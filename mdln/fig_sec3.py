@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_lam, check_positive
+from ._checks import check_lam, check_positive, fidelity_preset
 from .cache import cached_arrays
 from .data import sparse_regression
 from .dln import train_mgf
@@ -117,17 +117,27 @@ class Fig3Config:
     @classmethod
     def preset(cls, fidelity):
         """'test' (3 λ, 1 replication), 'book' (14 λ, 5 replications) or 'paper' (39 λ, 5 replications)."""
-        if fidelity == "test":
-            return cls(lams=(0.0, 0.05, 0.2), seeds=(0,))
-        if fidelity == "book":
-            return cls()
-        if fidelity == "paper":
-            return cls(lams=_PAPER_LAMS)
-        raise ValueError(f"fidelity must be 'test', 'book' or 'paper', got {fidelity!r}")
+        return fidelity_preset(cls, fidelity,
+                               test=dict(lams=(0.0, 0.05, 0.2), seeds=(0,)),
+                               paper=dict(lams=_PAPER_LAMS))
+
+
+class _RunNorms:
+    """‖Δ∞‖₂ and ‖θ‖₁ per run, for results holding ``delta_inf`` and ``theta`` (Figures 3, 8, 9)."""
+
+    @property
+    def delta_norm(self):
+        """‖Δ∞‖₂ per run."""
+        return np.linalg.norm(self.delta_inf, axis=-1)
+
+    @property
+    def l1_norm(self):
+        """‖θ‖₁ per run."""
+        return np.abs(self.theta).sum(axis=-1)
 
 
 @dataclass(frozen=True)
-class Fig3Result:
+class Fig3Result(_RunNorms):
     """Figure 3 data: arrays of shape (n_seed, n_lam) (d-vectors last)."""
 
     config: Fig3Config
@@ -140,16 +150,6 @@ class Fig3Result:
     converged: np.ndarray
     normalised_distance: np.ndarray
     prop3_bound: np.ndarray
-
-    @property
-    def delta_norm(self):
-        """‖Δ∞‖₂ per run."""
-        return np.linalg.norm(self.delta_inf, axis=-1)
-
-    @property
-    def l1_norm(self):
-        """‖θ_MGF‖₁ per run."""
-        return np.abs(self.theta).sum(axis=-1)
 
     def summary(self):
         """Measured claims: λ*, λmax, gain over GF, the shaded zone, Prop. 3, Theorem 1 distances."""
@@ -326,17 +326,13 @@ class Fig9Config:
     @classmethod
     def preset(cls, fidelity):
         """'test' (2 μ, 3 λ, 1 replication), 'book' (4 μ, 12 λ, 1 replication), 'paper' (39 λ, 5 repl.)."""
-        if fidelity == "test":
-            return cls(mus=(0.0, 1.0), lams=(0.0, 0.05, 0.2), seeds=(0,))
-        if fidelity == "book":
-            return cls()
-        if fidelity == "paper":
-            return cls(lams=_PAPER_LAMS, seeds=(0, 1, 2, 3, 4))
-        raise ValueError(f"fidelity must be 'test', 'book' or 'paper', got {fidelity!r}")
+        return fidelity_preset(cls, fidelity,
+                               test=dict(mus=(0.0, 1.0), lams=(0.0, 0.05, 0.2), seeds=(0,)),
+                               paper=dict(lams=_PAPER_LAMS, seeds=(0, 1, 2, 3, 4)))
 
 
 @dataclass(frozen=True)
-class Fig9Result:
+class Fig9Result(_RunNorms):
     """Figure 9 data: arrays of shape (n_mu, n_seed, n_lam) (d-vectors last)."""
 
     config: Fig9Config
@@ -348,16 +344,6 @@ class Fig9Result:
     vanished: np.ndarray
     normalised_distance: np.ndarray
     converged: np.ndarray
-
-    @property
-    def delta_norm(self):
-        """‖Δ∞‖₂ per run."""
-        return np.linalg.norm(self.delta_inf, axis=-1)
-
-    @property
-    def l1_norm(self):
-        """‖θ‖₁ per run."""
-        return np.abs(self.theta).sum(axis=-1)
 
     def per_mu(self):
         """Per μ: λ*, λmax, gain over GF and the spread of the mean test loss across λ (max/min)."""

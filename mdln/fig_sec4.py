@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._checks import check_int, check_positive
+from ._checks import check_int, check_positive, fidelity_preset
 from .cache import cached_arrays
 from .data import sparse_regression
 from .smgd import train_mgd
@@ -89,14 +89,10 @@ class Fig4Config:
     @classmethod
     def preset(cls, fidelity="book"):
         """'test' (seconds), 'book' (14 × 14 grid, 2·10⁵ epochs), 'paper' (20 × 20, 10⁶ epochs)."""
-        if fidelity == "test":
-            return cls(n=10, d=15, s=3, seeds=(0,), gamma_min=0.05, gamma_max=3.0, n_gamma=4, n_beta=3,
-                       beta_max=0.9, max_epochs=20_000)
-        if fidelity == "book":
-            return cls()
-        if fidelity == "paper":
-            return cls(n_gamma=20, n_beta=20, max_epochs=10 ** 6)
-        raise ValueError(f"fidelity must be one of 'test', 'book', 'paper', got {fidelity!r}")
+        return fidelity_preset(cls, fidelity,
+                               test=dict(n=10, d=15, s=3, seeds=(0,), gamma_min=0.05, gamma_max=3.0, n_gamma=4,
+                                         n_beta=3, beta_max=0.9, max_epochs=20_000),
+                               paper=dict(n_gamma=20, n_beta=20, max_epochs=10 ** 6))
 
 
 @dataclass(frozen=True)
@@ -320,13 +316,9 @@ class Fig7Config:
     @classmethod
     def preset(cls, fidelity="book"):
         """'test', 'book' (MGF on 9 λ for 2 datasets), 'paper' (15 λ, all 5 datasets)."""
-        if fidelity == "test":
-            return cls(fig4=Fig4Config.preset("test"), n_lam=3, mgf_seeds=(0,))
-        if fidelity == "book":
-            return cls()
-        if fidelity == "paper":
-            return cls(fig4=Fig4Config.preset("paper"), n_lam=15, mgf_seeds=(0, 1, 2, 3, 4))
-        raise ValueError(f"fidelity must be one of 'test', 'book', 'paper', got {fidelity!r}")
+        return fidelity_preset(cls, fidelity,
+                               test=dict(fig4=Fig4Config.preset("test"), n_lam=3, mgf_seeds=(0,)),
+                               paper=dict(fig4=Fig4Config.preset("paper"), n_lam=15, mgf_seeds=(0, 1, 2, 3, 4)))
 
 
 @dataclass(frozen=True)

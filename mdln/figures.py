@@ -9,9 +9,10 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
+from ._checks import FIDELITIES
+
 __all__ = ["FigureSpec", "registry", "get_figure", "FIDELITIES"]
 
-FIDELITIES = ("test", "book", "paper")
 _MODULES = ("fig_sec2", "fig_sec3", "fig_sec4", "fig_nets", "fig_appendix_a")
 
 
