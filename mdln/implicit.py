@@ -14,7 +14,7 @@ from ._checks import check_data, check_finite_array, check_lam, check_vector
 __all__ = [
     "hyperbolic_entropy", "hyperbolic_entropy_grad", "HyperbolicEntropy", "bregman_divergence",
     "implicit_solution", "min_l1_interpolator", "min_l2_interpolator", "prop3_bound",
-    "corollary2_delta", "small_lambda_delta", "normalised_distance",
+    "corollary2_delta", "small_lambda_delta", "normalised_distance", "dropped_term",
 ]
 
 
@@ -229,3 +229,14 @@ def normalised_distance(theta, reference):
     if np.any(nrm == 0):
         raise ValueError("reference must be nonzero")
     return np.linalg.norm(theta - reference, axis=-1) / nrm
+
+
+def dropped_term(theta_tilde0, delta):
+    """max_i |arcsinh(2θ̃0,i/Δ_i)|: the linear term θ̃0 adds to the KKT condition of Theorems 1–2.
+
+    The full theorems give arcsinh(2θ_i/Δ_i) = 2(Xᵀν)_i + arcsinh(2θ̃0,i/Δ_i); the paper's simplification
+    (Eq. 8, θ̃0 ≈ 0) drops the last term. Shared measure for chapters 3 and 4 (issue 13, item 3).
+    """
+    theta_tilde0 = check_vector(np.atleast_1d(theta_tilde0), "theta_tilde0")
+    delta = _check_delta(delta, theta_tilde0.shape[0])
+    return float(np.max(np.abs(np.arcsinh(2 * theta_tilde0 / delta))))
