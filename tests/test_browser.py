@@ -1,24 +1,38 @@
-"""The rendered book as a reader meets it, checked in a real headless Chromium (issue: rendered book).
+"""The rendered book as a reader meets it, checked in a real headless Chromium (issue 10).
 
 Builds a copy of the book into a temporary folder, serves it on 127.0.0.1 and visits every page of the
-table of contents with Debian's ``chromium`` driven by Playwright (``executable_path``, no browser download):
+table of contents with Debian's ``chromium`` driven by Playwright (``executable_path``, no browser download)
+in a 1400 px wide window. Every page must have:
 
-- every page loads with no console error, no uncaught exception and no failed request, except requests to
-  the explicit CDN allow-list below (online readers load those normally; this machine has no internet, so
-  every request that leaves 127.0.0.1 is aborted on purpose, which makes the test the same with or without
-  a network);
-- MathJax (served from the book itself) rendered every equation: one ``mjx-container`` per math element,
-  no MathJax error box, no raw ``$$`` left in the text;
-- every kernel-free scrubber (matplotlib ``to_jshtml``) shows a different frame when its slider is moved
-  with the keyboard, and the first frame again when moved back;
-- every internal link of the navigation and of the pages resolves (HTTP 200), anchors included;
-- every page, its HTML and images, weighs less than 5 MB.
+- no console error, no uncaught exception and no failed request, except requests to the explicit CDN
+  allow-list below (this machine is offline by construction: every request that leaves 127.0.0.1 is
+  aborted, so the test is the same with or without a network);
+- every equation rendered by MathJax (served from the book itself), no MathJax error box;
+- no raw TeX in the visible text outside rendered math and code: no ``$``, no TeX command (``\\pm``,
+  ``\\frac``, ...), no ``_{``/``^{``, no ``\\(``/``\\[``;
+- no output block wider than its box (``scrollWidth > clientWidth`` of any element of a cell's output);
+- no figure shown at less than 1/1.6 of its natural width when that width exceeds 900 px (it is then
+  shrunk so much that its text is unreadable);
+- no ipywidget output (``application/vnd.jupyter.widget-view+json``, ``.jupyter-widgets``) on the static
+  page: without a kernel it is an empty box (or an inert one); widget cells carry ``remove-output``;
+- no visible ``NBVAL`` text (nbval markers are cell tags, not ``# NBVAL_*`` comments);
+- kernel-free scrubbers (matplotlib ``to_jshtml``) that show another frame when their slider is moved with
+  the keyboard, and the first frame again when moved back;
+- internal links that resolve (HTTP 200), anchors included; a weight (HTML and images) under 5 MB.
 
-Screenshots of every page and every scrubber go to ``_build/screenshots/``.
+Every failure names the page and the offending element (section anchor, cell number and first code line,
+or directive title) and text. Full-page screenshots of every page at 1400 px, and of two pages at 400 px,
+go to ``_build/screenshots/``.
+
+The same checks run standalone on an existing build (no rebuild):
+
+    python tests/test_browser.py _build/html [--report findings.md]
+
 Skipped, with a message, only when no Chromium binary is installed.
 """
 from __future__ import annotations
 
+import argparse
 import functools
 import html as htmllib
 import os
@@ -27,6 +41,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
@@ -47,6 +62,11 @@ ALLOWED_FAILED_URL_PREFIXES = (
 )
 
 MAX_PAGE_BYTES = 5_000_000  # every page of the book, HTML and its images, stays under ~5 MB
+WIDE = 1400                 # the desktop window width every page is checked at
+NARROW = 400                # a phone-sized window: screenshots of NARROW_PAGES
+NARROW_PAGES = ("intro", "book/02_discrete_to_continuous")
+BIG_FIGURE_PX = 900         # a figure wider than this (natural width) ...
+MAX_SHRINK = 1.6            # ... must not be displayed at less than 1/1.6 of it
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
@@ -86,35 +106,15 @@ def _toc_files(toc: dict) -> list[str]:
     return [re.sub(r"\.(md|ipynb|rst)$", "", f) for f in out]
 
 
+def toc_pages(book_root: Path = REPO) -> list[str]:
+    """The pages of the book's _toc.yml, in reading order (``book/02_discrete_to_continuous``, ...)."""
+    import yaml
+    return _toc_files(yaml.safe_load((Path(book_root) / "_toc.yml").read_text()))
+
+
 def _jupyter_book():
     cand = Path(sys.executable).with_name("jupyter-book")
     return str(cand) if cand.exists() else shutil.which("jupyter-book")
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A fresh build of the current working tree, served on 127.0.0.1: (base_url, html_dir, pages)."""
-    import yaml
-    src = tmp_path_factory.mktemp("book") / "src"
-    shutil.copytree(REPO, src, ignore=_IGNORE_COPY)
-    jb = _jupyter_book()
-    assert jb, "jupyter-book is not installed"
-    # Warnings are checked by CI's own `jupyter-book build -W -n`; here we need the pages themselves.
-    proc = subprocess.run([jb, "build", "--keep-going", str(src)], capture_output=True, text=True, timeout=900)
-    html_dir = src / "_build" / "html"
-    assert proc.returncode == 0 and (html_dir / "index.html").exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    toc = yaml.safe_load((src / "_toc.yml").read_text())
-    pages = _toc_files(toc)
-
-    handler = functools.partial(_QuietHandler, directory=str(html_dir))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", html_dir, pages
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -122,18 +122,32 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def browser():
+@contextmanager
+def serve(html_dir: Path):
+    """Serve ``html_dir`` on 127.0.0.1 (a free port); yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(html_dir))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # a dependency of the project (requirements.txt), so this is a real failure
-        pytest.fail("the `playwright` Python package is missing: pip install -r requirements.txt")
-    pw = sync_playwright().start()
-    b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    try:
-        yield b
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
-        b.close()
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def chromium():
+    """A headless Debian chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+    finally:
         pw.stop()
 
 
@@ -184,107 +198,267 @@ class _PageLog:
 _MATH_JS = """() => {
   const maths = Array.from(document.querySelectorAll('article .math, main .math'));
   const unrendered = maths.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80));
-  const article = (document.querySelector('article') || document.body).cloneNode(true);
-  article.querySelectorAll('pre, code, script, style, textarea').forEach(e => e.remove());
   return {n_math: maths.length,
-          n_rendered: document.querySelectorAll('mjx-container').length,
           unrendered: unrendered,
           // MathJax errors, and undefined macros (noundefined shows their name in red)
           merrors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent.slice(0, 80))
             .concat(Array.from(document.querySelectorAll('mjx-assistive-mml [mathcolor="red"]'))
-              .map(e => e.textContent).filter(t => t.startsWith('\\\\'))),
-          raw_dollars: (article.textContent.match(/\\$\\$/g) || []).length,
-          raw_inline: (article.textContent.match(/\\\\\\(|\\\\\\[/g) || []).length};
+              .map(e => e.textContent).filter(t => t.startsWith('\\\\')))};
+}"""
+
+# The reader-facing checks of one page, in the page itself. Each finding is [kind, where, what].
+_READER_JS = r"""([bigPx, maxShrink]) => {
+  const root = document.querySelector('article.bd-article') || document.querySelector('article')
+               || document.querySelector('main') || document.body;
+  const out = [];
+  const visible = el => {
+    if (!el || !el.getClientRects().length) return false;
+    const cs = getComputedStyle(el);
+    return cs.visibility !== 'hidden' && cs.display !== 'none';
+  };
+  const clip = (s, n) => { s = s.replace(/\s+/g, ' ').trim(); return s.length > n ? s.slice(0, n) + '…' : s; };
+  const cells = Array.from(root.querySelectorAll('.cell'));
+  // where an element sits: section anchor, directive title, cell number and its first code line
+  const where = el => {
+    const parts = [];
+    const sec = el.closest('section[id]');
+    if (sec) parts.push('#' + sec.id);
+    const box = el.closest('.admonition, .proof, figure');
+    if (box) {
+      const t = box.querySelector('.admonition-title, .caption-number, figcaption');
+      if (t) parts.push('in "' + clip(t.textContent, 60) + '"');
+    }
+    const cell = el.closest('.cell');
+    if (cell) {
+      const code = cell.querySelector('.cell_input pre');
+      const first = code ? code.textContent.split('\n').map(s => s.trim())
+                                 .filter(s => s && !s.includes('NBVAL'))[0] || '' : '';
+      parts.push('cell ' + (cells.indexOf(cell) + 1) + (first ? ' (`' + clip(first, 70) + '`)' : ''));
+    }
+    return parts.join(' › ') || el.tagName.toLowerCase();
+  };
+
+  // 1. raw TeX in visible text, outside rendered math and code
+  const SKIP = 'mjx-container, .math, pre, code, script, style, textarea, .highlight, .MathJax, ' +
+               'mjx-assistive-mml, .headerlink';
+  const TEX = /\$|\\[A-Za-z]+|\\[()\[\]{}]|[_^]\{/g;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    const p = node.parentElement;
+    if (!p || p.closest(SKIP) || !visible(p)) continue;
+    const text = node.textContent;
+    const tokens = [...new Set(text.match(TEX) || [])];
+    if (!tokens.length) continue;
+    const i = text.search(/\$|\\[A-Za-z()\[\]{}]|[_^]\{/);
+    const ctx = text.slice(Math.max(0, i - 30), i + 70);
+    out.push(['raw TeX', where(p), tokens.map(t => '`' + t + '`').join(' ') + ' in "' + clip(ctx, 100) + '"']);
+  }
+
+  // 2. output blocks wider than their box (cut off, or a horizontal scroll bar)
+  const reported = new Set();
+  for (const el of root.querySelectorAll('.cell_output, .cell_output *')) {
+    if (el.closest('mjx-container') || !visible(el) || el.clientWidth === 0) continue;
+    if (el.scrollWidth <= el.clientWidth + 1) continue;
+    const block = el.closest('.cell_output > *') || el;
+    if (reported.has(block)) continue;
+    reported.add(block);
+    let what = '';
+    const pre = block.matches('pre') ? block : block.querySelector('pre');
+    if (pre) {
+      const lines = pre.textContent.split('\n');
+      const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+      what = `longest line (${longest.length} chars): "${clip(longest, 100)}"`;
+    } else {
+      const img = block.querySelector('img');
+      what = img ? 'image ' + img.src.split('/').pop().slice(0, 60) : clip(block.textContent, 80);
+    }
+    out.push(['output overflow', where(block),
+              `${el.tagName.toLowerCase()} content ${el.scrollWidth} px wide in a ${el.clientWidth} px box; ${what}`]);
+  }
+
+  // 3. big figures shrunk below 1/maxShrink of their natural width
+  for (const img of root.querySelectorAll('img')) {
+    if (!visible(img) || !img.complete || img.naturalWidth <= bigPx) continue;
+    const shown = img.getBoundingClientRect().width;
+    if (shown * maxShrink < img.naturalWidth) {
+      const name = img.src.startsWith('data:') ? 'embedded frame (' + (img.id || 'img') + ')'
+                                                : img.src.split('/').pop();
+      out.push(['shrunk figure', where(img),
+                `${name}: natural width ${img.naturalWidth} px shown at ${Math.round(shown)} px ` +
+                `(1/${(img.naturalWidth / shown).toFixed(2)})`]);
+    }
+  }
+
+  // 4. ipywidget outputs on the static page (empty without a kernel, inert with one)
+  const wboxes = new Set();
+  for (const s of root.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]'))
+    wboxes.add(s.closest('.cell_output') || s.parentElement);
+  for (const w of root.querySelectorAll('.jupyter-widgets, .widget-area, .jupyter-widgets-output-area'))
+    wboxes.add(w.closest('.cell_output') || w);
+  for (const box of wboxes) {
+    if (!visible(box)) continue;
+    const media = Array.from(box.querySelectorAll('img, canvas, svg, video'))
+                       .some(e => visible(e) && e.getBoundingClientRect().width > 0);
+    const text = box.innerText.trim();
+    out.push(['widget box', where(box), (text || media)
+      ? 'an ipywidget shown on the static page (inert without a kernel): tag the cell remove-output'
+      : 'an empty ipywidget box (no kernel on the static page): tag the cell remove-output']);
+  }
+
+  // 5. visible nbval markers
+  const w2 = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while ((node = w2.nextNode())) {
+    const p = node.parentElement;
+    if (!p || !visible(p) || !node.textContent.includes('NBVAL')) continue;
+    const line = node.textContent.split('\n').find(l => l.includes('NBVAL'));
+    out.push(['NBVAL text', where(p), '"' + clip(line, 80) + '" is visible: use the cell tag nbval-ignore-output']);
+  }
+  return out;
 }"""
 
 _SRC_JS = "el => el.src.length + ':' + el.src.slice(-96)"
 
+_WAIT_IMAGES_JS = """() => Promise.all(Array.from(document.images).map(img => img.complete ? null :
+    new Promise(r => { img.addEventListener('load', r); img.addEventListener('error', r); })))"""
 
-def test_every_page_renders_in_chromium(site, browser):
-    base, html_dir, pages = site
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    problems, internal_links, n_scrubbers, n_math, weights = [], set(), 0, 0, {}
-    assert len(pages) >= 3, pages
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        for doc in pages:
-            url = urljoin(base, doc + ".html")
-            if not (html_dir / (doc + ".html")).exists():
-                problems.append(f"{doc}: listed in _toc.yml but no {doc}.html was built")
-                continue
-            page = context.new_page()
-            log = _PageLog(page, base)
-            resp = page.goto(url, wait_until="load", timeout=60_000)
-            if resp is None or resp.status != 200:
-                problems.append(f"{doc}: HTTP {None if resp is None else resp.status}")
-                page.close()
-                continue
-            # MathJax is served from _static/mathjax: wait for its typesetting to finish
-            has_mathjax = page.evaluate("() => typeof MathJax !== 'undefined' && !!MathJax.startup")
-            if has_mathjax:
-                page.evaluate("() => MathJax.startup.promise")
-            m = page.evaluate(_MATH_JS)
-            n_math += m["n_math"]
-            if m["n_math"] and not has_mathjax:
-                problems.append(f"{doc}: {m['n_math']} equations but MathJax did not load")
-            if m["unrendered"]:
-                problems.append(f"{doc}: equations not rendered by MathJax: {m['unrendered'][:3]}")
-            if m["merrors"]:
-                problems.append(f"{doc}: MathJax errors (undefined macro?): {m['merrors'][:3]}")
-            if m["raw_dollars"] or m["raw_inline"]:
-                problems.append(f"{doc}: raw TeX delimiters left in the text ($$: {m['raw_dollars']}, "
-                                f"\\( or \\[: {m['raw_inline']})")
-            shot = SCREENSHOTS / (doc.replace("/", "__") + ".png")
-            page.screenshot(path=str(shot), full_page=False)
 
-            # kernel-free scrubbers: moving the slider must change the displayed frame
-            for k, img in enumerate(page.query_selector_all("img[id^='_anim_img']")):
-                n_scrubbers += 1
-                uid = img.get_attribute("id")[len("_anim_img"):]
-                slider = page.query_selector(f"#_anim_slider{uid}")
-                label = f"{doc}: scrubber {k + 1}"
-                if slider is None:
-                    problems.append(f"{label}: no slider")
-                    continue
-                n_frames = int(slider.get_attribute("max") or 0) + 1
-                img.scroll_into_view_if_needed()
-                page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img, timeout=10_000)
-                first = img.evaluate(_SRC_JS)
-                if n_frames < 2:
-                    problems.append(f"{label}: only {n_frames} frame")
-                    continue
-                slider.focus()
-                page.keyboard.press("End")
-                page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img, timeout=10_000)
-                last = img.evaluate(_SRC_JS)
-                value = slider.evaluate("el => el.value")
-                if last == first or value != str(n_frames - 1):
-                    problems.append(f"{label}: the frame did not change when the slider moved to its end "
-                                    f"(value {value} of {n_frames - 1})")
-                box = img.evaluate_handle("el => el.closest('.animation') || el.parentElement").as_element()
-                (box or img).screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '__')}__scrubber{k + 1}.png"))
-                page.keyboard.press("Home")
-                if img.evaluate(_SRC_JS) != first:
-                    problems.append(f"{label}: moving the slider back did not show the first frame again")
+def _check_scrubbers(page, doc, shots):
+    """Every kernel-free scrubber shows another frame at the slider's end and the first one back home."""
+    problems, n = [], 0
+    for k, img in enumerate(page.query_selector_all("img[id^='_anim_img']")):
+        n += 1
+        uid = img.get_attribute("id")[len("_anim_img"):]
+        slider = page.query_selector(f"#_anim_slider{uid}")
+        label = f"scrubber {k + 1}"
+        if slider is None:
+            problems.append(("scrubber", label, "no slider"))
+            continue
+        n_frames = int(slider.get_attribute("max") or 0) + 1
+        img.scroll_into_view_if_needed()
+        page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img, timeout=10_000)
+        first = img.evaluate(_SRC_JS)
+        if n_frames < 2:
+            problems.append(("scrubber", label, f"only {n_frames} frame"))
+            continue
+        slider.focus()
+        page.keyboard.press("End")
+        page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img, timeout=10_000)
+        last = img.evaluate(_SRC_JS)
+        value = slider.evaluate("el => el.value")
+        if last == first or value != str(n_frames - 1):
+            problems.append(("scrubber", label, f"the frame did not change when the slider moved to its end "
+                                                f"(value {value} of {n_frames - 1})"))
+        if shots is not None:
+            box = img.evaluate_handle("el => el.closest('.animation') || el.parentElement").as_element()
+            (box or img).screenshot(path=str(shots / f"{doc.replace('/', '__')}__scrubber{k + 1}.png"))
+        page.keyboard.press("Home")
+        if img.evaluate(_SRC_JS) != first:
+            problems.append(("scrubber", label, "moving the slider back did not show the first frame again"))
+    return problems, n
 
-            for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
-                if href.startswith(base):
-                    internal_links.add(href)
-            page.close()
-            if log.page_bytes > MAX_PAGE_BYTES:
-                problems.append(f"{doc}: the page weighs {log.page_bytes / 1e6:.1f} MB (HTML and images), "
-                                f"over {MAX_PAGE_BYTES / 1e6:.0f} MB: fewer scrubber frames or a lower dpi")
-            weights[doc] = log.page_bytes
-            for msg in log.errors + log.failed:
-                problems.append(f"{doc}: {msg}")
-            for off in log.offsite:
-                if not _allowed(off):
-                    problems.append(f"{doc}: request to a host outside the allow-list: {off}")
-    finally:
-        context.close()
 
-    # every internal link resolves, and its #anchor exists on the target page
-    texts = {}
+def check_site(html_dir, pages=None, screenshots=SCREENSHOTS, browser=None, check_links=True):
+    """Run every reader-facing check on a built book in ``html_dir``; no rebuild.
+
+    Returns ``(findings, stats)``: ``findings`` maps each page to a list of ``(kind, where, what)`` tuples
+    (empty when the page is clean); ``stats`` counts pages, equations, scrubbers, links and the heaviest
+    page. ``screenshots`` (a folder, or None) receives a full-page PNG of every page at 1400 px and of
+    ``NARROW_PAGES`` at 400 px.
+    """
+    html_dir = Path(html_dir)
+    pages = list(pages) if pages is not None else toc_pages(REPO)
+    shots = Path(screenshots) if screenshots is not None else None
+    if shots is not None:
+        shots.mkdir(parents=True, exist_ok=True)
+    findings = {doc: [] for doc in pages}
+    findings["(links)"] = []
+    stats = dict(pages=len(pages), equations=0, scrubbers=0, links=0, heaviest_mb=0.0)
+    internal_links = set()
+    with serve(html_dir) as base, (chromium() if browser is None else _nullctx(browser)) as b:
+        for width in (WIDE, NARROW):
+            context = b.new_context(viewport={"width": width, "height": 900})
+            try:
+                for doc in pages:
+                    if width == NARROW and doc not in NARROW_PAGES:
+                        continue
+                    f = findings[doc]
+                    if not (html_dir / (doc + ".html")).exists():
+                        if width == WIDE:
+                            f.append(("missing page", doc, "listed in _toc.yml but no HTML was built"))
+                        continue
+                    page = context.new_page()
+                    try:
+                        if width == NARROW:
+                            page.goto(urljoin(base, doc + ".html"), wait_until="load", timeout=60_000)
+                            page.evaluate(_WAIT_IMAGES_JS)
+                            if shots is not None:
+                                page.screenshot(path=str(shots / f"{doc.replace('/', '__')}@{width}.png"),
+                                                full_page=True)
+                            continue
+                        log = _PageLog(page, base)
+                        resp = page.goto(urljoin(base, doc + ".html"), wait_until="load", timeout=60_000)
+                        if resp is None or resp.status != 200:
+                            f.append(("HTTP", doc, f"status {None if resp is None else resp.status}"))
+                            continue
+                        _check_page(page, doc, f, stats, shots)
+                        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+                            if href.startswith(base):
+                                internal_links.add(href)
+                        page.close()
+                        if log.page_bytes > MAX_PAGE_BYTES:
+                            f.append(("page weight", doc, f"{log.page_bytes / 1e6:.1f} MB (HTML and images), over "
+                                      f"{MAX_PAGE_BYTES / 1e6:.0f} MB: fewer scrubber frames or a lower dpi"))
+                        stats["heaviest_mb"] = max(stats["heaviest_mb"], log.page_bytes / 1e6)
+                        for msg in log.errors:
+                            f.append(("console", doc, msg))
+                        for msg in log.failed:
+                            f.append(("request", doc, msg))
+                        for off in log.offsite:
+                            if not _allowed(off):
+                                f.append(("request", doc, f"request to a host outside the allow-list: {off}"))
+                    finally:
+                        if not page.is_closed():
+                            page.close()
+            finally:
+                context.close()
+        if check_links:
+            stats["links"] = len(internal_links)
+            findings["(links)"] = _check_links(internal_links)
+    return findings, stats
+
+
+@contextmanager
+def _nullctx(x):
+    yield x
+
+
+def _check_page(page, doc, f, stats, shots):
+    # MathJax is served from _static/mathjax: wait for its typesetting to finish
+    has_mathjax = page.evaluate("() => typeof MathJax !== 'undefined' && !!MathJax.startup")
+    if has_mathjax:
+        page.evaluate("() => MathJax.startup.promise")
+    page.evaluate(_WAIT_IMAGES_JS)
+    m = page.evaluate(_MATH_JS)
+    stats["equations"] += m["n_math"]
+    if m["n_math"] and not has_mathjax:
+        f.append(("math", doc, f"{m['n_math']} equations but MathJax did not load"))
+    for t in m["unrendered"]:
+        f.append(("math", doc, f"equation not rendered by MathJax: {t!r}"))
+    for t in m["merrors"]:
+        f.append(("math", doc, f"MathJax error (undefined macro?): {t!r}"))
+    for kind, where, what in page.evaluate(_READER_JS, [BIG_FIGURE_PX, MAX_SHRINK]):
+        f.append((kind, where, what))
+    if shots is not None:
+        page.screenshot(path=str(shots / f"{doc.replace('/', '__')}.png"), full_page=True)
+    probs, n = _check_scrubbers(page, doc, shots)
+    stats["scrubbers"] += n
+    f.extend(probs)
+
+
+def _check_links(internal_links):
+    """Every internal link resolves, and its #anchor exists on the target page."""
+    problems, texts = [], {}
     for href in sorted(internal_links):
         target, frag = urldefrag(href)
         if target not in texts:
@@ -293,17 +467,144 @@ def test_every_page_renders_in_chromium(site, browser):
                     texts[target] = r.read().decode("utf-8", "replace") if r.status == 200 else None
             except OSError as exc:
                 texts[target] = None
-                problems.append(f"broken link {href}: {exc}")
+                problems.append(("link", href, f"broken: {exc}"))
                 continue
         body = texts[target]
         if body is None:
             continue
         if frag and urlparse(target).path.endswith(".html") and not re.search(
                 r'id=["\']' + re.escape(htmllib.escape(frag, quote=True)) + r'["\']', body):
-            problems.append(f"link to a missing anchor: {href}")
+            problems.append(("link", href, "missing anchor"))
+    return problems
 
-    print(f"browser test: {len(pages)} pages, {n_math} equations, {n_scrubbers} scrubbers, "
-          f"{len(internal_links)} internal links, heaviest page {max(weights.values(), default=0) / 1e6:.2f} MB; "
-          f"screenshots in {SCREENSHOTS}")
-    assert not problems, "\n".join(problems)
-    assert n_math > 0, "no equation found in the whole book: the MathJax check checked nothing"
+
+def format_problems(findings) -> list[str]:
+    """One line per finding: ``page: kind: where: what``."""
+    return [f"{doc}: {kind}: {where}: {what}" for doc, items in findings.items() for kind, where, what in items]
+
+
+def format_markdown(findings, stats) -> str:
+    """The findings as a Markdown report, one section per page with a count per kind of defect."""
+    lines = [f"{stats['pages']} pages, {stats['equations']} equations, {stats['scrubbers']} scrubbers, "
+             f"{stats['links']} internal links, heaviest page {stats['heaviest_mb']:.2f} MB.", ""]
+    total = {}
+    for items in findings.values():
+        for kind, _, _ in items:
+            total[kind] = total.get(kind, 0) + 1
+    lines.append("Totals: " + (", ".join(f"{k}: {v}" for k, v in sorted(total.items())) or "no finding") + "")
+    for doc, items in findings.items():
+        if doc == "(links)" and not items:
+            continue
+        counts = {}
+        for kind, _, _ in items:
+            counts[kind] = counts.get(kind, 0) + 1
+        lines += ["", f"## {doc}" + (" — clean" if not items else
+                                     " — " + ", ".join(f"{v} {k}" for k, v in counts.items())), ""]
+        lines += [f"- **{kind}** — {where} — {what}" for kind, where, what in items]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory):
+    """A fresh build of the current working tree: (html_dir, pages)."""
+    src = tmp_path_factory.mktemp("book") / "src"
+    shutil.copytree(REPO, src, ignore=_IGNORE_COPY)
+    jb = _jupyter_book()
+    assert jb, "jupyter-book is not installed"
+    # Warnings are checked by CI's own `jupyter-book build -W -n`; here we need the pages themselves.
+    proc = subprocess.run([jb, "build", "--keep-going", str(src)], capture_output=True, text=True, timeout=900)
+    html_dir = src / "_build" / "html"
+    assert proc.returncode == 0 and (html_dir / "index.html").exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    return html_dir, toc_pages(src)
+
+
+def test_every_page_reads_cleanly_in_chromium(built_book):
+    try:
+        import playwright  # noqa: F401
+    except ImportError:  # a dependency of the project (requirements.txt), so this is a real failure
+        pytest.fail("the `playwright` Python package is missing: pip install -r requirements.txt")
+    html_dir, pages = built_book
+    assert len(pages) >= 3, pages
+    findings, stats = check_site(html_dir, pages, SCREENSHOTS)
+    problems = format_problems(findings)
+    print(f"browser test: {stats}; screenshots in {SCREENSHOTS}")
+    assert not problems, f"{len(problems)} problems on the rendered pages:\n" + "\n".join(problems)
+    assert stats["equations"] > 0, "no equation found in the whole book: the MathJax check checked nothing"
+    shots = sorted(p.name for p in SCREENSHOTS.glob("*.png"))
+    for doc in pages:
+        assert doc.replace("/", "__") + ".png" in shots, f"no 1400 px screenshot of {doc}"
+    for doc in NARROW_PAGES:
+        assert f"{doc.replace('/', '__')}@{NARROW}.png" in shots, f"no {NARROW} px screenshot of {doc}"
+
+
+# --- the checker itself, on small hand-made pages with one defect each -------------------------------------
+
+_DEFECTS = {
+    "raw TeX": '<p>the value $f(x) = \\sum_j a_j$ here</p>',
+    "output overflow": '<div class="cell"><div class="cell_output"><div class="output"><pre style="overflow:auto">'
+                       + "x" * 400 + "</pre></div></div></div>",
+    "shrunk figure": '<img src="big.png" style="width:500px">',
+    "widget box": '<div class="cell"><div class="cell_output"><script type="application/vnd.jupyter.widget-view+json">'
+                  '{"model_id": "x"}</script></div></div>',
+    "NBVAL text": '<div class="cell"><div class="cell_input"><pre># NBVAL_IGNORE_OUTPUT\nf()</pre></div></div>',
+}
+_CLEAN = ('<p>math <span class="math"><mjx-container>\\(\\gamma_{t}\\)</mjx-container></span>, code '
+          '<code>$HOME \\frac</code></p><pre>a_{i} $x$</pre><img src="big.png" style="width:1000px">'
+          '<img src="small.png" style="width:300px">'
+          '<div class="cell"><div class="cell_output"><div class="output"><pre>short line</pre></div></div></div>')
+
+
+def _png(path, width, height):
+    import zlib
+    import struct
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    raw = b"".join(b"\x00" + b"\xff" * (3 * width) for _ in range(height))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_each_check_catches_its_defect_and_passes_a_clean_page(tmp_path):
+    _png(tmp_path / "big.png", 1200, 100)
+    _png(tmp_path / "small.png", 600, 100)
+    page = ('<html><head><script>window.MathJax = {{startup: {{promise: Promise.resolve()}}}}</script></head>'
+            '<body><article class="bd-article"><section id="s1">{}</section></article></body></html>')
+    (tmp_path / "clean.html").write_text(page.format(_CLEAN))
+    for kind, body in _DEFECTS.items():
+        (tmp_path / f"{kind.replace(' ', '_')}.html").write_text(page.format(body))
+    docs = ["clean"] + [k.replace(" ", "_") for k in _DEFECTS]
+    findings, _ = check_site(tmp_path, docs, screenshots=None, check_links=False)
+    assert findings["clean"] == [], findings["clean"]
+    for kind in _DEFECTS:
+        got = findings[kind.replace(" ", "_")]
+        assert [k for k, _, _ in got] == [kind], (kind, got)
+        assert "#s1" in got[0][1], got  # the report says where
+    assert "cell 1" in findings["NBVAL_text"][0][1]
+    assert "\\sum" in " ".join(w for _, _, w in findings["raw_TeX"])
+
+
+def main(argv=None):
+    """``python tests/test_browser.py [HTML_DIR] [--report FILE]``: check an existing build, no rebuild."""
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("html_dir", nargs="?", default=str(REPO / "_build" / "html"))
+    ap.add_argument("--report", help="also write the findings as Markdown to this file")
+    ap.add_argument("--screenshots", default=None, help="folder for the screenshots (default: "
+                    "<html_dir>/../screenshots)")
+    args = ap.parse_args(argv)
+    if CHROMIUM is None:
+        print("no Chromium binary found (set MDLN_CHROMIUM)", file=sys.stderr)
+        return 2
+    html_dir = Path(args.html_dir).resolve()
+    shots = Path(args.screenshots) if args.screenshots else html_dir.parent / "screenshots"
+    findings, stats = check_site(html_dir, toc_pages(REPO), shots)
+    problems = format_problems(findings)
+    print("\n".join(problems))
+    print(f"{len(problems)} problems; {stats}; screenshots in {shots}")
+    if args.report:
+        Path(args.report).write_text(format_markdown(findings, stats))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
