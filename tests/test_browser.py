@@ -54,17 +54,15 @@ SCREENSHOTS = REPO / "_build" / "screenshots"
 
 # Requests that may fail because this machine is offline; every one is a CDN asset that online readers
 # load normally. Anything else that fails (a missing local file, another host) fails the test.
+# (No require.js and no ipywidgets HTML manager: _config.yml loads neither, nb_ipywidgets_js: {}.)
 ALLOWED_FAILED_URL_PREFIXES = (
-    "https://cdnjs.cloudflare.com/ajax/libs/require.js/",            # require.js, for embedded widgets
-    "https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@",     # the ipywidgets HTML manager
-    "https://unpkg.com/@jupyter-widgets/html-manager@",                # (its fallback location)
     "https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css",  # scrubber icons
 )
 
 MAX_PAGE_BYTES = 5_000_000  # every page of the book, HTML and its images, stays under ~5 MB
 WIDE = 1400                 # the desktop window width every page is checked at
 NARROW = 400                # a phone-sized window: screenshots of NARROW_PAGES
-NARROW_PAGES = ("intro", "book/02_discrete_to_continuous")
+NARROW_PAGES = ("book/intro", "book/02_discrete_to_continuous")
 BIG_FIGURE_PX = 900         # a figure wider than this (natural width) ...
 MAX_SHRINK = 1.6            # ... must not be displayed at less than 1/1.6 of it
 
@@ -525,6 +523,8 @@ def test_every_page_reads_cleanly_in_chromium(built_book):
         pytest.fail("the `playwright` Python package is missing: pip install -r requirements.txt")
     html_dir, pages = built_book
     assert len(pages) >= 3, pages
+    for old in SCREENSHOTS.glob("*.png"):  # only this run's screenshots count below
+        old.unlink()
     findings, stats = check_site(html_dir, pages, SCREENSHOTS)
     problems = format_problems(findings)
     print(f"browser test: {stats}; screenshots in {SCREENSHOTS}")
