@@ -16,6 +16,8 @@ in a 1400 px wide window. Every page must have:
 - no ipywidget output (``application/vnd.jupyter.widget-view+json``, ``.jupyter-widgets``) on the static
   page: without a kernel it is an empty box (or an inert one); widget cells carry ``remove-output``;
 - no visible ``NBVAL`` text (nbval markers are cell tags, not ``# NBVAL_*`` comments);
+- no stderr output (warnings, progress bars) stored with a cell, e.g. ``mdln.scrubber``'s warning that a
+  precomputed slider's text would show below 9 px;
 - kernel-free scrubbers (matplotlib ``to_jshtml``) that show another frame when their slider is moved with
   the keyboard, and the first frame again when moved back;
 - internal links that resolve (HTTP 200), anchors included; a weight (HTML and images) under 5 MB.
@@ -312,6 +314,13 @@ _READER_JS = r"""([bigPx, maxShrink]) => {
     const line = node.textContent.split('\n').find(l => l.includes('NBVAL'));
     out.push(['NBVAL text', where(p), '"' + clip(line, 80) + '" is visible: use the cell tag nbval-ignore-output']);
   }
+
+  // 6. warnings and other stderr text stored with a cell's output (e.g. mdln.scrubber's legibility warning)
+  for (const e of root.querySelectorAll('.cell_output .stderr')) {
+    if (!visible(e)) continue;
+    const line = e.textContent.split('\n').map(l => l.trim()).filter(l => l)[0] || '';
+    out.push(['stderr output', where(e), '"' + clip(line, 160) + '"']);
+  }
   return out;
 }"""
 
@@ -546,6 +555,8 @@ _DEFECTS = {
     "shrunk figure": '<img src="big.png" style="width:500px">',
     "widget box": '<div class="cell"><div class="cell_output"><script type="application/vnd.jupyter.widget-view+json">'
                   '{"model_id": "x"}</script></div></div>',
+    "stderr output": '<div class="cell"><div class="cell_output"><div class="output stderr"><pre>UserWarning: '
+                     'scrubber text 7.7 px</pre></div></div></div>',
     "NBVAL text": '<div class="cell"><div class="cell_input"><pre># NBVAL_IGNORE_OUTPUT\nf()</pre></div></div>',
 }
 _CLEAN = ('<p>math <span class="math"><mjx-container>\\(\\gamma_{t}\\)</mjx-container></span>, code '

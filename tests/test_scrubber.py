@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from mdln.scrubber import MAX_PAGE_MB, scrubber
+from mdln.scrubber import COLUMN_PX, MAX_PAGE_MB, MIN_TEXT_PX, displayed_text_px, scrubber
 
 _FRAME = re.compile(r'frames\[(\d+)\] = "data:image/png;base64,([^"]*)"')
 
@@ -64,7 +64,7 @@ def test_figure_is_closed_and_not_leaked():
 
 def test_frames_are_small_at_default_dpi():
     html = scrubber(_draw_level, np.linspace(0.1, 0.9, 12)).data
-    assert len(html) < 1.0e6  # 12 simple frames at 72 dpi: well under a megabyte
+    assert len(html) < 1.0e6  # 12 simple frames at the default dpi 100: well under a megabyte
 
 
 def test_too_many_bytes_is_an_error_not_silently_dropped_frames():
@@ -101,3 +101,33 @@ def test_bad_arguments(kwargs, name):
     draw_frame, values = args.pop("draw_frame"), args.pop("values")
     with pytest.raises(ValueError, match=name):
         scrubber(draw_frame, values, **args)
+
+
+def _draw_labelled(fig, value):
+    ax = fig.add_subplot(111)
+    ax.plot([0, 1], [0, value])
+    ax.set_title(f"value {value}", fontsize=12)
+    ax.tick_params(labelsize=10)
+
+
+def test_default_frames_are_legible_in_the_column():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no legibility warning at the defaults
+        out = scrubber(_draw_labelled, [0.2, 0.8])
+    h, w = _frames(out.data)[0].shape[:2]
+    assert w == 700 and w <= COLUMN_PX  # 7 in at dpi 100: shown at its natural width
+    # 10 pt tick labels at dpi 100, not shrunk: 10 * 100 / 72 px
+    assert out.smallest_text_px == pytest.approx(10 * 100 / 72)
+    assert out.smallest_text_px >= MIN_TEXT_PX
+
+
+def test_a_wide_low_dpi_frame_warns_with_its_displayed_size():
+    # the old chapter 4 scrubber: 14 in at dpi 60 = 840 px natural, shrunk to the column
+    with pytest.warns(UserWarning, match=r"7\.7 px"):
+        out = scrubber(_draw_labelled, [0.5], figsize=(14, 3.4), dpi=60)
+    assert out.smallest_text_px == pytest.approx(10 * 60 / 72 * COLUMN_PX / 840)
+    assert displayed_text_px(10, 14, 60) == pytest.approx(out.smallest_text_px)
+    # shrinking only applies to frames wider than the column; bigger fonts fix a small dpi
+    assert displayed_text_px(10, 7, 60) == pytest.approx(10 * 60 / 72)
+    assert displayed_text_px(7, 9, 100) == pytest.approx(7 * 100 / 72 * COLUMN_PX / 900)
