@@ -84,6 +84,8 @@ def _chromium():
 
 
 CHROMIUM = _chromium()
+if CHROMIUM is None and os.environ.get("MDLN_REQUIRE_BROWSER"):  # CI (.ci/run): never skip silently
+    raise RuntimeError("MDLN_REQUIRE_BROWSER is set but no Chromium binary was found (/usr/bin/chromium)")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no Chromium binary found (install Debian's `chromium` package, as .ci/run does, "
                              "or set MDLN_CHROMIUM) - the real-browser test of the rendered book did not run")
