@@ -67,8 +67,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def jupyter_lab(root: Path):
-    """``jupyter lab`` serving ``root`` on 127.0.0.1; yields (base_url, token). Stopped (by pid) on exit."""
+def jupyter_lab(root: Path, repo: Path = REPO):
+    """``jupyter lab`` serving ``root`` on 127.0.0.1; yields (base_url, token). Stopped (by pid) on exit.
+
+    Its kernels import ``mdln`` from ``repo`` (first on PYTHONPATH).
+    """
     exe = Path(sys.executable).with_name("jupyter-lab")
     if not exe.exists():
         exe = shutil.which("jupyter-lab")
@@ -82,7 +85,7 @@ def jupyter_lab(root: Path):
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p))
+               PYTHONPATH=os.pathsep.join(p for p in (str(repo), os.environ.get("PYTHONPATH")) if p))
     env.pop("MPLBACKEND", None)  # the kernel keeps the inline backend, as for a reader
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, "1")
@@ -174,7 +177,7 @@ def _wait_run_all(page, timeout_s):
         time.sleep(1.0)
 
 
-def check_live_slider(notebook: Path, shots: Path | None = SCREENSHOTS) -> dict:
+def check_live_slider(notebook: Path, shots: Path | None = SCREENSHOTS, repo: Path = REPO) -> dict:
     """Run ``notebook`` (a copy) in JupyterLab, move the first widget's γ slider; return what was seen.
 
     Raises AssertionError, naming what did not happen, when the readout or the plot does not change.
@@ -185,7 +188,7 @@ def check_live_slider(notebook: Path, shots: Path | None = SCREENSHOTS) -> dict:
     with tempfile.TemporaryDirectory(prefix="mdln-live-") as tmp:
         nb = Path(tmp) / notebook.name
         shutil.copy(notebook, nb)
-        with jupyter_lab(Path(tmp)) as (base, token), sync_playwright() as pw:
+        with jupyter_lab(Path(tmp), repo) as (base, token), sync_playwright() as pw:
             timings["server_s"] = time.monotonic() - t0
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
@@ -260,5 +263,9 @@ def test_chapter2_gamma_slider_moves_readout_and_plot():
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else NOTEBOOK
-    print(check_live_slider(target.resolve()))
+    import argparse
+    ap = argparse.ArgumentParser(description="Run a notebook in JupyterLab and move its first γ slider.")
+    ap.add_argument("notebook", nargs="?", type=Path, default=NOTEBOOK)
+    ap.add_argument("--repo", type=Path, default=REPO, help="where the kernel imports mdln from")
+    args = ap.parse_args()
+    print(check_live_slider(args.notebook.resolve(), repo=args.repo.resolve()))
