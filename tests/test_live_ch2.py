@@ -6,8 +6,8 @@ modified), opens it in headless Chromium (Playwright, Debian's ``chromium``), ru
 Run ▸ Run All Cells, waits for every code cell to finish without an error, then moves the γ slider of
 the first ipywidget with the keyboard, as a reader would, and asserts that
 
-- the widget's readout shows ``λ = <value>`` (NOTES.md convention) and that value changes, and the
-  ``ε = <value>`` readout changes too when the widget shows one;
+- the widget's readout shows ``λ = <value>`` (NOTES.md convention; ``λ = <formula> = <value>`` also
+  counts) and that value changes, and the ``ε = <value>`` readout changes too when the widget shows one;
 - the plot changes: the image data (PNG ``src``, or canvas pixels) of the widget's output differs.
 
 A screenshot of the widget before and after goes to ``_build/screenshots/live_ch2_*.png``. Skipped only
@@ -40,8 +40,10 @@ REDRAW_TIMEOUT_S = 30     # a slider move must show its new readout and plot wit
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
 _NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:\s*[·×]\s*10\S*)?)"
-LAMBDA_RE = re.compile(r"λ\s*=\s*" + _NUMBER)
-EPS_RE = re.compile(r"ε\s*=\s*" + _NUMBER)
+# "λ = 1.12", or with its formula first, "λ = γ/(1−β)² = 1.12" (NOTES.md readout convention)
+_FORMULA = r"(?:[^=,;<|\d][^=,;<|]*=\s*)?"
+LAMBDA_RE = re.compile(r"λ\s*=\s*" + _FORMULA + _NUMBER)
+EPS_RE = re.compile(r"ε\s*=\s*" + _FORMULA + _NUMBER)
 
 
 def _chromium():
