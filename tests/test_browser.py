@@ -328,8 +328,9 @@ _READER_JS = r"""([bigPx, maxShrink]) => {
 
 _SRC_JS = "el => el.src.length + ':' + el.src.slice(-96)"
 
-_WAIT_IMAGES_JS = """() => Promise.all(Array.from(document.images).map(img => img.complete ? null :
-    new Promise(r => { img.addEventListener('load', r); img.addEventListener('error', r); })))"""
+_WAIT_IMAGES_JS = """() => Promise.race([new Promise(r => setTimeout(r, 15000)),
+    Promise.all(Array.from(document.images).map(img => img.complete ? null :
+      new Promise(r => { img.addEventListener('load', r); img.addEventListener('error', r); })))])"""
 
 
 def _check_scrubbers(page, doc, shots):
