@@ -535,7 +535,7 @@ def test_every_page_reads_cleanly_in_chromium(built_book):
         pytest.fail("the `playwright` Python package is missing: pip install -r requirements.txt")
     html_dir, pages = built_book
     assert len(pages) >= 3, pages
-    for old in SCREENSHOTS.glob("*.png"):  # only this run's screenshots count below
+    for old in SCREENSHOTS.glob("book__*.png"):  # only this run's page screenshots count below
         old.unlink()
     findings, stats = check_site(html_dir, pages, SCREENSHOTS)
     problems = format_problems(findings)
