@@ -539,7 +539,8 @@ def test_every_page_reads_cleanly_in_chromium(built_book):
         old.unlink()
     findings, stats = check_site(html_dir, pages, SCREENSHOTS)
     problems = format_problems(findings)
-    print(f"browser test: {stats}; screenshots in {SCREENSHOTS}")
+    (SCREENSHOTS / "findings.md").write_text(format_markdown(findings, stats))  # the same, per page
+    print(f"browser test: {stats}; screenshots and findings.md in {SCREENSHOTS}")
     assert not problems, f"{len(problems)} problems on the rendered pages:\n" + "\n".join(problems)
     assert stats["equations"] > 0, "no equation found in the whole book: the MathJax check checked nothing"
     shots = sorted(p.name for p in SCREENSHOTS.glob("*.png"))
