@@ -6,13 +6,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._checks import fidelity_preset
+from ._checks import check_beta, check_gamma, check_int, fidelity_preset
 from .cache import cached_arrays
-from .momentum import Quadratic, accelerate, gd, lam, mgd, mgf, step
+from .momentum import Quadratic, accelerate, gd, lam, mgd, mgf, mgf_quadratic, step
 
 __all__ = ["Fig1Config", "Fig1Result", "fig1", "quadratic_of", "gap_vs_step", "acceleration_gap",
            "RegimesResult", "regimes", "draw_mgd_mgf_frame", "draw_acceleration_frame",
-           "mgd_mgf_widget", "acceleration_widget", "FIGURES"]
+           "mgd_mgf_widget", "acceleration_widget", "mgd_quadratic", "MgdMgfView", "AccelerationView",
+           "mgd_mgf_live", "acceleration_live", "FIGURES"]
 
 _VERSION = "fig1-v1"
 _C = {"gd": "#0072B2", "flow": "#000000", "mgd": "#D55E00", "fast": "#009E73", "approx": "#CC79A7"}
@@ -312,114 +313,241 @@ def regimes(config: Fig1Config | None = None) -> RegimesResult:
 
 
 # --------------------------------------------------------------------------- sliders
+_BOX = ((-1.8, 0.8), (-0.7, 1.6))     # holds every slider path from w0 = (-1.5, 1) (γ ≤ 1, β ≤ 0.98)
+
+
+def mgd_quadratic(q: Quadratic, w0, gamma, beta, n_steps):
+    """MGD(γ, β) from w1 = w0 on a quadratic, mode by mode: z_{k+1} = (1+β−γh)z_k − βz_{k−1} (Eq. (1)).
+
+    The same iterates as ``mgd(q.grad, w0, gamma, beta, n_steps)`` (to rounding), computed as a linear
+    recursion with ``scipy.signal.lfilter`` instead of a Python loop; diverging runs give inf/nan.
+    """
+    from scipy.signal import lfilter, lfiltic
+    gamma, beta = check_gamma(gamma), check_beta(beta)
+    n_steps = check_int(n_steps, "n_steps", minimum=0)
+    w0 = np.asarray(w0, dtype=float)
+    h, Q = np.linalg.eigh(q.H)
+    z0 = Q.T @ (w0 - q.w_star)
+    Z = np.empty((n_steps + 1, len(h)))
+    Z[:2] = z0
+    if n_steps >= 2:
+        x = np.zeros(n_steps - 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, hi in enumerate(h):
+                a = [1.0, -(1.0 + beta - gamma * hi), beta]
+                Z[2:, i], _ = lfilter([1.0], a, x, zi=lfiltic([1.0], a, [z0[i], z0[i]]))
+    return q.w_star + Z[: n_steps + 1] @ Q.T
+
+
+def _slider_axes(fig, q):
+    """Two panels side by side: the path over fixed contours (left) and the loss (right)."""
+    ax = fig.add_subplot(1, 2, 1)
+    (x0, x1), (y0, y1) = _BOX
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 100), np.linspace(y0, y1, 100))
+    ax.contour(xs, ys, q.value(np.stack([xs, ys], axis=-1)), levels=12, colors="lightgray", linewidths=0.7)
+    ax.plot(*q.w_star, "*", color="k", ms=8)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    ax2 = fig.add_subplot(1, 2, 2)
+    ax2.set_yscale("log")
+    ax2.set_ylim(1e-12, 10)
+    return ax, ax2
+
+
+def _title_text(ax):
+    """A title as plain axes text: it stays put when blitted (a real title is re-placed at each draw)."""
+    return ax.text(0.5, 1.03, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
+
+
+class MgdMgfView:
+    """The γ/β slider figure: MGD(γ, β) iterates over the MGF(λ) path (Proposition 1), updated in place."""
+
+    def __init__(self, fig, config: Fig1Config | None = None):
+        self.cfg = Fig1Config() if config is None else config
+        self.q = quadratic_of(self.cfg)
+        self.w0 = np.array(self.cfg.w0, dtype=float)
+        self.fig = fig
+        ax, ax2 = _slider_axes(fig, self.q)
+        (self.flow,) = ax.plot([], [], color=_C["flow"], lw=1.5, label="MGF($\\lambda$)")
+        (self.dots,) = ax.plot([], [], "o", ms=2.5, color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
+        ax.legend(fontsize=9, loc="lower right")
+        self.title = _title_text(ax)
+        (self.loss_dots,) = ax2.plot([], [], "o", ms=2, color=_C["mgd"], label="MGD")
+        (self.loss_flow,) = ax2.plot([], [], color=_C["flow"], label="MGF")
+        ax2.set_xlim(0, self.cfg.horizon)
+        ax2.set_xlabel("time $t = k\\varepsilon$")
+        ax2.set_ylabel("$F$")
+        ax2.legend(fontsize=9)
+        fig.tight_layout(rect=(0, 0, 1, 0.93))
+
+    def update(self, params):
+        """Recompute for (γ, β) with the closed-form MGF and the vectorised MGD; returns (W, Wc)."""
+        gamma, beta = params
+        eps, lam_ = step(gamma, beta), lam(gamma, beta)
+        n = max(2, min(int(round(self.cfg.horizon / eps)), 4000))
+        t = eps * np.arange(n + 1)
+        W = mgd_quadratic(self.q, self.w0, gamma, beta, n)
+        Wc = mgf_quadratic(self.q, self.w0, lam_, t)
+        self.flow.set_data(*Wc.T)
+        self.dots.set_data(*W.T)
+        self.loss_dots.set_data(t, np.maximum(self.q.value(W), 1e-300))
+        self.loss_flow.set_data(t, np.maximum(self.q.value(Wc), 1e-300))
+        self.title.set_text(f"$\\gamma$={gamma:.3g}, $\\beta$={beta:.3g}: $\\lambda$={lam_:.3g}, "
+                            f"$\\varepsilon$={eps:.3g}")
+        return W, Wc
+
+
+class AccelerationView:
+    """The ρ slider figure: MGD(γ, β) against MGD(ρ²γ, 1 − ρ(1 − β)) (Corollary 1), updated in place."""
+
+    def __init__(self, fig, config: Fig1Config | None = None):
+        self.cfg = cfg = Fig1Config() if config is None else config
+        self.q = quadratic_of(cfg)
+        self.w0 = np.array(cfg.w0, dtype=float)
+        self.n = int(round(cfg.horizon / step(cfg.gamma, cfg.beta)))
+        self.W = mgd_quadratic(self.q, self.w0, cfg.gamma, cfg.beta, self.n)
+        ax, ax2 = _slider_axes(fig, self.q)
+        ax.plot(*self.W.T, "o", ms=2, color=_C["mgd"], label=f"MGD({cfg.gamma:g}, {cfg.beta:g})")
+        (self.fast,) = ax.plot([], [], "s", ms=4, mfc="none", color=_C["fast"],
+                               label="MGD($\\hat\\gamma,\\hat\\beta$)")
+        ax.legend(fontsize=9, loc="lower right")
+        self.title = _title_text(ax)
+        ax2.plot(np.maximum(self.q.value(self.W), 1e-300), color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
+        (self.fast_loss,) = ax2.plot([], [], color=_C["fast"], label="MGD($\\hat\\gamma,\\hat\\beta$)")
+        ax2.set_xlim(0, self.n)
+        ax2.set_xlabel("iteration $k$")
+        ax2.set_ylabel("$F(w_k)$")
+        ax2.legend(fontsize=9)
+        fig.tight_layout(rect=(0, 0, 1, 0.93))
+
+    def update(self, rho):
+        """Recompute MGD(ρ²γ, 1 − ρ(1 − β)) for this ρ; returns (W, Ŵ)."""
+        cfg = self.cfg
+        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, rho)
+        W_hat = mgd_quadratic(self.q, self.w0, g_hat, b_hat, self.n)
+        m = int(np.ceil(self.n / rho))
+        self.fast.set_data(*W_hat[:m + 1].T)
+        self.fast_loss.set_data(np.arange(self.n + 1), np.maximum(self.q.value(W_hat), 1e-300))
+        self.title.set_text(f"$\\rho$={rho:g}: same path ($\\lambda$={lam(g_hat, b_hat):.3g}), "
+                            f"step $\\varepsilon\\times${rho:g}")
+        return self.W, W_hat
+
+
 def draw_mgd_mgf_frame(fig, params, config: Fig1Config | None = None):
     """Draw MGD(γ, β) iterates over the MGF(λ) path on the Figure 1 quadratic; params = (γ, β)."""
-    cfg = Fig1Config() if config is None else config
-    gamma, beta = params
-    q = quadratic_of(cfg)
-    w0 = np.array(cfg.w0, dtype=float)
-    eps = step(gamma, beta)
-    n = max(2, min(int(round(cfg.horizon / eps)), 4000))
-    W = mgd(q.grad, w0, gamma, beta, n)
-    Wc = mgf(q.grad, w0, lam(gamma, beta), eps * np.arange(n + 1), jac=q.hess, rtol=1e-8, atol=1e-10)
-    ax = fig.add_subplot(1, 2, 1)
-    _contours(ax, q, np.vstack([W, Wc]))
-    ax.plot(*Wc.T, color=_C["flow"], lw=1.5, label="MGF($\\lambda$)")
-    ax.plot(*W.T, "o", ms=2.5, color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
-    ax.legend(fontsize=7, loc="lower right")
-    ax.set_title(f"$\\gamma$={gamma:.3g}, $\\beta$={beta:.3g}  →  $\\lambda$={lam(gamma, beta):.3g}, "
-                 f"$\\varepsilon$={eps:.3g}", fontsize=9)
-    ax2 = fig.add_subplot(1, 2, 2)
-    t = eps * np.arange(n + 1)
-    ax2.semilogy(t, np.maximum(q.value(W), 1e-300), "o", ms=2, color=_C["mgd"], label="MGD")
-    ax2.semilogy(t, np.maximum(q.value(Wc), 1e-300), color=_C["flow"], label="MGF")
-    ax2.set_ylim(1e-10, 10)
-    ax2.set_xlabel("time $t = k\\varepsilon$")
-    ax2.set_ylabel("$F$")
-    ax2.legend(fontsize=7)
-    fig.tight_layout()
-    return W, Wc
+    return MgdMgfView(fig, config).update(params)
 
 
 def draw_acceleration_frame(fig, rho, config: Fig1Config | None = None):
-    """Draw MGD(γ, β) against MGD(ρ²γ, 1 − ρ(1 − β)) (Corollary 1) and GD(γ) against GD(ρ²γ)."""
+    """Draw MGD(γ, β) against MGD(ρ²γ, 1 − ρ(1 − β)) (Corollary 1) and their losses."""
+    return AccelerationView(fig, config).update(rho)
+
+
+def _agg_figure(figsize, dpi):
+    """A pyplot-free figure on an Agg canvas (the widget shows its PNG, not an inline plot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+class _BlitPNG:
+    """PNG of a figure whose static part (contours, axes, ticks, legends) is drawn once and cached:
+    each call restores that background and draws only the ``dynamic`` artists (Agg blitting)."""
+
+    def __init__(self, fig, dynamic):
+        self.fig, self.dynamic, self.background = fig, list(dynamic), None
+
+    def __call__(self):
+        import io
+        from PIL import Image
+        canvas = self.fig.canvas
+        if self.background is None:
+            for a in self.dynamic:
+                a.set_visible(False)
+            canvas.draw()
+            self.background = canvas.copy_from_bbox(self.fig.bbox)
+            for a in self.dynamic:
+                a.set_visible(True)
+        canvas.restore_region(self.background)
+        for a in self.dynamic:
+            self.fig.draw_artist(a)
+        buf = io.BytesIO()
+        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+
+def mgd_mgf_live(config: Fig1Config | None = None, figsize=(9.0, 3.4), dpi=100):
+    """The γ/β widget's figure and callback: ``callback((γ, β))`` updates it and returns (text, PNG)."""
+    fig = _agg_figure(figsize, dpi)
+    view = MgdMgfView(fig, config)
+    png = _BlitPNG(fig, [view.flow, view.dots, view.loss_dots, view.loss_flow, view.title])
+
+    def callback(params):
+        gamma, beta = params
+        view.update(params)
+        text = (f"<b>λ = γ/(1−β)² = {lam(gamma, beta):.4g}</b>, ε = γ/(1−β) = {step(gamma, beta):.4g}")
+        return text, png()
+    return fig, callback
+
+
+def acceleration_live(config: Fig1Config | None = None, figsize=(9.0, 3.4), dpi=100):
+    """The ρ widget's figure and callback: ``callback(ρ)`` updates it and returns (text, PNG)."""
     cfg = Fig1Config() if config is None else config
-    q = quadratic_of(cfg)
-    w0 = np.array(cfg.w0, dtype=float)
-    g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, rho)
-    n = int(round(cfg.horizon / step(cfg.gamma, cfg.beta)))
-    W = mgd(q.grad, w0, cfg.gamma, cfg.beta, n)
-    W_hat = mgd(q.grad, w0, g_hat, b_hat, n)
-    ax = fig.add_subplot(1, 2, 1)
-    _contours(ax, q, W)
-    ax.plot(*W.T, "o", ms=2, color=_C["mgd"], label=f"MGD({cfg.gamma:g}, {cfg.beta:g})")
-    m = int(np.ceil(n / rho))
-    ax.plot(*W_hat[:m + 1].T, "s", ms=3.5, mfc="none", color=_C["fast"],
-            label=f"MGD({g_hat:.3g}, {b_hat:.3g})")
-    ax.set_title(f"$\\rho$={rho:g}: same path (λ={lam(g_hat, b_hat):.3g}), step ε×{rho:g}", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
-    ax2 = fig.add_subplot(1, 2, 2)
-    ax2.semilogy(np.maximum(q.value(W), 1e-300), color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
-    ax2.semilogy(np.maximum(q.value(W_hat), 1e-300), color=_C["fast"], label="MGD($\\hat\\gamma,\\hat\\beta$)")
-    ax2.set_ylim(1e-12, 10)
-    ax2.set_xlabel("iteration $k$")
-    ax2.set_ylabel("$F(w_k)$")
-    ax2.legend(fontsize=7)
-    fig.tight_layout()
-    return W, W_hat
+    fig = _agg_figure(figsize, dpi)
+    view = AccelerationView(fig, cfg)
+    png = _BlitPNG(fig, [view.fast, view.fast_loss, view.title])
+
+    def callback(rho):
+        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, rho)
+        text = (f"γ̂ = ρ²γ = {g_hat:.4g}, β̂ = 1−ρ(1−β) = {b_hat:.4g}; "
+                f"<b>λ = {lam(g_hat, b_hat):.4g}</b> (unchanged), ε̂ = {step(g_hat, b_hat):.4g}")
+        view.update(rho)
+        return text, png()
+    return fig, callback
 
 
 def mgd_mgf_widget(config: Fig1Config | None = None):
     """ipywidgets: γ (log) and β sliders, λ and ε shown live, MGD over MGF redrawn (Proposition 1)."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
     cfg = Fig1Config() if config is None else config
     g = widgets.FloatLogSlider(value=cfg.gamma, base=10, min=-3, max=0, step=0.05, description="γ",
                                readout_format=".3g", continuous_update=False)
     b = widgets.FloatSlider(value=cfg.beta, min=0.0, max=0.98, step=0.01, description="β",
                             continuous_update=False)
     info = widgets.HTML()
-    out = widgets.Output()
+    image = widgets.Image(format="png")
+    _, callback = mgd_mgf_live(cfg)
 
     def redraw(*_):
-        info.value = (f"<b>λ = γ/(1−β)² = {lam(g.value, b.value):.4g}</b>, "
-                      f"ε = γ/(1−β) = {step(g.value, b.value):.4g}")
-        with out:
-            out.clear_output(wait=True)
-            fig = plt.figure(figsize=(10, 3.6))
-            draw_mgd_mgf_frame(fig, (g.value, b.value), cfg)
-            plt.show()
+        info.value, image.value = callback((g.value, b.value))
 
     g.observe(redraw, "value")
     b.observe(redraw, "value")
     redraw()
-    return widgets.VBox([widgets.HBox([g, b]), info, out])
+    return widgets.VBox([widgets.HBox([g, b]), info, image])
 
 
 def acceleration_widget(config: Fig1Config | None = None):
-    """ipywidgets: a ρ slider for the acceleration rule (Corollary 1)."""
+    """ipywidgets: a ρ slider for the acceleration rule (Corollary 1), λ and ε̂ shown live."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
     cfg = Fig1Config() if config is None else config
     rho_max = 1.0 / (1.0 - cfg.beta)
     r = widgets.FloatSlider(value=2.0, min=1.0, max=min(rho_max, 8.0), step=0.5, description="ρ",
                             continuous_update=False)
     info = widgets.HTML()
-    out = widgets.Output()
+    image = widgets.Image(format="png")
+    _, callback = acceleration_live(cfg)
 
     def redraw(*_):
-        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, r.value)
-        info.value = (f"γ̂ = ρ²γ = {g_hat:.4g}, β̂ = 1−ρ(1−β) = {b_hat:.4g}; "
-                      f"<b>λ = {lam(g_hat, b_hat):.4g}</b> (unchanged), ε̂ = {step(g_hat, b_hat):.4g}")
-        with out:
-            out.clear_output(wait=True)
-            fig = plt.figure(figsize=(10, 3.6))
-            draw_acceleration_frame(fig, r.value, cfg)
-            plt.show()
+        info.value, image.value = callback(r.value)
 
     r.observe(redraw, "value")
     redraw()
-    return widgets.VBox([r, info, out])
+    return widgets.VBox([r, info, image])
 
 
 FIGURES = {
