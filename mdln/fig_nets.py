@@ -181,7 +181,7 @@ def _heatmap(ax, gammas, betas, values, status, title, cbar_label, levels, valid
             continue
         ax.plot(xx[ok], yy[ok], "--", color="white", lw=1.2)
         k = np.flatnonzero(ok)[int(0.65 * ok.sum())]
-        ax.text(xx[k], yy[k], f"λ={lam:g}", color="white", fontsize=7, ha="left", va="bottom")
+        ax.text(xx[k], yy[k], f"λ={lam:g}", color="white", fontsize=9, ha="left", va="bottom")
     ax.set_xlim(xe[0], xe[-1])
     ax.set_ylim(ye[0], ye[-1])
     xt = np.arange(np.ceil(xe[0]), np.floor(xe[-1]) + 1)
@@ -192,6 +192,18 @@ def _heatmap(ax, gammas, betas, values, status, title, cbar_label, levels, valid
     ax.set_ylabel("momentum β")
     ax.set_title(title, fontsize=10)
     return mesh
+
+
+def _status_legend(fig, mark_cap, n_div, n_cap=0, div_label="diverged"):
+    """Legend under the heatmaps: what the hatched and grey-dotted (not converged) cells are."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    handles = [Patch(facecolor="0.82", edgecolor="0.45", hatch="///", label=f"{div_label} ({n_div} cells)")]
+    if mark_cap:
+        handles.append(Line2D([], [], marker="s", ms=11, mfc="0.82", mec="0.82", ls="none",
+                              label=f"step cap, not converged ({n_cap} cells, dot)"))
+    handles.append(Line2D([], [], ls="--", color="0.35", label="level lines of λ = γ/(1−β)²"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9, frameon=False)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -280,13 +292,15 @@ class Fig2Result:
         """Heatmap of log₁₀ test loss over (γ, β) with λ level lines (Figure 2)."""
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(6.4, 4.6))
+        fig, ax = plt.subplots(figsize=(7.6, 5.4))
         with np.errstate(divide="ignore"):
             ll = np.log10(self.test_loss)
         _heatmap(ax, self.gammas, self.betas, ll, self.status,
                  "Teacher–student ReLU net: test loss after training to $L \\leq 10^{-5}$",
                  "log$_{10}$ test loss", self.lam_levels, self.status == nets.CONVERGED, mark_cap=True)
-        fig.tight_layout()
+        _status_legend(fig, True, int(np.sum(self.status == nets.DIVERGED)),
+                       int(np.sum(self.status == nets.STEP_CAP)))
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
         return fig
 
 
@@ -395,13 +409,15 @@ class Fig6Result:
         """Test and train loss heatmaps over (γ, β) with λ level lines (Figure 6)."""
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.3))
+        fig, axes = plt.subplots(1, 2, figsize=(9.0, 4.4))
         with np.errstate(divide="ignore"):
             for ax, loss, name in ((axes[0], self.test_loss, "test"), (axes[1], self.train_loss, "train")):
                 _heatmap(ax, self.gammas, self.betas, np.log10(loss), self.status,
-                         f"Deep linear net: {name} loss after {self.config.epochs} epochs",
+                         f"{name} loss after {self.config.epochs} epochs",
                          f"log$_{{10}}$ {name} loss", self.lam_levels, self.status != nets.DIVERGED)
-        fig.tight_layout()
+        _status_legend(fig, False, int(np.sum(self.status == nets.DIVERGED)),
+                       div_label="diverged in ≥ 1 replication")
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
         return fig
 
 

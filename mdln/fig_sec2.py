@@ -115,67 +115,82 @@ class Fig1Result:
         return {k: v for k, v in asdict(self).items() if isinstance(v, np.ndarray)}
 
     def plot(self):
-        """Figure 1 (top row) and, below, the speed-ups and the gap against ε."""
+        """Figure 1 of the paper (three path panels) and the gap against ε, laid out 2×2 for the column."""
         import matplotlib.pyplot as plt
         cfg = self.config
         q = quadratic_of(cfg)
         g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, cfg.rho)
         rho = int(cfg.rho)
-        fig, axes = plt.subplots(2, 3, figsize=(13, 7.6))
+        fig, axes = plt.subplots(2, 2, figsize=(9.0, 8.0))
         axes = axes.ravel()
         for ax in axes[:3]:
             _contours(ax, q, self.mgd_path)
         every = max(1, len(self.gd_path) // 40)
         ax = axes[0]
         ax.plot(*self.gf_path.T, color=_C["flow"], lw=1.5, label="GF")
-        ax.plot(*self.gd_path.T, "o", ms=3.5, markevery=every, color=_C["gd"],
-                label=f"GD($\\gamma$={cfg.gamma_gd:g}), every {every}th iterate")
-        ax.set_title("Left: GD($\\gamma$) follows GF")
+        ax.plot(*self.gd_path.T, "o", ms=4, markevery=every, color=_C["gd"],
+                label=f"GD($\\gamma$={cfg.gamma_gd:g}), every {every}th")
+        ax.set_title("(a) GD($\\gamma$) follows GF", fontsize=11)
         every = max(1, len(self.mgd_path) // 40)
         ax = axes[1]
         ax.plot(*self.mgf_path.T, color=_C["flow"], lw=1.5,
                 label=f"MGF($\\lambda$={lam(cfg.gamma, cfg.beta):.3g})")
-        ax.plot(*self.mgd_path.T, "o", ms=3.5, markevery=every, color=_C["mgd"],
-                label=f"MGD($\\gamma$={cfg.gamma:g}, $\\beta$={cfg.beta:g})")
-        ax.set_title("Middle: MGD($\\gamma,\\beta$) follows MGF($\\lambda$)")
+        ax.plot(*self.mgd_path.T, "o", ms=4, markevery=every, color=_C["mgd"],
+                label=f"MGD({cfg.gamma:g}, {cfg.beta:g}), every {every}th")
+        ax.set_title("(b) MGD($\\gamma,\\beta$) follows MGF($\\lambda$)", fontsize=11)
         ax = axes[2]
-        m = max(1, len(self.fast_path) // 30)
+        # the three kinds sit on one path: draw them at interleaved positions along it, so each is visible
+        m = max(3, len(self.fast_path) // 24)
+        ax.plot(*self.mgd_path.T, color=_C["mgd"], lw=0.8, alpha=0.6)
         ax.plot(*self.mgd_path.T, "o", ms=5, markevery=rho * m, color=_C["mgd"],
                 label=f"MGD($\\gamma$, {cfg.beta:g}): $w_{{{rho}k}}$")
-        ax.plot(*self.fast_path.T, "s", ms=3.5, mfc="none", markevery=m, ls="none", color=_C["fast"],
-                label=f"MGD({cfg.rho ** 2:g}$\\gamma$, {b_hat:.3g}) exact: $\\hat w_k$")
-        ax.plot(*self.approx_path.T, "x", ms=3.5, markevery=m, ls="none", color=_C["approx"],
+        ax.plot(*self.fast_path.T, "s", ms=6, mfc="none", mew=1.3, markevery=(m // 3, m), ls="none",
+                color=_C["fast"], label=f"MGD({cfg.rho ** 2:g}$\\gamma$, {b_hat:.3g}) exact: $\\hat w_k$")
+        ax.plot(*self.approx_path.T, "x", ms=6, mew=1.5, markevery=(2 * m // 3, m), ls="none",
+                color=_C["approx"],
                 label=f"MGD({cfg.rho ** 2:g}$\\gamma$, $\\beta^{{{rho}}}$={cfg.beta ** cfg.rho:.3g})")
-        ax.set_title(f"Right: same path, {rho}$\\times$ fewer steps (Cor. 1)")
+        ax.set_title(f"(c) same path, {rho}$\\times$ fewer steps", fontsize=11)
         for ax in axes[:3]:
-            ax.legend(fontsize=7, loc="lower right")
+            ax.legend(fontsize=9, loc="upper right")
         ax = axes[3]
-        n = len(self.fast_path)
-        ax.semilogy(np.maximum(q.value(self.mgd_path[:n]), 1e-300), color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
-        ax.semilogy(np.maximum(q.value(self.fast_path), 1e-300), color=_C["fast"],
-                    label=f"MGD({cfg.rho ** 2:g}$\\gamma$, {b_hat:.3g}): {rho}$\\times$ faster")
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel("$F(w_k)$")
-        ax.set_title(f"momentum: $\\gamma\\to{rho ** 2}\\gamma$ gives a {rho}$\\times$ speed-up")
-        ax.legend(fontsize=7)
-        ax = axes[4]
-        k = len(self.gd_slow_loss)
-        ax.semilogy(np.maximum(self.gd_slow_loss, 1e-300), color=_C["gd"], label=f"GD({cfg.gamma_gd:g})")
-        ax.semilogy(np.maximum(self.gd_fast_loss, 1e-300), color=_C["fast"],
-                    label=f"GD({cfg.rho ** 2 * cfg.gamma_gd:g}): {rho ** 2}$\\times$ faster")
-        ax.set_ylim(1e-14, 10)
-        ax.set_xlim(0, k)
-        ax.set_xlabel("iteration $k$")
-        ax.set_title(f"GD: $\\gamma\\to{rho ** 2}\\gamma$ gives a {rho ** 2}$\\times$ speed-up")
-        ax.legend(fontsize=7)
-        ax = axes[5]
         ax.loglog(self.gap_eps, self.gap_values, "o-", color=_C["mgd"], label="measured")
         ref = self.gap_values[0] * self.gap_eps / self.gap_eps[0]
         ax.loglog(self.gap_eps, ref, "--", color="gray", label="slope 1")
         ax.set_xlabel("$\\varepsilon = \\gamma/(1-\\beta)$")
         ax.set_ylabel("$\\max_k\\|w_k - w(k\\varepsilon)\\| / \\|w_0-w^\\star\\|$")
-        ax.set_title(f"gap at fixed $\\lambda$={cfg.gap_lam:g}: log-log slope {self.gap_slope:.2f}")
-        ax.legend(fontsize=7)
+        ax.set_title(f"(d) gap at $\\lambda$={cfg.gap_lam:g}: slope {self.gap_slope:.2f}", fontsize=11)
+        ax.legend(fontsize=9)
+        fig.tight_layout()
+        return fig
+
+    def plot_speedups(self):
+        """Loss against iteration: ρ² times the step gives ρ× with momentum, ρ²× for GD (Corollary 1)."""
+        import matplotlib.pyplot as plt
+        cfg = self.config
+        q = quadratic_of(cfg)
+        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, cfg.rho)
+        rho = int(cfg.rho)
+        fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6))
+        ax = axes[0]
+        n = len(self.fast_path)
+        ax.semilogy(np.maximum(q.value(self.mgd_path[:n]), 1e-300), color=_C["mgd"],
+                    label=f"MGD({cfg.gamma:g}, {cfg.beta:g})")
+        ax.semilogy(np.maximum(q.value(self.fast_path), 1e-300), color=_C["fast"],
+                    label=f"MGD({cfg.rho ** 2 * cfg.gamma:g}, {b_hat:.3g})")
+        ax.set_xlabel("iteration $k$")
+        ax.set_ylabel("$F(w_k)$")
+        ax.set_title(f"momentum: $\\gamma\\to{rho ** 2}\\gamma$ gives {rho}$\\times$", fontsize=11)
+        ax.legend(fontsize=9)
+        ax = axes[1]
+        k = len(self.gd_slow_loss)
+        ax.semilogy(np.maximum(self.gd_slow_loss, 1e-300), color=_C["gd"], label=f"GD({cfg.gamma_gd:g})")
+        ax.semilogy(np.maximum(self.gd_fast_loss, 1e-300), color=_C["fast"],
+                    label=f"GD({cfg.rho ** 2 * cfg.gamma_gd:g})")
+        ax.set_ylim(1e-14, 10)
+        ax.set_xlim(0, k)
+        ax.set_xlabel("iteration $k$")
+        ax.set_title(f"GD: $\\gamma\\to{rho ** 2}\\gamma$ gives {rho ** 2}$\\times$", fontsize=11)
+        ax.legend(fontsize=9)
         fig.tight_layout()
         return fig
 
@@ -253,38 +268,49 @@ class RegimesResult:
     gammas_small: tuple
     gap_gd_equiv: np.ndarray        # ‖MGD(γ, β) − GD(γ/(1−β))‖ max relative gap, per γ
     losses_momentum: dict
+    example_mgd: np.ndarray = None  # losses of MGD(γ, 0.5) and GD(2γ) at the largest γ
+    example_gd: np.ndarray = None
 
     def summary(self):
         """Gaps between MGD(γ, β) and GD(γ/(1−β)) as γ → 0."""
         return {f"gd_equiv_gap_gamma{g:g}": float(v) for g, v in zip(self.gammas_small, self.gap_gd_equiv)}
 
     def plot(self):
-        """Three small panels, one per regime."""
+        """One panel per regime, plus an example of the γ → 0 regime; 2×2 for the column."""
         import matplotlib.pyplot as plt
         cfg = self.config
-        fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+        fig, axes = plt.subplots(2, 2, figsize=(9.0, 6.8))
         cols = ["#0072B2", "#E69F00", "#D55E00", "#CC79A7"]
-        ax = axes[0]
+        ax = axes[0, 0]
         for b, L, c in zip(self.betas_large, self.losses_large, cols):
             ax.semilogy(np.maximum(L, 1e-300), color=c, lw=1,
                         label=f"$\\beta$={b:g}, $\\lambda$={lam(cfg.gamma, b):.3g}")
         ax.set_ylim(1e-12, 10)
         ax.set_xlabel("iteration $k$")
         ax.set_ylabel("$F(w_k)$")
-        ax.set_title(f"$\\beta\\to1$, $\\gamma$={cfg.gamma:g}: oscillation, slow")
-        ax.legend(fontsize=7)
-        ax = axes[1]
-        ax.loglog(self.gammas_small, self.gap_gd_equiv, "o-", color=_C["mgd"])
-        ax.set_xlabel("$\\gamma$ (with $\\beta$=0.5 fixed)")
-        ax.set_ylabel("max gap to GD($\\gamma/(1-\\beta)$)")
-        ax.set_title("$\\gamma\\to0$: MGD $\\approx$ GD with step $\\gamma/(1-\\beta)$")
-        ax = axes[2]
+        ax.set_title(f"(a) $\\beta\\to1$, $\\gamma$={cfg.gamma:g}: oscillation, slow", fontsize=11)
+        ax.legend(fontsize=9)
+        ax = axes[0, 1]
         for (name, L), c in zip(self.losses_momentum.items(), cols):
             ax.semilogy(np.maximum(L, 1e-300), color=c, lw=1, label=name)
         ax.set_ylim(1e-12, 10)
         ax.set_xlabel("iteration $k$")
-        ax.set_title("momentum regime: same $\\lambda$=1, different $\\varepsilon$")
-        ax.legend(fontsize=7)
+        ax.set_title("(b) momentum regime: $\\lambda$=1, three $\\varepsilon$", fontsize=11)
+        ax.legend(fontsize=9)
+        ax = axes[1, 0]
+        ax.loglog(self.gammas_small, self.gap_gd_equiv, "o-", color=_C["mgd"])
+        ax.set_xlabel("$\\gamma$ (with $\\beta$=0.5 fixed)")
+        ax.set_ylabel("max gap to GD($\\gamma/(1-\\beta)$)")
+        ax.set_title("(c) $\\gamma\\to0$: MGD $\\approx$ GD($\\gamma/(1-\\beta)$)", fontsize=11)
+        ax = axes[1, 1]
+        g = self.gammas_small[0]
+        ax.semilogy(np.maximum(self.example_mgd, 1e-300), color=_C["mgd"], lw=2.5, alpha=0.6,
+                    label=f"MGD({g:g}, 0.5)")
+        ax.semilogy(np.maximum(self.example_gd, 1e-300), "--", color=_C["gd"], label=f"GD({g / 0.5:g})")
+        ax.set_xlabel("iteration $k$")
+        ax.set_ylabel("$F(w_k)$")
+        ax.set_title(f"(d) $\\gamma$={g:g}: the two losses", fontsize=11)
+        ax.legend(fontsize=9)
         fig.tight_layout()
         return fig
 
@@ -308,8 +334,12 @@ def regimes(config: Fig1Config | None = None) -> RegimesResult:
     momentum = {}
     for g, b in [(0.01, 0.9), (0.04, 0.8), (0.16, 0.6)]:
         momentum[f"MGD({g:g}, {b:g}), $\\varepsilon$={step(g, b):.2g}"] = q.value(mgd(q.grad, w0, g, b, 400))
+    m = int(round(20.0 / step(gammas[0], beta)))
+    example_mgd = q.value(mgd(q.grad, w0, gammas[0], beta, m))
+    example_gd = q.value(gd(q.grad, w0, gammas[0] / (1 - beta), m))
     return RegimesResult(config=cfg, betas_large=betas, losses_large=losses_large, gammas_small=gammas,
-                         gap_gd_equiv=np.array(gaps), losses_momentum=momentum)
+                         gap_gd_equiv=np.array(gaps), losses_momentum=momentum, example_mgd=example_mgd,
+                         example_gd=example_gd)
 
 
 # --------------------------------------------------------------------------- sliders
