@@ -130,14 +130,14 @@ def lambda_quantification(log_loss, gammas, betas, valid, levels, n_bins=8):
 
 def quantification_report(q, label="log10 test loss"):
     """Plain-text table of a ``lambda_quantification`` dict (few digits, stable under BLAS noise)."""
-    lines = [f"share of the variance of {label} explained by one coordinate alone "
+    lines = [f"share of the variance of {label} explained by one coordinate alone",
              f"(eta^2, {q['n_bins']} bins, {q['n_valid_cells']} cells):",
              f"  log lambda      : {q['r2_log_lam']:.2f}",
              f"  log gamma       : {q['r2_log_gamma']:.2f}",
              f"  log(1 - beta)   : {q['r2_log_one_minus_beta']:.2f}",
              f"  log eps (step)  : {q['r2_log_eps']:.2f}",
-             f"spread of {label} along the {q['n_lines_used']} lambda lines: {q['spread_along']:.2g}"
-             f"   across lines: {q['spread_across']:.2g}   ratio: {q['spread_ratio']:.2g}"]
+             f"spread of {label} along the {q['n_lines_used']} lambda lines: {q['spread_along']:.2g}",
+             f"  across lines: {q['spread_across']:.2g}   ratio: {q['spread_ratio']:.2g}"]
     lines += [f"  along lambda = {lam:<6g}: mean {m:6.2f}, sd {sd:.2g}"
               for lam, m, sd in zip(q["line_lams"], q["line_means"], q["line_stds"])]
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from .momentum import Quadratic, accelerate, gd, lam, mgd, mgf, mgf_quadratic, s
 __all__ = ["Fig1Config", "Fig1Result", "fig1", "quadratic_of", "gap_vs_step", "acceleration_gap",
            "RegimesResult", "regimes", "draw_mgd_mgf_frame", "draw_acceleration_frame",
            "mgd_mgf_widget", "acceleration_widget", "mgd_quadratic", "MgdMgfView", "AccelerationView",
-           "mgd_mgf_live", "acceleration_live", "FIGURES"]
+           "mgd_mgf_live", "acceleration_live", "power10_text", "FIGURES"]
 
 _VERSION = "fig1-v1"
 _C = {"gd": "#0072B2", "flow": "#000000", "mgd": "#D55E00", "fast": "#009E73", "approx": "#CC79A7"}
@@ -42,6 +42,19 @@ class Fig1Config:
         return fidelity_preset(cls, fidelity,
                                test=dict(horizon=10.0, gap_eps=(0.02, 0.05, 0.1, 0.2), gap_horizon=5.0),
                                paper=dict())
+
+
+def power10_text(x, digits=2):
+    """x as plain text 'm·10ⁿ' with unicode superscripts (for prose numbers glued into Markdown)."""
+    x = float(x)
+    if not np.isfinite(x) or x == 0:
+        return f"{x:g}"
+    e = int(np.floor(np.log10(abs(x))))
+    m = f"{x / 10 ** e:.{digits}g}"
+    if m.lstrip("-") == "10":
+        m, e = m.replace("10", "1"), e + 1
+    sup = str(e).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return f"{m}·10{sup}"
 
 
 def quadratic_of(config: Fig1Config) -> Quadratic:

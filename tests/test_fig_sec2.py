@@ -77,3 +77,9 @@ def test_live_callbacks_show_lambda_and_change_the_picture():
     fig, cb = fig_sec2.acceleration_live()
     text, png = cb(4.0)
     assert "λ = 1<" in text and "ε̂ = 0.4" in text and png[:4] == b"\x89PNG"
+
+
+def test_power10_text():
+    assert fig_sec2.power10_text(1.49e15) == "1.5·10¹⁵"
+    assert fig_sec2.power10_text(9.99e-4) == "1·10⁻³"
+    assert fig_sec2.power10_text(-2.5e3) == "-2.5·10³"
