@@ -21,6 +21,7 @@ The quantification of the visual claim (``lambda_quantification``):
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ from ._checks import check_int, check_positive, fidelity_preset
 from .cache import cached_arrays
 from .data import sparse_regression
 
-__all__ = ["Fig2Config", "Fig2Result", "fig2", "Fig6Config", "Fig6Result", "fig6", "lambda_quantification",
+__all__ = ["transient_progress", "Fig2Config", "Fig2Result", "fig2", "Fig6Config", "Fig6Result", "fig6", "lambda_quantification",
            "quantification_report", "grid_axes", "FIGURES"]
 
 _VERSION = "nets-1"
@@ -141,6 +142,32 @@ def quantification_report(q, label="log10 test loss"):
     lines += [f"  along lambda = {lam:<6g}: mean {m:6.2f}, sd {sd:.2g}"
               for lam, m, sd in zip(q["line_lams"], q["line_means"], q["line_stds"])]
     return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def transient_progress():
+    """Text progress bars for a long computation in Jupyter, wiped from the cell when it ends.
+
+    Inside the block, the ``progress=True`` bars of ``train_grid``/``figA`` are plain-text tqdm bars on
+    stderr (a widget bar would leave its model in the notebook's metadata); on exit the cell's output
+    is cleared, so a re-executed notebook stores nothing for it. Use it alone in a cell (tagged
+    ``nbval-ignore-output``: nbval sees the bars, the stored notebook does not).
+    """
+    import tqdm.auto
+    import tqdm.std
+    saved = tqdm.auto.tqdm
+    tqdm.auto.tqdm = tqdm.std.tqdm
+    try:
+        yield
+    finally:
+        tqdm.auto.tqdm = saved
+        try:
+            from IPython import get_ipython
+            from IPython.display import clear_output
+        except ImportError:
+            return
+        if get_ipython() is not None and hasattr(get_ipython(), "kernel"):
+            clear_output()
 
 
 # ---------------------------------------------------------------------------------------------------

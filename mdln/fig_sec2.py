@@ -163,8 +163,8 @@ class Fig1Result:
                 color=_C["approx"],
                 label=f"MGD({cfg.rho ** 2:g}$\\gamma$, $\\beta^{{{rho}}}$={cfg.beta ** cfg.rho:.3g})")
         ax.set_title(f"(c) same path, {rho}$\\times$ fewer steps", fontsize=11)
-        for ax in axes[:3]:
-            ax.legend(fontsize=9, loc="upper right")
+        for ax, loc in zip(axes[:3], ("upper right", "upper right", "lower left")):
+            ax.legend(fontsize=9, loc=loc)
         ax = axes[3]
         ax.loglog(self.gap_eps, self.gap_values, "o-", color=_C["mgd"], label="measured")
         ref = self.gap_values[0] * self.gap_eps / self.gap_eps[0]
