@@ -562,7 +562,7 @@ def mgd_mgf_widget(config: Fig1Config | None = None):
     b = widgets.FloatSlider(value=cfg.beta, min=0.0, max=0.98, step=0.01, description="β",
                             continuous_update=False)
     info = widgets.HTML()
-    image = widgets.Image(format="png")
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
     _, callback = mgd_mgf_live(cfg)
 
     def redraw(*_):
@@ -582,7 +582,7 @@ def acceleration_widget(config: Fig1Config | None = None):
     r = widgets.FloatSlider(value=2.0, min=1.0, max=min(rho_max, 8.0), step=0.5, description="ρ",
                             continuous_update=False)
     info = widgets.HTML()
-    image = widgets.Image(format="png")
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
     _, callback = acceleration_live(cfg)
 
     def redraw(*_):
