@@ -21,6 +21,7 @@ The quantification of the visual claim (``lambda_quantification``):
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ from ._checks import check_int, check_positive, fidelity_preset
 from .cache import cached_arrays
 from .data import sparse_regression
 
-__all__ = ["Fig2Config", "Fig2Result", "fig2", "Fig6Config", "Fig6Result", "fig6", "lambda_quantification",
+__all__ = ["transient_progress", "Fig2Config", "Fig2Result", "fig2", "Fig6Config", "Fig6Result", "fig6", "lambda_quantification",
            "quantification_report", "grid_axes", "FIGURES"]
 
 _VERSION = "nets-1"
@@ -130,17 +131,43 @@ def lambda_quantification(log_loss, gammas, betas, valid, levels, n_bins=8):
 
 def quantification_report(q, label="log10 test loss"):
     """Plain-text table of a ``lambda_quantification`` dict (few digits, stable under BLAS noise)."""
-    lines = [f"share of the variance of {label} explained by one coordinate alone "
+    lines = [f"share of the variance of {label} explained by one coordinate alone",
              f"(eta^2, {q['n_bins']} bins, {q['n_valid_cells']} cells):",
              f"  log lambda      : {q['r2_log_lam']:.2f}",
              f"  log gamma       : {q['r2_log_gamma']:.2f}",
              f"  log(1 - beta)   : {q['r2_log_one_minus_beta']:.2f}",
              f"  log eps (step)  : {q['r2_log_eps']:.2f}",
-             f"spread of {label} along the {q['n_lines_used']} lambda lines: {q['spread_along']:.2g}"
-             f"   across lines: {q['spread_across']:.2g}   ratio: {q['spread_ratio']:.2g}"]
+             f"spread of {label} along the {q['n_lines_used']} lambda lines: {q['spread_along']:.2g}",
+             f"  across lines: {q['spread_across']:.2g}   ratio: {q['spread_ratio']:.2g}"]
     lines += [f"  along lambda = {lam:<6g}: mean {m:6.2f}, sd {sd:.2g}"
               for lam, m, sd in zip(q["line_lams"], q["line_means"], q["line_stds"])]
     return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def transient_progress():
+    """Text progress bars for a long computation in Jupyter, wiped from the cell when it ends.
+
+    Inside the block, the ``progress=True`` bars of ``train_grid``/``figA`` are plain-text tqdm bars on
+    stderr (a widget bar would leave its model in the notebook's metadata); on exit the cell's output
+    is cleared, so a re-executed notebook stores nothing for it. Use it alone in a cell (tagged
+    ``nbval-ignore-output``: nbval sees the bars, the stored notebook does not).
+    """
+    import tqdm.auto
+    import tqdm.std
+    saved = tqdm.auto.tqdm
+    tqdm.auto.tqdm = tqdm.std.tqdm
+    try:
+        yield
+    finally:
+        tqdm.auto.tqdm = saved
+        try:
+            from IPython import get_ipython
+            from IPython.display import clear_output
+        except ImportError:
+            return
+        if get_ipython() is not None and hasattr(get_ipython(), "kernel"):
+            clear_output()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -181,7 +208,7 @@ def _heatmap(ax, gammas, betas, values, status, title, cbar_label, levels, valid
             continue
         ax.plot(xx[ok], yy[ok], "--", color="white", lw=1.2)
         k = np.flatnonzero(ok)[int(0.65 * ok.sum())]
-        ax.text(xx[k], yy[k], f"λ={lam:g}", color="white", fontsize=7, ha="left", va="bottom")
+        ax.text(xx[k], yy[k], f"λ={lam:g}", color="white", fontsize=9, ha="left", va="bottom")
     ax.set_xlim(xe[0], xe[-1])
     ax.set_ylim(ye[0], ye[-1])
     xt = np.arange(np.ceil(xe[0]), np.floor(xe[-1]) + 1)
@@ -192,6 +219,18 @@ def _heatmap(ax, gammas, betas, values, status, title, cbar_label, levels, valid
     ax.set_ylabel("momentum β")
     ax.set_title(title, fontsize=10)
     return mesh
+
+
+def _status_legend(fig, mark_cap, n_div, n_cap=0, div_label="diverged"):
+    """Legend under the heatmaps: what the hatched and grey-dotted (not converged) cells are."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    handles = [Patch(facecolor="0.82", edgecolor="0.45", hatch="///", label=f"{div_label} ({n_div} cells)")]
+    if mark_cap:
+        handles.append(Line2D([], [], marker="s", ms=11, mfc="0.82", mec="0.82", ls="none",
+                              label=f"step cap, not converged ({n_cap} cells, dot)"))
+    handles.append(Line2D([], [], ls="--", color="0.35", label="level lines of λ = γ/(1−β)²"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9, frameon=False)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -280,13 +319,15 @@ class Fig2Result:
         """Heatmap of log₁₀ test loss over (γ, β) with λ level lines (Figure 2)."""
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(6.4, 4.6))
+        fig, ax = plt.subplots(figsize=(7.6, 5.4))
         with np.errstate(divide="ignore"):
             ll = np.log10(self.test_loss)
         _heatmap(ax, self.gammas, self.betas, ll, self.status,
                  "Teacher–student ReLU net: test loss after training to $L \\leq 10^{-5}$",
                  "log$_{10}$ test loss", self.lam_levels, self.status == nets.CONVERGED, mark_cap=True)
-        fig.tight_layout()
+        _status_legend(fig, True, int(np.sum(self.status == nets.DIVERGED)),
+                       int(np.sum(self.status == nets.STEP_CAP)))
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
         return fig
 
 
@@ -395,13 +436,15 @@ class Fig6Result:
         """Test and train loss heatmaps over (γ, β) with λ level lines (Figure 6)."""
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.3))
+        fig, axes = plt.subplots(1, 2, figsize=(9.0, 4.4))
         with np.errstate(divide="ignore"):
             for ax, loss, name in ((axes[0], self.test_loss, "test"), (axes[1], self.train_loss, "train")):
                 _heatmap(ax, self.gammas, self.betas, np.log10(loss), self.status,
-                         f"Deep linear net: {name} loss after {self.config.epochs} epochs",
+                         f"{name} loss after {self.config.epochs} epochs",
                          f"log$_{{10}}$ {name} loss", self.lam_levels, self.status != nets.DIVERGED)
-        fig.tight_layout()
+        _status_legend(fig, False, int(np.sum(self.status == nets.DIVERGED)),
+                       div_label="diverged in ≥ 1 replication")
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
         return fig
 
 

@@ -6,13 +6,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._checks import fidelity_preset
+from ._checks import check_beta, check_gamma, check_int, fidelity_preset
 from .cache import cached_arrays
-from .momentum import Quadratic, accelerate, gd, lam, mgd, mgf, step
+from .momentum import Quadratic, accelerate, gd, lam, mgd, mgf, mgf_quadratic, step
 
 __all__ = ["Fig1Config", "Fig1Result", "fig1", "quadratic_of", "gap_vs_step", "acceleration_gap",
            "RegimesResult", "regimes", "draw_mgd_mgf_frame", "draw_acceleration_frame",
-           "mgd_mgf_widget", "acceleration_widget", "FIGURES"]
+           "mgd_mgf_widget", "acceleration_widget", "mgd_quadratic", "MgdMgfView", "AccelerationView",
+           "mgd_mgf_live", "acceleration_live", "power10_text", "FIGURES"]
 
 _VERSION = "fig1-v1"
 _C = {"gd": "#0072B2", "flow": "#000000", "mgd": "#D55E00", "fast": "#009E73", "approx": "#CC79A7"}
@@ -41,6 +42,19 @@ class Fig1Config:
         return fidelity_preset(cls, fidelity,
                                test=dict(horizon=10.0, gap_eps=(0.02, 0.05, 0.1, 0.2), gap_horizon=5.0),
                                paper=dict())
+
+
+def power10_text(x, digits=2):
+    """x as plain text 'm·10ⁿ' with unicode superscripts (for prose numbers glued into Markdown)."""
+    x = float(x)
+    if not np.isfinite(x) or x == 0:
+        return f"{x:g}"
+    e = int(np.floor(np.log10(abs(x))))
+    m = f"{x / 10 ** e:.{digits}g}"
+    if m.lstrip("-") == "10":
+        m, e = m.replace("10", "1"), e + 1
+    sup = str(e).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return f"{m}·10{sup}"
 
 
 def quadratic_of(config: Fig1Config) -> Quadratic:
@@ -114,67 +128,82 @@ class Fig1Result:
         return {k: v for k, v in asdict(self).items() if isinstance(v, np.ndarray)}
 
     def plot(self):
-        """Figure 1 (top row) and, below, the speed-ups and the gap against ε."""
+        """Figure 1 of the paper (three path panels) and the gap against ε, laid out 2×2 for the column."""
         import matplotlib.pyplot as plt
         cfg = self.config
         q = quadratic_of(cfg)
         g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, cfg.rho)
         rho = int(cfg.rho)
-        fig, axes = plt.subplots(2, 3, figsize=(13, 7.6))
+        fig, axes = plt.subplots(2, 2, figsize=(9.0, 8.0))
         axes = axes.ravel()
         for ax in axes[:3]:
             _contours(ax, q, self.mgd_path)
         every = max(1, len(self.gd_path) // 40)
         ax = axes[0]
         ax.plot(*self.gf_path.T, color=_C["flow"], lw=1.5, label="GF")
-        ax.plot(*self.gd_path.T, "o", ms=3.5, markevery=every, color=_C["gd"],
-                label=f"GD($\\gamma$={cfg.gamma_gd:g}), every {every}th iterate")
-        ax.set_title("Left: GD($\\gamma$) follows GF")
+        ax.plot(*self.gd_path.T, "o", ms=4, markevery=every, color=_C["gd"],
+                label=f"GD($\\gamma$={cfg.gamma_gd:g}), every {every}th")
+        ax.set_title("(a) GD($\\gamma$) follows GF", fontsize=11)
         every = max(1, len(self.mgd_path) // 40)
         ax = axes[1]
         ax.plot(*self.mgf_path.T, color=_C["flow"], lw=1.5,
                 label=f"MGF($\\lambda$={lam(cfg.gamma, cfg.beta):.3g})")
-        ax.plot(*self.mgd_path.T, "o", ms=3.5, markevery=every, color=_C["mgd"],
-                label=f"MGD($\\gamma$={cfg.gamma:g}, $\\beta$={cfg.beta:g})")
-        ax.set_title("Middle: MGD($\\gamma,\\beta$) follows MGF($\\lambda$)")
+        ax.plot(*self.mgd_path.T, "o", ms=4, markevery=every, color=_C["mgd"],
+                label=f"MGD({cfg.gamma:g}, {cfg.beta:g}), every {every}th")
+        ax.set_title("(b) MGD($\\gamma,\\beta$) follows MGF($\\lambda$)", fontsize=11)
         ax = axes[2]
-        m = max(1, len(self.fast_path) // 30)
+        # the three kinds sit on one path: draw them at interleaved positions along it, so each is visible
+        m = max(3, len(self.fast_path) // 24)
+        ax.plot(*self.mgd_path.T, color=_C["mgd"], lw=0.8, alpha=0.6)
         ax.plot(*self.mgd_path.T, "o", ms=5, markevery=rho * m, color=_C["mgd"],
                 label=f"MGD($\\gamma$, {cfg.beta:g}): $w_{{{rho}k}}$")
-        ax.plot(*self.fast_path.T, "s", ms=3.5, mfc="none", markevery=m, ls="none", color=_C["fast"],
-                label=f"MGD({cfg.rho ** 2:g}$\\gamma$, {b_hat:.3g}) exact: $\\hat w_k$")
-        ax.plot(*self.approx_path.T, "x", ms=3.5, markevery=m, ls="none", color=_C["approx"],
+        ax.plot(*self.fast_path.T, "s", ms=6, mfc="none", mew=1.3, markevery=(m // 3, m), ls="none",
+                color=_C["fast"], label=f"MGD({cfg.rho ** 2:g}$\\gamma$, {b_hat:.3g}) exact: $\\hat w_k$")
+        ax.plot(*self.approx_path.T, "x", ms=6, mew=1.5, markevery=(2 * m // 3, m), ls="none",
+                color=_C["approx"],
                 label=f"MGD({cfg.rho ** 2:g}$\\gamma$, $\\beta^{{{rho}}}$={cfg.beta ** cfg.rho:.3g})")
-        ax.set_title(f"Right: same path, {rho}$\\times$ fewer steps (Cor. 1)")
-        for ax in axes[:3]:
-            ax.legend(fontsize=7, loc="lower right")
+        ax.set_title(f"(c) same path, {rho}$\\times$ fewer steps", fontsize=11)
+        for ax, loc in zip(axes[:3], ("upper right", "upper right", "lower left")):
+            ax.legend(fontsize=9, loc=loc)
         ax = axes[3]
-        n = len(self.fast_path)
-        ax.semilogy(np.maximum(q.value(self.mgd_path[:n]), 1e-300), color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
-        ax.semilogy(np.maximum(q.value(self.fast_path), 1e-300), color=_C["fast"],
-                    label=f"MGD({cfg.rho ** 2:g}$\\gamma$, {b_hat:.3g}): {rho}$\\times$ faster")
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel("$F(w_k)$")
-        ax.set_title(f"momentum: $\\gamma\\to{rho ** 2}\\gamma$ gives a {rho}$\\times$ speed-up")
-        ax.legend(fontsize=7)
-        ax = axes[4]
-        k = len(self.gd_slow_loss)
-        ax.semilogy(np.maximum(self.gd_slow_loss, 1e-300), color=_C["gd"], label=f"GD({cfg.gamma_gd:g})")
-        ax.semilogy(np.maximum(self.gd_fast_loss, 1e-300), color=_C["fast"],
-                    label=f"GD({cfg.rho ** 2 * cfg.gamma_gd:g}): {rho ** 2}$\\times$ faster")
-        ax.set_ylim(1e-14, 10)
-        ax.set_xlim(0, k)
-        ax.set_xlabel("iteration $k$")
-        ax.set_title(f"GD: $\\gamma\\to{rho ** 2}\\gamma$ gives a {rho ** 2}$\\times$ speed-up")
-        ax.legend(fontsize=7)
-        ax = axes[5]
         ax.loglog(self.gap_eps, self.gap_values, "o-", color=_C["mgd"], label="measured")
         ref = self.gap_values[0] * self.gap_eps / self.gap_eps[0]
         ax.loglog(self.gap_eps, ref, "--", color="gray", label="slope 1")
         ax.set_xlabel("$\\varepsilon = \\gamma/(1-\\beta)$")
         ax.set_ylabel("$\\max_k\\|w_k - w(k\\varepsilon)\\| / \\|w_0-w^\\star\\|$")
-        ax.set_title(f"gap at fixed $\\lambda$={cfg.gap_lam:g}: log-log slope {self.gap_slope:.2f}")
-        ax.legend(fontsize=7)
+        ax.set_title(f"(d) gap at $\\lambda$={cfg.gap_lam:g}: slope {self.gap_slope:.2f}", fontsize=11)
+        ax.legend(fontsize=9)
+        fig.tight_layout()
+        return fig
+
+    def plot_speedups(self):
+        """Loss against iteration: ρ² times the step gives ρ× with momentum, ρ²× for GD (Corollary 1)."""
+        import matplotlib.pyplot as plt
+        cfg = self.config
+        q = quadratic_of(cfg)
+        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, cfg.rho)
+        rho = int(cfg.rho)
+        fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6))
+        ax = axes[0]
+        n = len(self.fast_path)
+        ax.semilogy(np.maximum(q.value(self.mgd_path[:n]), 1e-300), color=_C["mgd"],
+                    label=f"MGD({cfg.gamma:g}, {cfg.beta:g})")
+        ax.semilogy(np.maximum(q.value(self.fast_path), 1e-300), color=_C["fast"],
+                    label=f"MGD({cfg.rho ** 2 * cfg.gamma:g}, {b_hat:.3g})")
+        ax.set_xlabel("iteration $k$")
+        ax.set_ylabel("$F(w_k)$")
+        ax.set_title(f"momentum: $\\gamma\\to{rho ** 2}\\gamma$ gives {rho}$\\times$", fontsize=11)
+        ax.legend(fontsize=9)
+        ax = axes[1]
+        k = len(self.gd_slow_loss)
+        ax.semilogy(np.maximum(self.gd_slow_loss, 1e-300), color=_C["gd"], label=f"GD({cfg.gamma_gd:g})")
+        ax.semilogy(np.maximum(self.gd_fast_loss, 1e-300), color=_C["fast"],
+                    label=f"GD({cfg.rho ** 2 * cfg.gamma_gd:g})")
+        ax.set_ylim(1e-14, 10)
+        ax.set_xlim(0, k)
+        ax.set_xlabel("iteration $k$")
+        ax.set_title(f"GD: $\\gamma\\to{rho ** 2}\\gamma$ gives {rho ** 2}$\\times$", fontsize=11)
+        ax.legend(fontsize=9)
         fig.tight_layout()
         return fig
 
@@ -252,38 +281,49 @@ class RegimesResult:
     gammas_small: tuple
     gap_gd_equiv: np.ndarray        # ‖MGD(γ, β) − GD(γ/(1−β))‖ max relative gap, per γ
     losses_momentum: dict
+    example_mgd: np.ndarray = None  # losses of MGD(γ, 0.5) and GD(2γ) at the largest γ
+    example_gd: np.ndarray = None
 
     def summary(self):
         """Gaps between MGD(γ, β) and GD(γ/(1−β)) as γ → 0."""
         return {f"gd_equiv_gap_gamma{g:g}": float(v) for g, v in zip(self.gammas_small, self.gap_gd_equiv)}
 
     def plot(self):
-        """Three small panels, one per regime."""
+        """One panel per regime, plus an example of the γ → 0 regime; 2×2 for the column."""
         import matplotlib.pyplot as plt
         cfg = self.config
-        fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+        fig, axes = plt.subplots(2, 2, figsize=(9.0, 6.8))
         cols = ["#0072B2", "#E69F00", "#D55E00", "#CC79A7"]
-        ax = axes[0]
+        ax = axes[0, 0]
         for b, L, c in zip(self.betas_large, self.losses_large, cols):
             ax.semilogy(np.maximum(L, 1e-300), color=c, lw=1,
                         label=f"$\\beta$={b:g}, $\\lambda$={lam(cfg.gamma, b):.3g}")
         ax.set_ylim(1e-12, 10)
         ax.set_xlabel("iteration $k$")
         ax.set_ylabel("$F(w_k)$")
-        ax.set_title(f"$\\beta\\to1$, $\\gamma$={cfg.gamma:g}: oscillation, slow")
-        ax.legend(fontsize=7)
-        ax = axes[1]
-        ax.loglog(self.gammas_small, self.gap_gd_equiv, "o-", color=_C["mgd"])
-        ax.set_xlabel("$\\gamma$ (with $\\beta$=0.5 fixed)")
-        ax.set_ylabel("max gap to GD($\\gamma/(1-\\beta)$)")
-        ax.set_title("$\\gamma\\to0$: MGD $\\approx$ GD with step $\\gamma/(1-\\beta)$")
-        ax = axes[2]
+        ax.set_title(f"(a) $\\beta\\to1$, $\\gamma$={cfg.gamma:g}: oscillation, slow", fontsize=11)
+        ax.legend(fontsize=9)
+        ax = axes[0, 1]
         for (name, L), c in zip(self.losses_momentum.items(), cols):
             ax.semilogy(np.maximum(L, 1e-300), color=c, lw=1, label=name)
         ax.set_ylim(1e-12, 10)
         ax.set_xlabel("iteration $k$")
-        ax.set_title("momentum regime: same $\\lambda$=1, different $\\varepsilon$")
-        ax.legend(fontsize=7)
+        ax.set_title("(b) momentum regime: $\\lambda$=1, three $\\varepsilon$", fontsize=11)
+        ax.legend(fontsize=9)
+        ax = axes[1, 0]
+        ax.loglog(self.gammas_small, self.gap_gd_equiv, "o-", color=_C["mgd"])
+        ax.set_xlabel("$\\gamma$ (with $\\beta$=0.5 fixed)")
+        ax.set_ylabel("max gap to GD($\\gamma/(1-\\beta)$)")
+        ax.set_title("(c) $\\gamma\\to0$: MGD $\\approx$ GD($\\gamma/(1-\\beta)$)", fontsize=11)
+        ax = axes[1, 1]
+        g = self.gammas_small[0]
+        ax.semilogy(np.maximum(self.example_mgd, 1e-300), color=_C["mgd"], lw=2.5, alpha=0.6,
+                    label=f"MGD({g:g}, 0.5)")
+        ax.semilogy(np.maximum(self.example_gd, 1e-300), "--", color=_C["gd"], label=f"GD({g / 0.5:g})")
+        ax.set_xlabel("iteration $k$")
+        ax.set_ylabel("$F(w_k)$")
+        ax.set_title(f"(d) $\\gamma$={g:g}: the two losses", fontsize=11)
+        ax.legend(fontsize=9)
         fig.tight_layout()
         return fig
 
@@ -307,119 +347,250 @@ def regimes(config: Fig1Config | None = None) -> RegimesResult:
     momentum = {}
     for g, b in [(0.01, 0.9), (0.04, 0.8), (0.16, 0.6)]:
         momentum[f"MGD({g:g}, {b:g}), $\\varepsilon$={step(g, b):.2g}"] = q.value(mgd(q.grad, w0, g, b, 400))
+    m = int(round(20.0 / step(gammas[0], beta)))
+    example_mgd = q.value(mgd(q.grad, w0, gammas[0], beta, m))
+    example_gd = q.value(gd(q.grad, w0, gammas[0] / (1 - beta), m))
     return RegimesResult(config=cfg, betas_large=betas, losses_large=losses_large, gammas_small=gammas,
-                         gap_gd_equiv=np.array(gaps), losses_momentum=momentum)
+                         gap_gd_equiv=np.array(gaps), losses_momentum=momentum, example_mgd=example_mgd,
+                         example_gd=example_gd)
 
 
 # --------------------------------------------------------------------------- sliders
+_BOX = ((-1.8, 0.8), (-0.7, 1.6))     # holds every slider path from w0 = (-1.5, 1) (γ ≤ 1, β ≤ 0.98)
+
+
+def mgd_quadratic(q: Quadratic, w0, gamma, beta, n_steps):
+    """MGD(γ, β) from w1 = w0 on a quadratic, mode by mode: z_{k+1} = (1+β−γh)z_k − βz_{k−1} (Eq. (1)).
+
+    The same iterates as ``mgd(q.grad, w0, gamma, beta, n_steps)`` (to rounding), computed as a linear
+    recursion with ``scipy.signal.lfilter`` instead of a Python loop; diverging runs give inf/nan.
+    """
+    from scipy.signal import lfilter, lfiltic
+    gamma, beta = check_gamma(gamma), check_beta(beta)
+    n_steps = check_int(n_steps, "n_steps", minimum=0)
+    w0 = np.asarray(w0, dtype=float)
+    h, Q = np.linalg.eigh(q.H)
+    z0 = Q.T @ (w0 - q.w_star)
+    Z = np.empty((n_steps + 1, len(h)))
+    Z[:2] = z0
+    if n_steps >= 2:
+        x = np.zeros(n_steps - 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, hi in enumerate(h):
+                a = [1.0, -(1.0 + beta - gamma * hi), beta]
+                Z[2:, i], _ = lfilter([1.0], a, x, zi=lfiltic([1.0], a, [z0[i], z0[i]]))
+    return q.w_star + Z[: n_steps + 1] @ Q.T
+
+
+def _slider_axes(fig, q):
+    """Two panels side by side: the path over fixed contours (left) and the loss (right)."""
+    ax = fig.add_subplot(1, 2, 1)
+    (x0, x1), (y0, y1) = _BOX
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 100), np.linspace(y0, y1, 100))
+    ax.contour(xs, ys, q.value(np.stack([xs, ys], axis=-1)), levels=12, colors="lightgray", linewidths=0.7)
+    ax.plot(*q.w_star, "*", color="k", ms=8)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    ax2 = fig.add_subplot(1, 2, 2)
+    ax2.set_yscale("log")
+    ax2.set_ylim(1e-12, 10)
+    return ax, ax2
+
+
+def _title_text(ax):
+    """A title as plain axes text: it stays put when blitted (a real title is re-placed at each draw)."""
+    return ax.text(0.5, 1.03, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
+
+
+class MgdMgfView:
+    """The γ/β slider figure: MGD(γ, β) iterates over the MGF(λ) path (Proposition 1), updated in place."""
+
+    def __init__(self, fig, config: Fig1Config | None = None):
+        self.cfg = Fig1Config() if config is None else config
+        self.q = quadratic_of(self.cfg)
+        self.w0 = np.array(self.cfg.w0, dtype=float)
+        self.fig = fig
+        ax, ax2 = _slider_axes(fig, self.q)
+        (self.flow,) = ax.plot([], [], color=_C["flow"], lw=1.5, label="MGF($\\lambda$)")
+        (self.dots,) = ax.plot([], [], "o", ms=2.5, color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
+        ax.legend(fontsize=9, loc="lower right")
+        self.title = _title_text(ax)
+        (self.loss_dots,) = ax2.plot([], [], "o", ms=2, color=_C["mgd"], label="MGD")
+        (self.loss_flow,) = ax2.plot([], [], color=_C["flow"], label="MGF")
+        ax2.set_xlim(0, self.cfg.horizon)
+        ax2.set_xlabel("time $t = k\\varepsilon$")
+        ax2.set_ylabel("$F$")
+        ax2.legend(fontsize=9)
+        fig.tight_layout(rect=(0, 0, 1, 0.93))
+
+    def update(self, params):
+        """Recompute for (γ, β) with the closed-form MGF and the vectorised MGD; returns (W, Wc)."""
+        gamma, beta = params
+        eps, lam_ = step(gamma, beta), lam(gamma, beta)
+        n = max(2, min(int(round(self.cfg.horizon / eps)), 4000))
+        t = eps * np.arange(n + 1)
+        W = mgd_quadratic(self.q, self.w0, gamma, beta, n)
+        Wc = mgf_quadratic(self.q, self.w0, lam_, t)
+        self.flow.set_data(*Wc.T)
+        self.dots.set_data(*W.T)
+        self.loss_dots.set_data(t, np.maximum(self.q.value(W), 1e-300))
+        self.loss_flow.set_data(t, np.maximum(self.q.value(Wc), 1e-300))
+        self.title.set_text(f"$\\gamma$={gamma:.3g}, $\\beta$={beta:.3g}: $\\lambda$={lam_:.3g}, "
+                            f"$\\varepsilon$={eps:.3g}")
+        return W, Wc
+
+
+class AccelerationView:
+    """The ρ slider figure: MGD(γ, β) against MGD(ρ²γ, 1 − ρ(1 − β)) (Corollary 1), updated in place."""
+
+    def __init__(self, fig, config: Fig1Config | None = None):
+        self.cfg = cfg = Fig1Config() if config is None else config
+        self.q = quadratic_of(cfg)
+        self.w0 = np.array(cfg.w0, dtype=float)
+        self.n = int(round(cfg.horizon / step(cfg.gamma, cfg.beta)))
+        self.W = mgd_quadratic(self.q, self.w0, cfg.gamma, cfg.beta, self.n)
+        ax, ax2 = _slider_axes(fig, self.q)
+        ax.plot(*self.W.T, "o", ms=2, color=_C["mgd"], label=f"MGD({cfg.gamma:g}, {cfg.beta:g})")
+        (self.fast,) = ax.plot([], [], "s", ms=4, mfc="none", color=_C["fast"],
+                               label="MGD($\\hat\\gamma,\\hat\\beta$)")
+        ax.legend(fontsize=9, loc="lower right")
+        self.title = _title_text(ax)
+        ax2.plot(np.maximum(self.q.value(self.W), 1e-300), color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
+        (self.fast_loss,) = ax2.plot([], [], color=_C["fast"], label="MGD($\\hat\\gamma,\\hat\\beta$)")
+        ax2.set_xlim(0, self.n)
+        ax2.set_xlabel("iteration $k$")
+        ax2.set_ylabel("$F(w_k)$")
+        ax2.legend(fontsize=9)
+        fig.tight_layout(rect=(0, 0, 1, 0.93))
+
+    def update(self, rho):
+        """Recompute MGD(ρ²γ, 1 − ρ(1 − β)) for this ρ; returns (W, Ŵ)."""
+        cfg = self.cfg
+        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, rho)
+        W_hat = mgd_quadratic(self.q, self.w0, g_hat, b_hat, self.n)
+        m = int(np.ceil(self.n / rho))
+        self.fast.set_data(*W_hat[:m + 1].T)
+        self.fast_loss.set_data(np.arange(self.n + 1), np.maximum(self.q.value(W_hat), 1e-300))
+        self.title.set_text(f"$\\rho$={rho:g}: same path ($\\lambda$={lam(g_hat, b_hat):.3g}), "
+                            f"step $\\varepsilon\\times${rho:g}")
+        return self.W, W_hat
+
+
 def draw_mgd_mgf_frame(fig, params, config: Fig1Config | None = None):
     """Draw MGD(γ, β) iterates over the MGF(λ) path on the Figure 1 quadratic; params = (γ, β)."""
-    cfg = Fig1Config() if config is None else config
-    gamma, beta = params
-    q = quadratic_of(cfg)
-    w0 = np.array(cfg.w0, dtype=float)
-    eps = step(gamma, beta)
-    n = max(2, min(int(round(cfg.horizon / eps)), 4000))
-    W = mgd(q.grad, w0, gamma, beta, n)
-    Wc = mgf(q.grad, w0, lam(gamma, beta), eps * np.arange(n + 1), jac=q.hess, rtol=1e-8, atol=1e-10)
-    ax = fig.add_subplot(1, 2, 1)
-    _contours(ax, q, np.vstack([W, Wc]))
-    ax.plot(*Wc.T, color=_C["flow"], lw=1.5, label="MGF($\\lambda$)")
-    ax.plot(*W.T, "o", ms=2.5, color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
-    ax.legend(fontsize=7, loc="lower right")
-    ax.set_title(f"$\\gamma$={gamma:.3g}, $\\beta$={beta:.3g}  →  $\\lambda$={lam(gamma, beta):.3g}, "
-                 f"$\\varepsilon$={eps:.3g}", fontsize=9)
-    ax2 = fig.add_subplot(1, 2, 2)
-    t = eps * np.arange(n + 1)
-    ax2.semilogy(t, np.maximum(q.value(W), 1e-300), "o", ms=2, color=_C["mgd"], label="MGD")
-    ax2.semilogy(t, np.maximum(q.value(Wc), 1e-300), color=_C["flow"], label="MGF")
-    ax2.set_ylim(1e-10, 10)
-    ax2.set_xlabel("time $t = k\\varepsilon$")
-    ax2.set_ylabel("$F$")
-    ax2.legend(fontsize=7)
-    fig.tight_layout()
-    return W, Wc
+    return MgdMgfView(fig, config).update(params)
 
 
 def draw_acceleration_frame(fig, rho, config: Fig1Config | None = None):
-    """Draw MGD(γ, β) against MGD(ρ²γ, 1 − ρ(1 − β)) (Corollary 1) and GD(γ) against GD(ρ²γ)."""
+    """Draw MGD(γ, β) against MGD(ρ²γ, 1 − ρ(1 − β)) (Corollary 1) and their losses."""
+    return AccelerationView(fig, config).update(rho)
+
+
+def _agg_figure(figsize, dpi):
+    """A pyplot-free figure on an Agg canvas (the widget shows its PNG, not an inline plot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+class _BlitPNG:
+    """PNG of a figure whose static part (contours, axes, ticks, legends) is drawn once and cached:
+    each call restores that background and draws only the ``dynamic`` artists (Agg blitting)."""
+
+    def __init__(self, fig, dynamic):
+        self.fig, self.dynamic, self.background = fig, list(dynamic), None
+
+    def __call__(self):
+        import io
+        from PIL import Image
+        canvas = self.fig.canvas
+        if self.background is None:
+            for a in self.dynamic:
+                a.set_visible(False)
+            canvas.draw()
+            self.background = canvas.copy_from_bbox(self.fig.bbox)
+            for a in self.dynamic:
+                a.set_visible(True)
+        canvas.restore_region(self.background)
+        for a in self.dynamic:
+            self.fig.draw_artist(a)
+        buf = io.BytesIO()
+        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+
+def mgd_mgf_live(config: Fig1Config | None = None, figsize=(9.0, 3.4), dpi=100):
+    """The γ/β widget's figure and callback: ``callback((γ, β))`` updates it and returns (text, PNG)."""
+    fig = _agg_figure(figsize, dpi)
+    view = MgdMgfView(fig, config)
+    png = _BlitPNG(fig, [view.flow, view.dots, view.loss_dots, view.loss_flow, view.title])
+
+    def callback(params):
+        gamma, beta = params
+        view.update(params)
+        text = (f"<b>λ = γ/(1−β)² = {lam(gamma, beta):.4g}</b>, ε = γ/(1−β) = {step(gamma, beta):.4g}")
+        return text, png()
+    return fig, callback
+
+
+def acceleration_live(config: Fig1Config | None = None, figsize=(9.0, 3.4), dpi=100):
+    """The ρ widget's figure and callback: ``callback(ρ)`` updates it and returns (text, PNG)."""
     cfg = Fig1Config() if config is None else config
-    q = quadratic_of(cfg)
-    w0 = np.array(cfg.w0, dtype=float)
-    g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, rho)
-    n = int(round(cfg.horizon / step(cfg.gamma, cfg.beta)))
-    W = mgd(q.grad, w0, cfg.gamma, cfg.beta, n)
-    W_hat = mgd(q.grad, w0, g_hat, b_hat, n)
-    ax = fig.add_subplot(1, 2, 1)
-    _contours(ax, q, W)
-    ax.plot(*W.T, "o", ms=2, color=_C["mgd"], label=f"MGD({cfg.gamma:g}, {cfg.beta:g})")
-    m = int(np.ceil(n / rho))
-    ax.plot(*W_hat[:m + 1].T, "s", ms=3.5, mfc="none", color=_C["fast"],
-            label=f"MGD({g_hat:.3g}, {b_hat:.3g})")
-    ax.set_title(f"$\\rho$={rho:g}: same path (λ={lam(g_hat, b_hat):.3g}), step ε×{rho:g}", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
-    ax2 = fig.add_subplot(1, 2, 2)
-    ax2.semilogy(np.maximum(q.value(W), 1e-300), color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
-    ax2.semilogy(np.maximum(q.value(W_hat), 1e-300), color=_C["fast"], label="MGD($\\hat\\gamma,\\hat\\beta$)")
-    ax2.set_ylim(1e-12, 10)
-    ax2.set_xlabel("iteration $k$")
-    ax2.set_ylabel("$F(w_k)$")
-    ax2.legend(fontsize=7)
-    fig.tight_layout()
-    return W, W_hat
+    fig = _agg_figure(figsize, dpi)
+    view = AccelerationView(fig, cfg)
+    png = _BlitPNG(fig, [view.fast, view.fast_loss, view.title])
+
+    def callback(rho):
+        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, rho)
+        text = (f"γ̂ = ρ²γ = {g_hat:.4g}, β̂ = 1−ρ(1−β) = {b_hat:.4g}; "
+                f"<b>λ = {lam(g_hat, b_hat):.4g}</b> (unchanged), ε̂ = {step(g_hat, b_hat):.4g}")
+        view.update(rho)
+        return text, png()
+    return fig, callback
 
 
 def mgd_mgf_widget(config: Fig1Config | None = None):
     """ipywidgets: γ (log) and β sliders, λ and ε shown live, MGD over MGF redrawn (Proposition 1)."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
     cfg = Fig1Config() if config is None else config
     g = widgets.FloatLogSlider(value=cfg.gamma, base=10, min=-3, max=0, step=0.05, description="γ",
                                readout_format=".3g", continuous_update=False)
     b = widgets.FloatSlider(value=cfg.beta, min=0.0, max=0.98, step=0.01, description="β",
                             continuous_update=False)
     info = widgets.HTML()
-    out = widgets.Output()
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+    _, callback = mgd_mgf_live(cfg)
 
     def redraw(*_):
-        info.value = (f"<b>λ = γ/(1−β)² = {lam(g.value, b.value):.4g}</b>, "
-                      f"ε = γ/(1−β) = {step(g.value, b.value):.4g}")
-        with out:
-            out.clear_output(wait=True)
-            fig = plt.figure(figsize=(10, 3.6))
-            draw_mgd_mgf_frame(fig, (g.value, b.value), cfg)
-            plt.show()
+        info.value, image.value = callback((g.value, b.value))
 
     g.observe(redraw, "value")
     b.observe(redraw, "value")
     redraw()
-    return widgets.VBox([widgets.HBox([g, b]), info, out])
+    return widgets.VBox([widgets.HBox([g, b]), info, image])
 
 
 def acceleration_widget(config: Fig1Config | None = None):
-    """ipywidgets: a ρ slider for the acceleration rule (Corollary 1)."""
+    """ipywidgets: a ρ slider for the acceleration rule (Corollary 1), λ and ε̂ shown live."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
     cfg = Fig1Config() if config is None else config
     rho_max = 1.0 / (1.0 - cfg.beta)
     r = widgets.FloatSlider(value=2.0, min=1.0, max=min(rho_max, 8.0), step=0.5, description="ρ",
                             continuous_update=False)
     info = widgets.HTML()
-    out = widgets.Output()
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+    _, callback = acceleration_live(cfg)
 
     def redraw(*_):
-        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, r.value)
-        info.value = (f"γ̂ = ρ²γ = {g_hat:.4g}, β̂ = 1−ρ(1−β) = {b_hat:.4g}; "
-                      f"<b>λ = {lam(g_hat, b_hat):.4g}</b> (unchanged), ε̂ = {step(g_hat, b_hat):.4g}")
-        with out:
-            out.clear_output(wait=True)
-            fig = plt.figure(figsize=(10, 3.6))
-            draw_acceleration_frame(fig, r.value, cfg)
-            plt.show()
+        info.value, image.value = callback(r.value)
 
     r.observe(redraw, "value")
     redraw()
-    return widgets.VBox([r, info, out])
+    return widgets.VBox([r, info, image])
 
 
 FIGURES = {

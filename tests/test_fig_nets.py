@@ -113,3 +113,14 @@ def test_fig_validation():
         fig_nets.fig6(fig_nets.Fig6Config(one_minus_beta_min=1.5))
     with pytest.raises(ValueError, match="n_reps"):
         fig_nets.fig6(fig_nets.Fig6Config(n_reps=0))
+
+
+def test_transient_progress_restores_tqdm_and_reraises():
+    import tqdm.auto
+    from mdln.fig_nets import transient_progress
+    before = tqdm.auto.tqdm
+    with pytest.raises(ZeroDivisionError):
+        with transient_progress():
+            assert tqdm.auto.tqdm is not before        # plain-text bars inside the block
+            1 / 0
+    assert tqdm.auto.tqdm is before

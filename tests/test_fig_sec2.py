@@ -58,3 +58,28 @@ def test_slider_frames_are_consistent():
 def test_preset_rejects_unknown_fidelity():
     with pytest.raises(ValueError, match="fidelity"):
         fig_sec2.Fig1Config.preset("huge")
+
+
+@pytest.mark.parametrize("gamma,beta", [(0.01, 0.9), (1e-3, 0.98), (0.5, 0.3), (1.0, 0.0)])
+def test_vectorised_mgd_equals_the_recursion(gamma, beta):
+    q = fig_sec2.quadratic_of(fig_sec2.Fig1Config())
+    w0 = np.array([-1.5, 1.0])
+    ref = fig_sec2.mgd(q.grad, w0, gamma, beta, 800)
+    assert np.max(np.abs(fig_sec2.mgd_quadratic(q, w0, gamma, beta, 800) - ref)) < 1e-12
+
+
+def test_live_callbacks_show_lambda_and_change_the_picture():
+    fig, cb = fig_sec2.mgd_mgf_live()
+    text1, png1 = cb((0.01, 0.9))
+    text2, png2 = cb((0.04, 0.8))
+    assert "λ = γ/(1−β)² = 1<" in text1 and "ε = γ/(1−β) = 0.1" in text1 and "ε = γ/(1−β) = 0.2" in text2
+    assert png1[:8] == b"\x89PNG\r\n\x1a\n" and png1 != png2
+    fig, cb = fig_sec2.acceleration_live()
+    text, png = cb(4.0)
+    assert "λ = 1<" in text and "ε̂ = 0.4" in text and png[:4] == b"\x89PNG"
+
+
+def test_power10_text():
+    assert fig_sec2.power10_text(1.49e15) == "1.5·10¹⁵"
+    assert fig_sec2.power10_text(9.99e-4) == "1·10⁻³"
+    assert fig_sec2.power10_text(-2.5e3) == "-2.5·10³"

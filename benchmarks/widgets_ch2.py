@@ -1,0 +1,55 @@
+"""Chapter 2 widget redraw latency (issue 14): the γ/β slider and the ρ slider.
+
+``cases()`` follows the interface of ``benchmarks/bench_widgets.py``: each case builds its figure once
+(not timed) and returns ``redraw(position)``, which runs the widget's own callback — update the artists
+for the slider value, ``fig.canvas.draw()`` on Agg, and encode the PNG the widget shows.
+Run alone: ``python benchmarks/widgets_ch2.py``.
+"""
+import time
+
+import numpy as np
+
+
+def _gamma_beta_positions():
+    gammas = [10 ** x for x in np.linspace(-3, 0, 8)]
+    return [(g, 0.9) for g in gammas] + [(0.01, b) for b in np.linspace(0.0, 0.98, 10)]
+
+
+def _make_mgd_mgf():
+    from mdln.fig_sec2 import mgd_mgf_live
+    _, callback = mgd_mgf_live()
+    return callback
+
+
+def _make_acceleration():
+    from mdln.fig_sec2 import acceleration_live
+    _, callback = acceleration_live()
+    return callback
+
+
+def cases():
+    """(name, target median ms, make_redraw, positions) per chapter 2 widget."""
+    return [
+        ("ch2 gamma/beta slider (MGD over MGF)", 100.0, _make_mgd_mgf, _gamma_beta_positions()),
+        ("ch2 rho slider (acceleration rule)", 100.0, _make_acceleration, list(np.arange(1.0, 8.01, 0.5))),
+    ]
+
+
+def main():
+    import matplotlib
+    matplotlib.use("Agg")
+    for name, target, make, positions in cases():
+        redraw = make()
+        redraw(positions[0])                      # warm-up, like the widget's first display
+        times = []
+        for p in positions:
+            t = time.perf_counter()
+            redraw(p)
+            times.append(1e3 * (time.perf_counter() - t))
+        times = np.array(times)
+        print(f"{name:<40s} median {np.median(times):6.1f} ms  worst {times.max():6.1f} ms  "
+              f"(target median <= {target:g} ms, worst <= {2 * target:g} ms) over {len(times)} positions")
+
+
+if __name__ == "__main__":
+    main()
