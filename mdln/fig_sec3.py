@@ -26,7 +26,7 @@ __all__ = ["mgf_points", "Fig3Config", "Fig3Result", "fig3", "Fig8Config", "Fig8
            "Fig9Config", "Fig9Result", "fig9", "prop2_demo", "Prop2Demo", "corollary2_table",
            "small_lambda_table", "delta_path", "draw_delta_frame", "delta_widget", "lambda_path",
            "draw_lambda_frame", "lambda_widget", "delta_view", "lambda_view", "theorem1_table", "linearised_shift", "SimplificationConfig",
-           "SimplificationResult", "fig3b", "d2_link", "FIGURES"]
+           "SimplificationResult", "fig3b", "d2_link", "theorem1_forms_table", "FIGURES"]
 
 _VERSION = "sec3-v3"
 _BOOK_LAMS = (0.0, 1e-3, 0.01, 0.03, 0.05, 0.07, 0.1, 0.12, 0.15, 0.21, 0.3, 0.5, 0.7, 1.0)
@@ -225,10 +225,11 @@ def _plot_fig3_axes(ax, res, marker_lam=None):
     b = float(np.min(res.prop3_bound))
     ax.axvline(b, color="k", ls="--", lw=1)
     ax.annotate(f"Prop. 3 bound\nλ={b:.1e}", xy=(b, 0.97), xycoords=("data", "axes fraction"),
-                xytext=(8, -4), textcoords="offset points", fontsize=7, va="top")
+                xytext=(8, -4), textcoords="offset points", fontsize=9, va="top")
     bad = ~np.all(res.converged, axis=0)
     if np.any(bad):   # runs that did not reach the train-loss tolerance are marked, never hidden
         ax.plot(lams[bad], m[bad], "kx", ms=9, mew=2, label="not converged")
+        ax.legend(fontsize=9, loc="lower right")
     if marker_lam is not None:
         j = int(np.argmin(np.abs(lams - marker_lam)))
         ax.plot([lams[j]], [m[j]], "*", ms=14, color="#f1c40f", mec="k", zorder=5)
@@ -300,7 +301,7 @@ class Fig8Result(Fig3Result):
     def plot(self):
         """Figure 8: three panels against λ, mean and spread over replications."""
         import matplotlib.pyplot as plt
-        fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
+        fig, axes = plt.subplots(1, 3, figsize=(9.0, 3.2))
         for ax, Y, c, lab in zip(axes, [self.test_loss, self.delta_norm, self.l1_norm],
                                  ["test", "delta", "l1"], ["test loss", r"$\|\Delta_\infty\|_2$",
                                                            r"$\|\theta^{MGF}\|_1$"]):
@@ -394,7 +395,7 @@ class Fig9Result(_RunNorms):
         """Figure 9: three panels, one curve per μ (mean over replications; hollow markers: Δ_t vanished)."""
         import matplotlib.pyplot as plt
         from matplotlib import cm
-        fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.3))
+        fig, axes = plt.subplots(1, 3, figsize=(9.0, 3.4))
         cols = cm.viridis(np.linspace(0.0, 0.85, len(self.mus)))
         for i, mu in enumerate(self.mus):
             van = np.any(self.vanished[i], axis=0)
@@ -409,7 +410,11 @@ class Fig9Result(_RunNorms):
             ax.set_yscale("log" if ax is not axes[2] else "linear")
             ax.set_xlabel(r"$\lambda$")
             ax.set_title(lab, fontsize=10)
-        axes[0].legend(fontsize=8)
+        from matplotlib.lines import Line2D
+        extra = [Line2D([], [], marker="o", ls="", mfc="none", c="0.4", label=r"$\Delta_t$ vanished")]
+        if not np.all(self.converged):
+            extra.append(Line2D([], [], marker="x", ls="", c="k", mew=2, label="not converged"))
+        axes[0].legend(handles=axes[0].get_legend_handles_labels()[0] + extra, fontsize=9)
         fig.suptitle(r"MGF(λ) for several data means μ (filled: $\Delta_t$ never vanished)", fontsize=10)
         fig.tight_layout()
         return fig
@@ -865,6 +870,36 @@ def fig3b(config=None, progress=False):
                 cols["ratio"].append(float(np.max(np.abs(tt0) / dl)))
                 cols["linearised"].append(linearised_shift(ds.X, th, dl, tt0))
     return SimplificationResult(config=cfg, **{k: np.array(v) for k, v in cols.items()})
+
+
+def theorem1_forms_table(lams=(0.001, 0.01, 0.03, 0.05), seeds=(0, 1, 2), mu=1.0):
+    """Rows (λ, seed, vanished, max|I_traj − I_end|, full distance with each form, simplified distance).
+
+    I_traj = λ∫(ẇ±/w±)² (Lemma 1 without sign changes), I_end = the C.3.1 endpoint form (Theorem 1).
+    """
+    rows = []
+    for la in lams:
+        for sd in seeds:
+            def compute(la=la, sd=sd):
+                ds = sparse_regression(mu=mu, seed=sd)
+                r = train_mgf(ds.X, ds.y, la, trajectory=True)
+                ends = r.integrals(ds.X, ds.y)
+                out = dict(vanished=np.array(r.vanished), diff=np.array(np.nan), full_traj=np.array(np.nan),
+                           full_end=np.array(float(normalised_distance(r.theta, r.theorem1_solution(ds.X, ds.y)))),
+                           simplified=np.array(float(normalised_distance(
+                               r.theta, implicit_solution(ds.X, ds.y, r.delta_inf)))))
+                if not r.vanished:
+                    traj = r.integrals()
+                    out["diff"] = np.array(float(max(np.max(np.abs(traj[0] - ends[0])),
+                                                     np.max(np.abs(traj[1] - ends[1])))))
+                    full = implicit_solution(ds.X, ds.y, r.delta_inf, theta0=r.theta_tilde0())
+                    out["full_traj"] = np.array(float(normalised_distance(r.theta, full)))
+                return out
+            p = cached_arrays("sec3-forms", dict(lam=float(la), seed=int(sd), mu=float(mu), version=_VERSION),
+                              compute)
+            rows.append((float(la), int(sd), bool(p["vanished"]), float(p["diff"]), float(p["full_traj"]),
+                         float(p["full_end"]), float(p["simplified"])))
+    return rows
 
 
 def d2_link(lam=0.1, eps=(0.05, 0.025, 0.0125), seed=0, mu=1.0, n=20, d=30, s=5, alpha=0.01, tol=1e-10):

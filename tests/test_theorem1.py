@@ -46,8 +46,8 @@ def test_gradient_flow_has_no_perturbation():
     ds = mdln.sparse_regression(seed=0)
     r = mdln.train_gf(ds.X, ds.y, trajectory=True)
     ip, im = theorem1_integrals(r.trajectory, 0.0, ds.X, ds.y)
-    assert np.max(np.abs(ip)) < 1e-6 and np.max(np.abs(im)) < 1e-6
-    assert np.max(np.abs(r.theta_tilde0(ds.X, ds.y))) < 1e-10   # θ0 = u0 ⊙ v0 = 0
+    assert np.max(np.abs(ip)) < 1e-4 and np.max(np.abs(im)) < 1e-4   # I± = 0 up to the solver's rtol
+    assert np.max(np.abs(r.theta_tilde0(ds.X, ds.y))) < 1e-4 * 0.01 ** 2   # θ0 = u0 ⊙ v0 = 0
 
 
 def test_integrals_bad_input():
