@@ -18,7 +18,7 @@ from mdln import fig_sec3  # noqa: E402
 
 def _make(view, figsize, transform=lambda v: v):
     def make_redraw():
-        fig = plt.figure(figsize=figsize, dpi=100)
+        fig = fig_sec3._agg_figure(figsize)
         update = view(fig)
 
         def redraw(position):

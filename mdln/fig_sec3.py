@@ -599,13 +599,18 @@ def _png(fig):
     return buf.getvalue()
 
 
+def _agg_figure(figsize):
+    """A matplotlib Figure on its own Agg canvas, outside pyplot (never auto-displayed inline)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=figsize, dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
 def _image_widget(fig, update, slider, label_fn):
     """An ipywidgets box: slider, a text label and the figure as an Image updated in place."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    FigureCanvasAgg(fig)
-    plt.close(fig)
     image = widgets.Image(format="png")
     label = widgets.Label()
 
@@ -622,8 +627,7 @@ def _image_widget(fig, update, slider, label_fn):
 def delta_widget():
     """ipywidgets: a log Δ slider over the precomputed path (49 positions), artists moved in place."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    fig = plt.figure(figsize=(8.6, 3.4), dpi=100)
+    fig = _agg_figure((8.6, 3.4))
     update = delta_view(fig)
     slider = widgets.FloatLogSlider(value=1e-4, base=10, min=-8, max=4, step=0.25, description="Δ",
                                     readout=False)
@@ -717,8 +721,7 @@ def draw_lambda_frame(fig, lam, fig3_result=None):
 def lambda_widget(fig3_result=None):
     """ipywidgets: a λ slider over the 14 precomputed Figure 3 runs, artists moved in place."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    fig = plt.figure(figsize=(9.0, 5.8), dpi=100)
+    fig = _agg_figure((9.0, 5.8))
     update = lambda_view(fig, fig3_result)
     slider = widgets.SelectionSlider(options=list(_SLIDER_LAMS), value=0.1, description="λ", readout=False)
     return _image_widget(fig, update, slider, lambda v: f"λ = {v:g}")
