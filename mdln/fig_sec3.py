@@ -26,7 +26,7 @@ __all__ = ["mgf_points", "Fig3Config", "Fig3Result", "fig3", "Fig8Config", "Fig8
            "Fig9Config", "Fig9Result", "fig9", "prop2_demo", "Prop2Demo", "corollary2_table",
            "small_lambda_table", "delta_path", "draw_delta_frame", "delta_widget", "lambda_path",
            "draw_lambda_frame", "lambda_widget", "delta_view", "lambda_view", "theorem1_table", "linearised_shift", "SimplificationConfig",
-           "SimplificationResult", "fig3b", "d2_link", "theorem1_forms_table", "FIGURES"]
+           "SimplificationResult", "fig3b", "d2_link", "theorem1_forms_table", "precompute", "FIGURES"]
 
 _VERSION = "sec3-v3"
 _BOOK_LAMS = (0.0, 1e-3, 0.01, 0.03, 0.05, 0.07, 0.1, 0.12, 0.15, 0.21, 0.3, 0.5, 0.7, 1.0)
@@ -72,13 +72,13 @@ def mgf_points(mus, seeds, lams, alpha=0.01, n=20, d=30, s=5, sigma=1.0, progres
             it = ex.map(_point_job, jobs, chunksize=2)
             if progress:
                 from tqdm.auto import tqdm
-                it = tqdm(it, total=len(jobs), desc="MGF(λ) runs")
+                it = tqdm(it, total=len(jobs), desc="MGF(λ) runs", leave=False)
             out = list(it)
     else:
         it = jobs
         if progress:
             from tqdm.auto import tqdm
-            it = tqdm(jobs, desc="MGF(λ) runs")
+            it = tqdm(jobs, desc="MGF(λ) runs", leave=False)
         out = [_point_job(j) for j in it]
     shape = (len(mus), len(seeds), len(lams))
     return {k: np.stack([o[k] for o in out]).reshape(shape + np.shape(out[0][k])) for k in out[0]}
@@ -942,6 +942,38 @@ def d2_link(lam=0.1, eps=(0.05, 0.025, 0.0125), seed=0, mu=1.0, n=20, d=30, s=5,
                          full_distance=float(normalised_distance(m["theta"], full)),
                          dropped_mgf=dropped_term(m["tt0"], m["delta_inf"])))
     return rows
+
+
+def precompute(progress=True):
+    """Compute (or load from the disk cache) every run chapter 3 shows, with a progress bar cleared at the end.
+
+    In a notebook the bar is a widget that ``clear_output`` removes once done, so no progress text stays in
+    the stored outputs; later cells then read the cache and take seconds.
+    """
+    tasks = [("Figure 3 runs", lambda: fig3(progress=progress)),
+             ("Figure 9 runs", lambda: fig9(progress=progress)),
+             ("where θ̃0 ≈ 0 holds (120 runs)", lambda: fig3b(progress=progress)),
+             ("Theorem 1, two forms of I±", theorem1_forms_table),
+             ("Appendix D.2 (MGD, ε → 0)", lambda: d2_link(lam=0.1, eps=(0.05, 0.025, 0.0125), n=10, d=15, s=3,
+                                                        tol=1e-10)),
+             ("Corollary 2 / App. C.5 runs", lambda: (corollary2_table(), small_lambda_table())),
+             ("slider runs", lambda: ([lambda_path(la) for la in _SLIDER_LAMS], delta_path(_DELTA_GRID)))]
+    it = tasks
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(tasks, desc="chapter 3", leave=False)
+    for name, task in it:
+        if progress:
+            it.set_postfix_str(name)
+        task()
+    if progress:
+        try:
+            from IPython import get_ipython
+            from IPython.display import clear_output
+            if get_ipython() is not None:
+                clear_output()
+        except ImportError:  # pragma: no cover
+            pass
 
 
 FIGURES = {
