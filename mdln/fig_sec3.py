@@ -808,6 +808,33 @@ class SimplificationResult:
                 out[f"{k}:{kk}"] = v
         return out
 
+    def report(self):
+        """The summary as printable lines (≤ 90 columns)."""
+        sb = self.summary()
+        lines = [f"{sb['n_runs']} runs on {sb['n_datasets']} data sets; all converged: {sb['all_converged']}; "
+                 f"w+- changed sign in {sb['n_vanished']}",
+                 f"worst full-theorem distance {sb['max_full_distance']:.1e}; worst simplified "
+                 f"{sb['max_simplified_distance']:.3f}; simplified >= 1%: {sb['n_simplified_over_1pc']} runs",
+                 f"{'measure':>13} {'threshold':>9} {'runs below':>10} {'Spearman':>8} {'dist/measure':>17}"]
+        for k in _MEASURES:
+            lines.append(f"{k:>13} {sb[k + ':threshold']:9.3g} {sb[k + ':n_below']:10d} "
+                         f"{sb[k + ':spearman']:8.2f} {sb[k + ':min_ratio']:8.1e}-{sb[k + ':max_ratio']:.1e}")
+        return "\n".join(lines)
+
+    def glue_strings(self, prefix):
+        """Preformatted numbers for the chapter's prose, keyed ``prefix + name``."""
+        sb = self.summary()
+        out = {"max_full_distance": f"{sb['max_full_distance']:.0e}",
+               "max_simplified_distance": f"{sb['max_simplified_distance']:.3f}",
+               "n_runs": f"{sb['n_runs']}", "n_simplified_over_1pc": f"{sb['n_simplified_over_1pc']}",
+               "n_vanished": f"{sb['n_vanished']}",
+               "simp_never": f"{np.max(self.simplified_distance[~self.vanished]):.1e}"}
+        for k in _MEASURES:
+            out.update({f"{k}_thr": f"{sb[k + ':threshold']:.2g}", f"{k}_below": f"{sb[k + ':n_below']}",
+                        f"{k}_rho": f"{sb[k + ':spearman']:.2f}", f"{k}_lo": f"{sb[k + ':min_ratio']:.2g}",
+                        f"{k}_hi": f"{sb[k + ':max_ratio']:.2g}"})
+        return {prefix + k: v for k, v in out.items()}
+
     def plot(self):
         """Simplified-form distance against the three measures (colour: λ; open: random support)."""
         import matplotlib.pyplot as plt
