@@ -808,6 +808,10 @@ class SimplificationResult:
                 out[f"{k}:{kk}"] = v
         return out
 
+    def arrays(self):
+        """Raw numbers, one entry per run."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "config"}
+
     def report(self):
         """The summary as printable lines (≤ 90 columns)."""
         sb = self.summary()
