@@ -137,3 +137,13 @@ def test_sliders_update_in_place(r3):
     update(0.05)
     fig.canvas.draw()
     assert "0.05" in fig.axes[3].get_title() and len(F._png(fig)) > 1000
+
+
+def test_sparse_regression_random_support():
+    a = mdln.sparse_regression(seed=12)
+    b = mdln.sparse_regression(seed=12, support="random")
+    np.testing.assert_array_equal(a.X, b.X)
+    assert np.count_nonzero(b.theta_star) == 5 and not np.array_equal(a.theta_star, b.theta_star)
+    np.testing.assert_allclose(b.y, b.X @ b.theta_star)
+    with pytest.raises(ValueError, match="support"):
+        mdln.sparse_regression(support="last")
