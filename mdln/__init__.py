@@ -7,7 +7,8 @@ from .momentum import (DivergenceError, Quadratic, accelerate, alt_lam, discreti
                        mgd, mgd_init_velocity, mgf, mgf_quadratic, step)
 from .data import SparseRegression, sparse_regression
 from .dln import (MGFResult, MGFTrajectory, MirrorFlowCheck, balancedness, dln_grad, dln_loss, from_w, loss_grad,
-                  mirror_flow_check, theta_from_w, to_w, train_gf, train_mgf)
+                  mirror_flow_check, perturbed_initialisation, theorem1_integrals,
+                  theorem1_integrals_no_sign_change, theta_from_w, to_w, train_gf, train_mgf)
 from .implicit import (HyperbolicEntropy, bregman_divergence, corollary2_delta, hyperbolic_entropy,
                        hyperbolic_entropy_grad, implicit_solution, min_l1_interpolator, min_l2_interpolator,
                        normalised_distance, prop3_bound, small_lambda_delta, dropped_term)

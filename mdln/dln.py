@@ -30,6 +30,7 @@ def _one_blas_thread():
 __all__ = [
     "dln_loss", "dln_grad", "loss_grad", "balancedness", "to_w", "from_w", "theta_from_w",
     "MGFResult", "MGFTrajectory", "train_mgf", "train_gf", "MirrorFlowCheck", "mirror_flow_check",
+    "theorem1_integrals", "theorem1_integrals_no_sign_change", "perturbed_initialisation",
 ]
 
 
@@ -117,6 +118,31 @@ class MGFResult:
     def converged(self):
         """True when the train loss went below ``tol``."""
         return self.status == "converged"
+
+    def integrals(self, X=None, y=None):
+        """(I+, I−) of Lemma 1 / Theorem 1 from the dense trajectory (``train_mgf(..., trajectory=True)``).
+
+        Without X, y: I± = λ∫₀ᵀ(ẇ±/w±)² dt, valid only while w± keep their sign (Appendix C.4). With X, y:
+        the sign-change-proof form I± = ln|w±,0/w±,T| ∓ ∫₀ᵀ∇L(θ_s)(1 − e^{−(T−s)/λ}) ds (Appendix C.3.1).
+        """
+        if self.trajectory is None:
+            raise ValueError("trajectory is None: run train_mgf(..., trajectory=True) to get I± and θ̃0")
+        if X is None and y is None:
+            return theorem1_integrals_no_sign_change(self.trajectory, self.lam)
+        if X is None or y is None:
+            raise ValueError("X and y must be given together (or both omitted)")
+        return theorem1_integrals(self.trajectory, self.lam, X, y)
+
+    def theta_tilde0(self, X=None, y=None):
+        """Perturbed initialisation θ̃0 = ¼(w+,0² e^{−2I+} − w−,0² e^{−2I−}) (Theorem 1); I± from ``integrals``."""
+        i_plus, i_minus = self.integrals(X, y)
+        tr = self.trajectory
+        return perturbed_initialisation(tr.w_plus[0], tr.w_minus[0], i_plus, i_minus)
+
+    def theorem1_solution(self, X, y):
+        """argmin_{θ∈S} D_{ψ_Δ∞}(θ, θ̃0), the full prediction of Theorem 1 (θ̃0 from the C.3.1 form)."""
+        from .implicit import implicit_solution
+        return implicit_solution(X, y, self.delta_inf, theta0=self.theta_tilde0(X, y))
 
 
 class _FastBDF(BDF):
@@ -380,3 +406,59 @@ def mirror_flow_check(X, y, lam, t_eval, alpha=0.01, u0=None, v0=None, rtol=1e-1
     unc = float(np.max(gres[gn > 0] / gn[gn > 0])) if np.any(gn > 0) else 0.0
     return MirrorFlowCheck(t=sol.t, xi=xi, span_distance=dist, max_relative_distance=rel,
                            identity_error=ident, uncorrected_relative_distance=unc, status=status)
+
+
+# ------------------------------------------------------------------ Theorem 1 in full: I± and θ̃0
+def _check_trajectory(trajectory):
+    names = ("t", "w_plus", "w_minus", "wdot_plus", "wdot_minus")
+    if not all(hasattr(trajectory, k) for k in names):
+        raise ValueError("trajectory must be an MGFTrajectory (train_mgf(..., trajectory=True).trajectory)")
+    t = np.asarray(trajectory.t, dtype=float)
+    if t.ndim != 1 or t.size < 2 or np.any(np.diff(t) < 0):
+        raise ValueError("trajectory.t must hold at least 2 non-decreasing times")
+    return t
+
+
+def theorem1_integrals_no_sign_change(trajectory, lam):
+    """I± = λ∫₀ᵀ (ẇ±,t/w±,t)² dt (Lemma 1 with Λ± = 0 and sgn ≡ 1, Appendix C.4), trapezoidal rule.
+
+    Swapping the integrals of Ω± (∫_s^∞ e^{−(t−s)/λ} dt = λ) gives this single trajectory integral; it
+    is valid only when no w±,i changes sign (Δ_t > 0), otherwise ValueError.
+    """
+    lam = check_lam(lam)
+    t = _check_trajectory(trajectory)
+    wp, wm = np.asarray(trajectory.w_plus), np.asarray(trajectory.w_minus)
+    if np.any(wp * wp[0] <= 0) or np.any(wm * wm[0] <= 0):
+        raise ValueError("trajectory: some w± changes sign (Δ_t vanished); use theorem1_integrals(…, X, y)")
+    i_plus = lam * np.trapezoid((np.asarray(trajectory.wdot_plus) / wp) ** 2, t, axis=0)
+    i_minus = lam * np.trapezoid((np.asarray(trajectory.wdot_minus) / wm) ** 2, t, axis=0)
+    return i_plus, i_minus
+
+
+def theorem1_integrals(trajectory, lam, X, y):
+    """I± = ln|w±,0 / w±,T| ∓ ∫₀ᵀ ∇L(θ_s)(1 − e^{−(T−s)/λ}) ds, i.e. w±,0² e^{−2I±} = α±,T² (App. C.3.1).
+
+    α±,t = w±,t exp(∓ξ_t) with ξ_t = −∫₀ᵗ∇L(θ_s)(1 − e^{−(t−s)/λ}) ds; Theorem 1 defines I± through
+    α±,∞² = w±,0² e^{−2I±}. This form holds with or without sign changes (it only needs w±,T ≠ 0, i.e.
+    Δ_T > 0); the integral uses the trapezoidal rule on the dense trajectory, truncated at its last time T.
+    """
+    lam = check_lam(lam)
+    X, y = check_data(X, y)
+    t = _check_trajectory(trajectory)
+    wp, wm = np.asarray(trajectory.w_plus), np.asarray(trajectory.w_minus)
+    if wp.shape[1] != X.shape[1]:
+        raise ValueError(f"X must have {wp.shape[1]} columns (the trajectory's dimension), got {X.shape[1]}")
+    if np.any(wp[-1] == 0) or np.any(wm[-1] == 0):
+        raise ValueError("trajectory: Δ_T has a zero coordinate (Assumption 2 fails), I± is undefined")
+    grad = (theta_from_w(wp, wm) @ X.T - y) @ X / X.shape[0]
+    weight = 1.0 - np.exp(-(t[-1] - t) / lam) if lam > 0 else np.ones_like(t)
+    g_int = np.trapezoid(grad * weight[:, None], t, axis=0)
+    i_plus = np.log(np.abs(wp[0] / wp[-1])) - g_int
+    i_minus = np.log(np.abs(wm[0] / wm[-1])) + g_int
+    return i_plus, i_minus
+
+
+def perturbed_initialisation(w_plus0, w_minus0, i_plus, i_minus):
+    """θ̃0 = ¼(w+,0² e^{−2I+} − w−,0² e^{−2I−}) (Theorem 1; Theorem 2 with S± in place of I±)."""
+    w_plus0, w_minus0 = np.asarray(w_plus0, float), np.asarray(w_minus0, float)
+    return 0.25 * (w_plus0 ** 2 * np.exp(-2 * np.asarray(i_plus)) - w_minus0 ** 2 * np.exp(-2 * np.asarray(i_minus)))

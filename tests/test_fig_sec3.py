@@ -91,3 +91,59 @@ def test_lambda_path_and_frame(r3):
     F.draw_lambda_frame(fig, 0.05, r3)
     assert len(fig.axes) >= 4
     plt.close(fig)
+
+
+def test_fig3_full_theorem_columns(r3):
+    """Theorem 1 in full on the Figure 3 runs: full distance at the solver floor, below the simplified one."""
+    assert r3.full_distance.shape == r3.normalised_distance.shape
+    assert np.max(r3.full_distance) <= 1e-6
+    rows = F.theorem1_table(r3)
+    assert [len(r) for r in rows] == [6] * (len(r3.lams) - 1)
+    for lam, full, mx, mean, drop, nvan in rows:
+        assert full <= mx and mean <= mx and drop >= 0
+
+
+def test_fig3b_contract_and_rule():
+    r = F.fig3b(F.SimplificationConfig.preset("test"))
+    s = r.summary()
+    json.dumps(s)
+    assert s["n_runs"] == 4 and s["n_datasets"] == 2 and r.random_support.sum() == 2
+    assert s["max_full_distance"] <= 1e-6
+    # the first-order shift predicts the simplified distance to within a small factor
+    ratio = r.simplified_distance / r.linearised
+    assert np.all((ratio > 0.2) & (ratio < 5))
+    rule = r.rule("linearised", level=1e-4)   # a level some test runs exceed, so the threshold is finite
+    assert np.isfinite(rule["threshold"]) and rule["n_over_level"] >= 1
+    assert np.all(r.simplified_distance[r.linearised < rule["threshold"]] < 1e-4)
+    plt.close(r.plot())
+    assert "fig3b" in F.FIGURES
+    with pytest.raises(ValueError, match="fidelity"):
+        F.SimplificationConfig.preset("huge")
+
+
+def test_sliders_update_in_place(r3):
+    """The Δ and λ views are built once; update() moves the same artists (no new axes)."""
+    fig = F._agg_figure((8.6, 3.4))
+    update = F.delta_view(fig, F.delta_path(log10_deltas=(-8.0, -4.0, 0.0)))
+    n_axes = len(fig.axes)
+    update(-4.0)
+    stems = fig.axes[0].collections[0]
+    seg_a = [s.copy() for s in stems.get_segments()]
+    update(0.0)
+    assert len(fig.axes) == n_axes
+    assert not all(np.allclose(a, b) for a, b in zip(seg_a, stems.get_segments()))
+    fig = F._agg_figure((9.0, 5.8))
+    update = F.lambda_view(fig, r3, lams=(0.0, 0.05))
+    update(0.05)
+    fig.canvas.draw()
+    assert "0.05" in fig.axes[3].get_title() and len(F._png(fig)) > 1000
+
+
+def test_sparse_regression_random_support():
+    a = mdln.sparse_regression(seed=12)
+    b = mdln.sparse_regression(seed=12, support="random")
+    np.testing.assert_array_equal(a.X, b.X)
+    assert np.count_nonzero(b.theta_star) == 5 and not np.array_equal(a.theta_star, b.theta_star)
+    np.testing.assert_allclose(b.y, b.X @ b.theta_star)
+    with pytest.raises(ValueError, match="support"):
+        mdln.sparse_regression(support="last")
