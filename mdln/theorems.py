@@ -233,12 +233,12 @@ def check_runs(X, y, theta, delta_inf, S_plus, S_minus, alpha, status, crossed, 
                          status=status.astype(np.int64), tol=float(tol), gammas=gammas, betas=betas)
 
 
-def check_run(res, X, y, family="single run"):
-    """Theorem2Check (0-d arrays) for one :class:`mdln.MGDResult` of ``train_mgd(X, y, ...)``."""
+def check_run(res, X, y, family="single run", tol=float("nan")):
+    """Theorem2Check (0-d arrays) for one :class:`mdln.MGDResult` of ``train_mgd(X, y, ..., tol=tol)``."""
     X, y = check_data(X, y)
     st = {"converged": 0, "max_steps": 1, "diverged": 2}[res.status]
     c = check_runs(X, y, res.theta[None], res.delta_inf[None], res.S_plus[None], res.S_minus[None], res.alpha,
-                   np.array([st]), np.array([res.crossed]), np.array([res.train_loss]), np.nan, family=family,
+                   np.array([st]), np.array([res.crossed]), np.array([res.train_loss]), tol, family=family,
                    cache=False)
     return dataclasses.replace(c, **{k: v[0] for k, v in c.arrays().items()
                                      if k not in ("gammas", "betas")})
@@ -339,7 +339,7 @@ def tolerance_study(runs=TOLERANCE_RUNS, tols=(1e-8, 1e-12, 1e-16), seed=4242, n
         for i, (g, b, B) in enumerate(runs):
             for j, t in enumerate(tols):
                 r = train_mgd(ds.X, ds.y, g, b, alpha=alpha, batch_size=B, tol=t, max_steps=max_steps)
-                c = check_run(r, ds.X, ds.y)
+                c = check_run(r, ds.X, ds.y, tol=t)
                 out["full"][i, j], out["simp"][i, j] = c.dist_full, c.dist_simplified
                 out["crossed"][i, j], out["steps"][i, j] = r.crossed, r.steps
                 out["status"][i, j], out["dropped"][i, j] = c.status, c.dropped
