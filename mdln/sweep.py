@@ -518,7 +518,8 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
         raise ValueError(f"replace must be True or False, got {replace!r}")
     eng = _resolve_engine(engine)
     params = dict(X=Xs, y=ys, gammas=gammas, betas=betas, seeds=seeds.astype(np.int64), alpha=alpha,
-                  batch_size=b, replace=bool(replace), max_steps=max_steps, tol=tol, version=SWEEP_VERSION)
+                  batch_size=b, replace=bool(replace), max_steps=max_steps, tol=tol, version=SWEEP_VERSION,
+                  engine=eng)
     compute = lambda: _compute(Xs, ys, gammas, betas, seeds, alpha, b, bool(replace), max_steps, tol,
                                eng, progress)
     arr = cached_arrays("mgd_sweep", params, compute, use_cache=cache)
