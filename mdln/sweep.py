@@ -508,6 +508,9 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
     """
     gammas = np.array([check_gamma(g, "gammas") for g in np.atleast_1d(gammas)], dtype=float)
     betas = np.array([check_beta(b_, "betas") for b_ in np.atleast_1d(betas)], dtype=float)
+    for name, grid in (("gammas", gammas), ("betas", betas)):
+        if grid.size == 0:
+            raise ValueError(f"{name} must hold at least one value, got an empty list")
     Xs, ys, seeds = _as_stack(X, y, seeds)
     R, n, d = Xs.shape
     alpha = check_positive(alpha, "alpha")
