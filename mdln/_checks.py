@@ -12,10 +12,13 @@ import numpy as np
 __all__ = [
     "check_beta", "check_gamma", "check_lam", "check_positive", "check_nonneg",
     "check_finite_array", "check_vector", "check_data", "check_int", "FIDELITIES", "fidelity_preset",
+    "check_real", "check_model_args", "check_pair", "check_real_array",
 ]
 
 
 def _as_float(value, name):
+    if value is None or isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         try:
             arr = np.asarray(value, dtype=float)
@@ -28,6 +31,11 @@ def _as_float(value, name):
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return value
+
+
+def check_real(value, name):
+    """A finite real scalar (any sign)."""
+    return _as_float(value, name)
 
 
 def check_beta(beta, name="beta"):
@@ -104,6 +112,43 @@ def check_data(X, y):
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y must have shape ({X.shape[0]},) to match X of shape {X.shape}, got {y.shape}")
     return X, y
+
+
+def check_real_array(a, name):
+    """A float64 array of any shape (values not scanned): a clean ValueError for non-numeric input."""
+    if isinstance(a, np.ndarray) and a.dtype == np.float64:
+        return a
+    try:
+        return np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number or array, got {type(a).__name__}") from None
+
+
+def check_pair(u, v, names=("u", "v")):
+    """Two finite arrays of one shape (e.g. the weights u, v of a diagonal network)."""
+    u = check_finite_array(u, names[0])
+    v = check_finite_array(v, names[1])
+    if u.shape != v.shape:
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {u.shape} and {v.shape}")
+    return u, v
+
+
+def check_model_args(X, y, **vectors):
+    """X (n, d), y (n,) and vectors of shape (d,) for the losses and gradients of Section 3.
+
+    Cheap enough for inner loops: arrays already of the right type are checked for shape only (their
+    values are not scanned); anything else goes through ``check_data`` / ``check_vector``.
+    """
+    if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype == np.float64 and X.size
+            and isinstance(y, np.ndarray) and y.dtype == np.float64 and y.shape == (X.shape[0],)):
+        X, y = check_data(X, y)
+    d = X.shape[1]
+    out = [X, y]
+    for name, v in vectors.items():
+        if not (isinstance(v, np.ndarray) and v.shape == (d,)):
+            v = check_vector(v, name, dim=d)
+        out.append(v)
+    return out
 
 
 FIDELITIES = ("test", "book", "paper")
