@@ -242,6 +242,23 @@ def _checked_grad(grad, w0, finite=False):
     return lambda w: np.asarray(grad(w), dtype=float)
 
 
+def _diverge_guard(grad, w0, name):
+    """grad (checked on w0) that raises DivergenceError once an iterate or its gradient is not finite."""
+    grad = _checked_grad(grad, w0, finite=True)
+    calls = [0]
+
+    def g(w):
+        calls[0] += 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = grad(w)
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(out))):
+            what = "iterates" if not np.all(np.isfinite(w)) else "grad values"
+            raise DivergenceError(f"{name} stopped at step {calls[0]}: {what} are no longer finite "
+                                  f"(the iteration diverged or left the domain of F)")
+        return out
+    return g
+
+
 def _checked_jac(jac, w0):
     if not callable(jac):
         raise ValueError("jac must be a callable returning the Hessian of F, shape (dim, dim)")
