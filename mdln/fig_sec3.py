@@ -424,7 +424,9 @@ class Prop2Demo:
 def prop2_demo(lam=0.5, seed=0, t_end=400.0, speed_scale=1.0):
     """Proposition 2 (Alvarez): MGF(λ) on L(θ) = ‖Xθ−y‖²/2n with θ̇0 ≠ 0 → proj_S(θ0 + λθ̇0)."""
     from .momentum import mgf
+    from ._checks import check_real
     lam = check_positive(lam, "lam")
+    speed_scale, t_end = check_real(speed_scale, "speed_scale"), check_positive(t_end, "t_end")
     ds = sparse_regression(seed=seed)
     X, y = ds.X, ds.y
     n = X.shape[0]
