@@ -114,6 +114,11 @@ class Fig3Config:
     s: int = 5
     sigma: float = 1.0
 
+    def __post_init__(self):
+        from ._checks import check_config
+        check_config(self, dict(lams="lams0", seeds="seeds", mu="real", alpha="pos", n="int1", d="int1",
+                                s="int1", sigma="nonneg"), ordered=[("s", "d")])
+
     @classmethod
     def preset(cls, fidelity):
         """'test' (3 λ, 1 replication), 'book' (14 λ, 5 replications) or 'paper' (39 λ, 5 replications)."""
@@ -322,6 +327,11 @@ class Fig9Config:
     d: int = 30
     s: int = 5
     sigma: float = 1.0
+
+    def __post_init__(self):
+        from ._checks import check_config
+        check_config(self, dict(mus="real+", lams="lams0", seeds="seeds", alpha="pos", n="int1", d="int1",
+                                s="int1", sigma="nonneg"), ordered=[("s", "d")])
 
     @classmethod
     def preset(cls, fidelity):
