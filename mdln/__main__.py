@@ -296,10 +296,14 @@ def _fail(message, code=2) -> int:
 def main(argv=None) -> int:
     """Entry point of ``python -m mdln``."""
     args = build_parser().parse_args(argv)
-    if args.command == "list":
-        cmd_list()
-        return 0
-    return cmd_reproduce(args)
+    try:
+        if args.command == "list":
+            cmd_list()
+            return 0
+        return cmd_reproduce(args)
+    except KeyboardInterrupt:   # Ctrl-C before any figure started (e.g. while importing numpy)
+        print("mdln: interrupted; 0 figures written", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
