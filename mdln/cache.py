@@ -20,14 +20,17 @@ import numpy as np
 __all__ = ["cache_dir", "cache_key", "cached_arrays", "code_fingerprint", "remove_stale_temporaries"]
 
 
-def cache_dir() -> Path:
-    """Folder of the on-disk cache (created on demand); OSError if it cannot be created."""
+def _cache_path() -> Path:
     env = os.environ.get("MDLN_CACHE_DIR")
     if env:
-        path = Path(env)
-    else:
-        repo = Path(__file__).resolve().parent.parent
-        path = repo / ".mdln_cache" if (repo / "pyproject.toml").exists() else Path.home() / ".cache" / "mdln"
+        return Path(env)
+    repo = Path(__file__).resolve().parent.parent
+    return repo / ".mdln_cache" if (repo / "pyproject.toml").exists() else Path.home() / ".cache" / "mdln"
+
+
+def cache_dir() -> Path:
+    """Folder of the on-disk cache (created on demand); OSError if it cannot be created."""
+    path = _cache_path()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -130,9 +133,8 @@ def remove_stale_temporaries(pgids=None) -> int:
     files go (the CLI passes the workers it has just stopped); otherwise every file whose group has
     no live process left.
     """
-    try:
-        folder = cache_dir()
-    except OSError:
+    folder = _cache_path()
+    if not folder.is_dir():
         return 0
     removed = 0
     for tmp in folder.glob("*.tmp"):
