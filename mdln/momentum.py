@@ -201,7 +201,8 @@ class Quadratic:
         if w.shape[-1:] != self.w_star.shape:
             raise ValueError(f"w must have shape ({self.w_star.shape[0]},) (or (..., {self.w_star.shape[0]})), "
                              f"got {w.shape}")
-        return (w - self.w_star) @ self.H.T
+        r = w - self.w_star
+        return self.H @ r if r.ndim == 1 else r @ self.H.T
 
     def hess(self, w):
         """∇²F(w) = H."""
