@@ -265,7 +265,10 @@ def cmd_reproduce(args) -> int:
     names = list(reg) if args.figure == "all" else [args.figure]
     import signal
 
+    terminated = []
+
     def on_term(signum, frame):
+        terminated.append(signum)
         raise _Interrupted()
 
     previous = signal.getsignal(signal.SIGINT), signal.signal(signal.SIGTERM, on_term)
@@ -273,8 +276,9 @@ def cmd_reproduce(args) -> int:
         summaries, error = _run(names, args.fidelity, out, args.jobs, not args.quiet)
     except _Interrupted as exc:
         done = exc.args[0] if exc.args else 0
-        print(f"mdln: interrupted; {done} of {len(names)} figures written", file=sys.stderr)
-        return 130
+        word = "terminated" if terminated else "interrupted"
+        print(f"mdln: {word}; {done} of {len(names)} figures written", file=sys.stderr)
+        return 143 if terminated else 130
     finally:
         signal.signal(signal.SIGINT, previous[0])
         signal.signal(signal.SIGTERM, previous[1])
