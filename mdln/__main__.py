@@ -134,8 +134,12 @@ def reproduce_one(name: str, fidelity: str, out: str, progress: bool = False) ->
     return summary
 
 
-def _worker(name, fidelity, out, progress, conn):
-    """Child process: one figure, in its own process group; sends back ('ok', summary) or an error."""
+def _worker(name, fidelity, out, progress, conn, cwd=None, env=None):
+    """Child process: one figure, in its own process group; sends back ('ok', summary) or an error.
+
+    Started by a fork server (a clean process: forking a parent whose OpenMP threads already ran is
+    unsafe), so it takes the parent's working folder and MDLN_* settings explicitly.
+    """
     import signal
     import traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # the parent handles Ctrl-C and stops us
@@ -144,6 +148,12 @@ def _worker(name, fidelity, out, progress, conn):
         os.setpgrp()
     except OSError:
         pass
+    if cwd is not None:
+        os.chdir(cwd)
+    if env is not None:
+        for key in [k for k in os.environ if k.startswith("MDLN_")]:
+            del os.environ[key]
+        os.environ.update(env)
     try:
         conn.send(("ok", reproduce_one(name, fidelity, out, progress)))
     except BaseException as exc:   # noqa: BLE001 - reported to the parent, which prints it
@@ -195,7 +205,10 @@ def _run(names, fidelity, out: Path, jobs: int, show: bool):
     from multiprocessing.connection import wait
     from tqdm import tqdm
 
-    ctx = mp.get_context("fork")
+    from mdln.__main__ import _worker as target   # importable by name, also under ``python -m mdln``
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["mdln.__main__", "mdln.figures", "numpy", "matplotlib"])
+    env = {k: v for k, v in os.environ.items() if k.startswith("MDLN_")}
     pending, running, summaries, started = list(names), {}, [], []
     stamps = {name: _stamp(out / f"{name}.json") for name in names}
     bar = tqdm(total=len(names), desc="figures", disable=not show or len(names) == 1)
@@ -204,7 +217,8 @@ def _run(names, fidelity, out: Path, jobs: int, show: bool):
             while pending and len(running) < jobs:
                 name = pending.pop(0)
                 reader, writer = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_worker, args=(name, fidelity, str(out), show and jobs == 1, writer))
+                proc = ctx.Process(target=target, args=(name, fidelity, str(out), show and jobs == 1, writer,
+                                                        os.getcwd(), env))
                 proc.start()
                 writer.close()
                 try:
