@@ -155,9 +155,13 @@ def _worker(name, fidelity, out, progress, conn, cwd=None, env=None):
             del os.environ[key]
         os.environ.update(env)
     try:
-        conn.send(("ok", reproduce_one(name, fidelity, out, progress)))
-    except BaseException as exc:   # noqa: BLE001 - reported to the parent, which prints it
-        conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        try:
+            msg = ("ok", reproduce_one(name, fidelity, out, progress))
+        except BaseException as exc:   # noqa: BLE001 - reported to the parent, which prints it
+            msg = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        conn.send(msg)
+    except OSError:   # the parent is gone (it stopped the run): nothing to report to
+        pass
     finally:
         conn.close()
 
@@ -199,35 +203,40 @@ def _stamp(path: Path):
     return st.st_ino, st.st_mtime_ns
 
 
-def _run(names, fidelity, out: Path, jobs: int, show: bool):
-    """Reproduce ``names`` in up to ``jobs`` child processes; returns (summaries, error or None)."""
+def _run(names, fidelity, out: Path, jobs: int, show: bool, stop: list):
+    """Reproduce ``names`` in up to ``jobs`` child processes; returns (summaries, error or None).
+
+    SIGINT/SIGTERM only append to ``stop`` (see ``cmd_reproduce``); the loop polls it at least every 0.1 s,
+    so no exception can strike between starting a worker and recording it.
+    """
     import multiprocessing as mp
+    from multiprocessing import forkserver
     from multiprocessing.connection import wait
     from tqdm import tqdm
 
     from mdln.__main__ import _worker as target   # importable by name, also under ``python -m mdln``
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["mdln.__main__", "mdln.figures", "numpy", "matplotlib"])
+    # the server (hence every worker) leaves our process group first: a Ctrl-C to the group reaches only us
+    ctx.set_forkserver_preload(["mdln._fork_group", "mdln.__main__", "mdln.figures", "numpy", "matplotlib"])
+    forkserver.ensure_running()
     env = {k: v for k, v in os.environ.items() if k.startswith("MDLN_")}
     pending, running, summaries, started = list(names), {}, [], []
     stamps = {name: _stamp(out / f"{name}.json") for name in names}
     bar = tqdm(total=len(names), desc="figures", disable=not show or len(names) == 1)
     try:
         while pending or running:
-            while pending and len(running) < jobs:
+            while pending and len(running) < jobs and not stop:
                 name = pending.pop(0)
                 reader, writer = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=target, args=(name, fidelity, str(out), show and jobs == 1, writer,
                                                         os.getcwd(), env))
                 proc.start()
-                writer.close()
-                try:
-                    os.setpgid(proc.pid, proc.pid)
-                except OSError:
-                    pass
                 running[reader] = (proc, reader, name)
                 started.append(proc.pid)
-            for reader in wait(list(running)):
+                writer.close()
+            if stop:
+                raise _Interrupted()
+            for reader in wait(list(running), timeout=0.1):
                 proc, _, name = running.pop(reader)
                 try:
                     msg = reader.recv()
@@ -242,9 +251,6 @@ def _run(names, fidelity, out: Path, jobs: int, show: bool):
                 summaries.append(msg[1])
                 bar.update()
     except (KeyboardInterrupt, _Interrupted):
-        import signal
-        signal.signal(signal.SIGINT, signal.SIG_IGN)    # a second Ctrl-C must not interrupt the clean-up
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         killed = list(running.values())
         _stop(killed)
         _remove_leftovers(out, started)
@@ -279,23 +285,23 @@ def cmd_reproduce(args) -> int:
     names = list(reg) if args.figure == "all" else [args.figure]
     import signal
 
-    terminated = []
+    stop = []
 
-    def on_term(signum, frame):
-        terminated.append(signum)
-        raise _Interrupted()
+    def on_signal(signum, frame):   # only a note: the loop in _run acts on it at a safe point
+        stop.append(signum)
 
-    previous = signal.getsignal(signal.SIGINT), signal.signal(signal.SIGTERM, on_term)
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        summaries, error = _run(names, args.fidelity, out, args.jobs, not args.quiet)
+        summaries, error = _run(names, args.fidelity, out, args.jobs, not args.quiet, stop)
     except _Interrupted as exc:
         done = exc.args[0] if exc.args else 0
+        terminated = signal.SIGTERM in stop
         word = "terminated" if terminated else "interrupted"
         print(f"mdln: {word}; {done} of {len(names)} figures written", file=sys.stderr)
         return 143 if terminated else 130
     finally:
-        signal.signal(signal.SIGINT, previous[0])
-        signal.signal(signal.SIGTERM, previous[1])
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     for s in sorted(summaries, key=lambda s: s["figure"]):
         print(f"{s['figure']}: {s['wall_seconds']:.1f} s -> {out / s['figure']}.{{png,npz,json}}")
     if error is not None:
