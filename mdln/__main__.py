@@ -84,6 +84,21 @@ def _jsonable(obj):
     return obj
 
 
+def _atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    An interrupted run never leaves a truncated result: either the old file or the complete new one.
+    The temporary name carries the process group id so the parent can remove leftovers of a killed worker.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpgrp()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def reproduce_one(name: str, fidelity: str, out: str, progress: bool = False) -> dict:
     """Compute figure ``name`` at ``fidelity`` and write its PNG, NPZ and JSON into ``out``."""
     import matplotlib
@@ -100,15 +115,151 @@ def reproduce_one(name: str, fidelity: str, out: str, progress: bool = False) ->
     outdir = Path(out)
     config_json = json.dumps(_jsonable(asdict(config)), sort_keys=True)
     arrays = {k: np.asarray(v) for k, v in result.arrays().items()}
-    np.savez_compressed(outdir / f"{name}.npz", config_json=np.array(config_json), fidelity=np.array(fidelity),
-                        **arrays)
+
+    def write_npz(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, config_json=np.array(config_json), fidelity=np.array(fidelity), **arrays)
+
+    _atomic_write(outdir / f"{name}.npz", write_npz)
     fig = result.plot()
-    fig.savefig(outdir / f"{name}.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        _atomic_write(outdir / f"{name}.png", lambda tmp: fig.savefig(tmp, format="png", dpi=120,
+                                                                      bbox_inches="tight"))
+    finally:
+        plt.close(fig)
     summary = {"figure": name, "title": spec.title, "fidelity": fidelity, "wall_seconds": round(seconds, 3),
                "config": json.loads(config_json), "claims": _jsonable(result.summary())}
-    (outdir / f"{name}.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(summary, indent=2, sort_keys=True) + "\n"
+    _atomic_write(outdir / f"{name}.json", lambda tmp: tmp.write_text(text))
     return summary
+
+
+def _worker(name, fidelity, out, progress, conn, cwd=None, env=None):
+    """Child process: one figure, in its own process group; sends back ('ok', summary) or an error.
+
+    Started by a fork server (a clean process: forking a parent whose OpenMP threads already ran is
+    unsafe), so it takes the parent's working folder and MDLN_* settings explicitly.
+    """
+    import signal
+    import traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # the parent handles Ctrl-C and stops us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        os.setpgrp()
+    except OSError:
+        pass
+    if cwd is not None:
+        os.chdir(cwd)
+    if env is not None:
+        for key in [k for k in os.environ if k.startswith("MDLN_")]:
+            del os.environ[key]
+        os.environ.update(env)
+    try:
+        try:
+            msg = ("ok", reproduce_one(name, fidelity, out, progress))
+        except BaseException as exc:   # noqa: BLE001 - reported to the parent, which prints it
+            msg = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        conn.send(msg)
+    except OSError:   # the parent is gone (it stopped the run): nothing to report to
+        pass
+    finally:
+        conn.close()
+
+
+class _Interrupted(Exception):
+    """SIGINT or SIGTERM reached the parent process."""
+
+
+def _stop(children) -> None:
+    """Kill every running child's process group (the figure and any pool it started) and reap it."""
+    import signal
+    for proc, _conn, _name in children:
+        for kill, target in ((os.killpg, proc.pid), (os.kill, proc.pid)):
+            try:
+                kill(target, signal.SIGKILL)
+                break
+            except (ProcessLookupError, PermissionError):
+                continue
+    for proc, conn, _name in children:
+        proc.join(timeout=5)
+        conn.close()
+
+
+def _remove_leftovers(out: Path, pgids) -> None:
+    """Temporary files of killed workers (output folder and cache): tagged with the worker's group id."""
+    from .cache import remove_stale_temporaries
+    for pgid in pgids:
+        for tmp in out.glob(f".*.{pgid}.tmp"):
+            tmp.unlink(missing_ok=True)
+    remove_stale_temporaries(pgids)
+
+
+def _stamp(path: Path):
+    """(inode, mtime) of ``path`` or None: tells whether a worker replaced it."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def _run(names, fidelity, out: Path, jobs: int, show: bool, stop: list):
+    """Reproduce ``names`` in up to ``jobs`` child processes; returns (summaries, error or None).
+
+    SIGINT/SIGTERM only append to ``stop`` (see ``cmd_reproduce``); the loop polls it at least every 0.1 s,
+    so no exception can strike between starting a worker and recording it.
+    """
+    import multiprocessing as mp
+    from multiprocessing import forkserver
+    from multiprocessing.connection import wait
+    from tqdm import tqdm
+
+    from mdln.__main__ import _worker as target   # importable by name, also under ``python -m mdln``
+    ctx = mp.get_context("forkserver")
+    # the server (hence every worker) leaves our process group first: a Ctrl-C to the group reaches only us
+    ctx.set_forkserver_preload(["mdln._fork_group", "mdln.__main__", "mdln.figures", "numpy", "matplotlib"])
+    forkserver.ensure_running()
+    env = {k: v for k, v in os.environ.items() if k.startswith("MDLN_")}
+    pending, running, summaries, started = list(names), {}, [], []
+    stamps = {name: _stamp(out / f"{name}.json") for name in names}
+    bar = tqdm(total=len(names), desc="figures", disable=not show or len(names) == 1)
+    try:
+        while pending or running:
+            while pending and len(running) < jobs and not stop:
+                name = pending.pop(0)
+                reader, writer = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=target, args=(name, fidelity, str(out), show and jobs == 1, writer,
+                                                        os.getcwd(), env))
+                proc.start()
+                running[reader] = (proc, reader, name)
+                started.append(proc.pid)
+                writer.close()
+            if stop:
+                raise _Interrupted()
+            for reader in wait(list(running), timeout=0.1):
+                proc, _, name = running.pop(reader)
+                try:
+                    msg = reader.recv()
+                except EOFError:
+                    msg = ("error", f"worker for {name} died (exit code {proc.exitcode})", "")
+                proc.join()
+                reader.close()
+                if msg[0] != "ok":
+                    _stop(list(running.values()))
+                    _remove_leftovers(out, started)
+                    return summaries, (name, msg[1], msg[2])
+                summaries.append(msg[1])
+                bar.update()
+    except (KeyboardInterrupt, _Interrupted):
+        killed = list(running.values())
+        _stop(killed)
+        _remove_leftovers(out, started)
+        # figures whose JSON (written last) this run replaced, reported or not when the signal came
+        written = sum(_stamp(out / f"{name}.json") != stamps[name] for name in names)
+        raise _Interrupted(written) from None
+    finally:
+        bar.close()
+    return summaries, None
 
 
 def cmd_reproduce(args) -> int:
@@ -132,35 +283,51 @@ def cmd_reproduce(args) -> int:
     if args.no_cache:
         os.environ["MDLN_NO_CACHE"] = "1"
     names = list(reg) if args.figure == "all" else [args.figure]
-    show = not args.quiet
-    from tqdm import tqdm
-    summaries = []
-    if args.jobs > 1 and len(names) > 1:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            futs = {pool.submit(reproduce_one, n, args.fidelity, str(out), False): n for n in names}
-            for fut in tqdm(as_completed(futs), total=len(futs), desc="figures", disable=not show):
-                summaries.append(fut.result())
-    else:
-        for n in tqdm(names, desc="figures", disable=not show or len(names) == 1):
-            summaries.append(reproduce_one(n, args.fidelity, str(out), progress=show))
+    import signal
+
+    stop = []
+
+    def on_signal(signum, frame):   # only a note: the loop in _run acts on it at a safe point
+        stop.append(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        summaries, error = _run(names, args.fidelity, out, args.jobs, not args.quiet, stop)
+    except _Interrupted as exc:
+        done = exc.args[0] if exc.args else 0
+        terminated = signal.SIGTERM in stop
+        word = "terminated" if terminated else "interrupted"
+        print(f"mdln: {word}; {done} of {len(names)} figures written", file=sys.stderr)
+        return 143 if terminated else 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     for s in sorted(summaries, key=lambda s: s["figure"]):
         print(f"{s['figure']}: {s['wall_seconds']:.1f} s -> {out / s['figure']}.{{png,npz,json}}")
+    if error is not None:
+        name, message, tb = error
+        if tb:
+            print(tb, file=sys.stderr, end="")
+        return _fail(f"{name} failed: {message}", code=1)
     return 0
 
 
-def _fail(message) -> int:
+def _fail(message, code=2) -> int:
     print(f"mdln: error: {message}", file=sys.stderr)
-    return 2
+    return code
 
 
 def main(argv=None) -> int:
     """Entry point of ``python -m mdln``."""
     args = build_parser().parse_args(argv)
-    if args.command == "list":
-        cmd_list()
-        return 0
-    return cmd_reproduce(args)
+    try:
+        if args.command == "list":
+            cmd_list()
+            return 0
+        return cmd_reproduce(args)
+    except KeyboardInterrupt:   # Ctrl-C before any figure started (e.g. while importing numpy)
+        print("mdln: interrupted; 0 figures written", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -11,23 +11,49 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-__all__ = ["cache_dir", "cache_key", "cached_arrays", "code_fingerprint"]
+__all__ = ["cache_dir", "cache_key", "cached_arrays", "code_fingerprint", "remove_stale_temporaries"]
+
+
+def _cache_path() -> Path:
+    env = os.environ.get("MDLN_CACHE_DIR")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parent.parent
+    return repo / ".mdln_cache" if (repo / "pyproject.toml").exists() else Path.home() / ".cache" / "mdln"
 
 
 def cache_dir() -> Path:
-    """Folder of the on-disk cache (created on demand)."""
-    env = os.environ.get("MDLN_CACHE_DIR")
-    if env:
-        path = Path(env)
-    else:
-        repo = Path(__file__).resolve().parent.parent
-        path = repo / ".mdln_cache" if (repo / "pyproject.toml").exists() else Path.home() / ".cache" / "mdln"
+    """Folder of the on-disk cache (created on demand); OSError if it cannot be created."""
+    path = _cache_path()
     path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+_WARNED = set()
+
+
+def _warn_once(what: str, message: str) -> None:
+    """One ``UserWarning`` per problem and process (a run with 1000 cached calls warns once)."""
+    if what not in _WARNED:
+        _WARNED.add(what)
+        warnings.warn(f"mdln cache: {message}", stacklevel=3)
+
+
+def _usable_dir():
+    """The cache folder, or None (after one warning) when it cannot be created or is not a folder."""
+    try:
+        path = cache_dir()
+    except OSError as exc:
+        env = os.environ.get("MDLN_CACHE_DIR")
+        where = f"MDLN_CACHE_DIR={env!r}" if env else "the default cache folder"
+        _warn_once(("dir", env), f"cannot use {where} ({exc.strerror or exc}); running uncached")
+        return None
     return path
 
 
@@ -71,26 +97,104 @@ def cache_key(namespace: str, params: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
+_KEY_FIELD = "__mdln_key__"
+_MANIFEST_FIELD = "__mdln_manifest__"
+
+
+def _manifest(arrays: dict) -> str:
+    return json.dumps({k: [str(v.dtype), list(v.shape)] for k, v in sorted(arrays.items())}, sort_keys=True)
+
+
+def _load_entry(path: Path, key: str):
+    """The arrays of a valid entry for ``key``, or None (a miss) for anything else at ``path``.
+
+    Valid means: a readable .npz, written for this very key, holding exactly the arrays (names, dtypes,
+    shapes) its manifest lists. A truncated or foreign file, a folder, an entry of another key or with a
+    missing or reshaped array is a miss, and the caller recomputes (and overwrites it if it can).
+    """
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            data = {k: f[k] for k in f.files}
+    except Exception:   # noqa: BLE001 - IsADirectoryError, BadZipFile, ValueError, EOFError, ...
+        return None
+    stored_key = data.pop(_KEY_FIELD, None)
+    manifest = data.pop(_MANIFEST_FIELD, None)
+    if stored_key is None or manifest is None or str(stored_key) != key:
+        return None
+    if _manifest(data) != str(manifest):
+        return None
+    return data
+
+
+def remove_stale_temporaries(pgids=None) -> int:
+    """Delete temporary entry files left by killed writers; returns how many were removed.
+
+    Each temporary name carries its writer's process group id. With ``pgids`` only those groups'
+    files go (the CLI passes the workers it has just stopped); otherwise every file whose group has
+    no live process left.
+    """
+    folder = _cache_path()
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for tmp in folder.glob("*.tmp"):
+        parts = tmp.name.split(".")
+        try:
+            pgid = int(parts[-2])
+        except (IndexError, ValueError):
+            continue
+        if pgids is not None:
+            stale = pgid in set(pgids)
+        else:
+            try:
+                os.killpg(pgid, 0)
+                stale = False
+            except ProcessLookupError:
+                stale = True
+            except OSError:
+                stale = False
+        if stale:
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def cached_arrays(namespace: str, params: dict, compute: Callable[[], dict], use_cache: bool = True) -> dict:
-    """Return ``compute()`` (a dict of arrays), loading it from / saving it to the cache by key."""
+    """Return ``compute()`` (a dict of arrays), loading it from / saving it to the cache by key.
+
+    A cache that cannot be used (folder not creatable, not a folder, read-only) gives one warning and
+    the run goes on uncached; an unusable entry is a miss (see ``_load_entry``).
+    """
     if not use_cache or os.environ.get("MDLN_NO_CACHE") == "1":
         return compute()
-    path = cache_dir() / f"{namespace}-{cache_key(namespace, params)}.npz"
+    folder = _usable_dir()
+    if folder is None:
+        return compute()
+    key = cache_key(namespace, params)
+    path = folder / f"{namespace}-{key}.npz"
     if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                return {k: f[k] for k in f.files}
-        except Exception:  # a truncated or foreign file: recompute
-            path.unlink(missing_ok=True)
+        hit = _load_entry(path, key)
+        if hit is not None:
+            return hit
     result = compute()
     arrays = {k: np.asarray(v) for k, v in result.items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    if _KEY_FIELD in arrays or _MANIFEST_FIELD in arrays:
+        raise ValueError(f"compute() must not return the reserved names {_KEY_FIELD}, {_MANIFEST_FIELD}")
+    _store(path, key, arrays)
     return arrays
+
+
+def _store(path: Path, key: str, arrays: dict) -> None:
+    """Write the entry atomically (temporary file + rename); on failure warn once and go on."""
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.stem}.", suffix=f".{os.getpgrp()}.tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays, **{_KEY_FIELD: np.array(key), _MANIFEST_FIELD: np.array(_manifest(arrays))})
+        os.replace(tmp, path)
+    except OSError as exc:
+        _warn_once(("write", str(path.parent)), f"cannot write entries to {str(path.parent)!r} "
+                   f"({exc.strerror or exc}); results are not cached")
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)

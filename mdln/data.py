@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_finite_array, check_int, check_nonneg, check_vector
+from ._checks import check_finite_array, check_int, check_nonneg, check_real, check_vector
 
 __all__ = ["SparseRegression", "sparse_regression"]
 
@@ -61,7 +61,7 @@ def sparse_regression(n=20, d=30, s=5, mu=1.0, sigma=1.0, seed=0, support="first
     s = check_int(s, "s", minimum=1)
     if s > d:
         raise ValueError(f"s must lie in [1, d={d}], got {s}")
-    mu = float(np.asarray(mu, dtype=float)) if np.isfinite(mu) else _bad("mu", mu)
+    mu = check_real(mu, "mu")
     sigma = check_nonneg(sigma, "sigma")
     seed = check_int(seed, "seed", minimum=0)
     if support not in ("first", "random"):

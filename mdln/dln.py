@@ -33,26 +33,32 @@ __all__ = [
     "theorem1_integrals", "theorem1_integrals_no_sign_change", "perturbed_initialisation",
 ]
 
+from ._checks import check_model_args, check_pair   # noqa: E402 - argument checks of the exported helpers
+
 
 def loss_grad(X, y, theta):
     """∇L(θ) = Xᵀ(Xθ − y)/n of the square loss (Eq. 3)."""
+    X, y, theta = check_model_args(X, y, theta=theta)
     return X.T @ (X @ theta - y) / X.shape[0]
 
 
 def dln_loss(X, y, u, v):
     """F(u, v) = L(u⊙v) = ‖X(u⊙v) − y‖²/(2n) (Section 3)."""
+    X, y, u, v = check_model_args(X, y, u=u, v=v)
     r = X @ (u * v) - y
     return 0.5 * float(r @ r) / X.shape[0]
 
 
 def dln_grad(X, y, u, v):
     """∇F(u, v) = (∇L(θ)⊙v, ∇L(θ)⊙u) with θ = u⊙v (Section 3)."""
-    g = loss_grad(X, y, u * v)
+    X, y, u, v = check_model_args(X, y, u=u, v=v)
+    g = X.T @ (X @ (u * v) - y) / X.shape[0]    # ∇L(u⊙v), arguments checked once
     return g * v, g * u
 
 
 def balancedness(u, v):
     """Balancedness Δ = |u² − v²| (coordinate-wise, Section 3)."""
+    u, v = check_pair(u, v)
     u = np.asarray(u, dtype=float)
     v = np.asarray(v, dtype=float)
     return np.abs(u * u - v * v)
@@ -60,6 +66,7 @@ def balancedness(u, v):
 
 def to_w(u, v):
     """(w+, w−) = (u + v, u − v) (Appendix B)."""
+    u, v = check_pair(u, v)
     u = np.asarray(u, dtype=float)
     v = np.asarray(v, dtype=float)
     return u + v, u - v

@@ -41,6 +41,8 @@ def central_difference_iterates(grad, w0, lam_, eps, n_steps):
     eps = check_positive(eps, "eps")
     n_steps = check_int(n_steps, "n_steps", minimum=0)
     w0 = check_vector(np.atleast_1d(w0), "w0")
+    from .momentum import _diverge_guard
+    grad = _diverge_guard(grad, w0, f"central difference (lam={lam_}, eps={eps})")
     out = np.empty((n_steps + 1, w0.shape[0]))
     out[0] = w0
     if n_steps >= 1:

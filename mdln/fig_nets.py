@@ -256,6 +256,14 @@ class Fig2Config:
     n_bins: int = 8
     small_gamma: float = 0.5      # the quantification is also reported on the cells with γ ≤ small_gamma
 
+    def __post_init__(self):
+        from ._checks import check_config
+        check_config(self, dict(n_gamma="int1", n_beta="int1", gamma_min="pos", gamma_max="pos",
+                                one_minus_beta_min="omb", tol="pos", max_steps="int1", n="int1", d="int1",
+                                teacher_width="int1", student_width="int1", n_test="int1", seed="int0",
+                                lam_levels="pos*", n_bins="int2", small_gamma="pos"),
+                     ordered=[("gamma_min", "gamma_max")])
+
     @classmethod
     def preset(cls, fidelity="book"):
         """Configuration for "test" (seconds), "book" (the notebook) or "paper" (large grid, large cap)."""
@@ -378,6 +386,15 @@ class Fig6Config:
     seed: int = 0
     lam_levels: tuple = ()
     n_bins: int = 8
+
+    def __post_init__(self):
+        from ._checks import check_config
+        check_config(self, dict(n_gamma="int1", n_beta="int1", gamma_min="pos", gamma_max="pos",
+                                one_minus_beta_min="omb", epochs="int1", n_reps="int1", widths="int1+",
+                                init_std="pos", n="int1", s="int1", mu="real", sigma="nonneg", seed="int0",
+                                lam_levels="pos*", n_bins="int2"), ordered=[("gamma_min", "gamma_max")])
+        if len(self.widths) < 2 or self.widths[-1] != 1 or self.s > self.widths[0]:
+            raise ValueError(f"Fig6Config.widths must be (d, ..., 1) with d >= s={self.s}, got {self.widths!r}")
 
     @classmethod
     def preset(cls, fidelity="book"):

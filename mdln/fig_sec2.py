@@ -36,6 +36,14 @@ class Fig1Config:
     gap_horizon: float = 20.0
     check_rhos: tuple = (2.0, 4.0)
 
+    def __post_init__(self):
+        from ._checks import check_config
+        check_config(self, dict(eigenvalues="pos2", angle="real", w0="real2", gamma_gd="pos", gamma="pos",
+                                beta="beta", rho="pos", horizon="pos", gap_lam="pos", gap_eps="pos+",
+                                gap_horizon="pos", check_rhos="pos+"))
+        for r in (self.rho, *self.check_rhos):
+            accelerate(self.gamma, self.beta, r)   # ρ ≤ 1/(1 − β), so that β̂ = 1 − ρ(1 − β) ≥ 0
+
     @classmethod
     def preset(cls, fidelity="book"):
         """Fidelity presets: 'test' (seconds), 'book', 'paper' (same as book: Figure 1 is cheap)."""

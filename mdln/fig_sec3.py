@@ -121,6 +121,11 @@ class Fig3Config:
     s: int = 5
     sigma: float = 1.0
 
+    def __post_init__(self):
+        from ._checks import check_config
+        check_config(self, dict(lams="lams0", seeds="seeds", mu="real", alpha="pos", n="int1", d="int1",
+                                s="int1", sigma="nonneg"), ordered=[("s", "d")])
+
     @classmethod
     def preset(cls, fidelity):
         """'test' (3 λ, 1 replication), 'book' (14 λ, 5 replications) or 'paper' (39 λ, 5 replications)."""
@@ -342,6 +347,11 @@ class Fig9Config:
     s: int = 5
     sigma: float = 1.0
 
+    def __post_init__(self):
+        from ._checks import check_config
+        check_config(self, dict(mus="real+", lams="lams0", seeds="seeds", alpha="pos", n="int1", d="int1",
+                                s="int1", sigma="nonneg"), ordered=[("s", "d")])
+
     @classmethod
     def preset(cls, fidelity):
         """'test' (2 μ, 3 λ, 1 replication), 'book' (4 μ, 12 λ, 1 replication), 'paper' (39 λ, 5 repl.)."""
@@ -447,7 +457,9 @@ class Prop2Demo:
 def prop2_demo(lam=0.5, seed=0, t_end=400.0, speed_scale=1.0):
     """Proposition 2 (Alvarez): MGF(λ) on L(θ) = ‖Xθ−y‖²/2n with θ̇0 ≠ 0 → proj_S(θ0 + λθ̇0)."""
     from .momentum import mgf
+    from ._checks import check_real
     lam = check_positive(lam, "lam")
+    speed_scale, t_end = check_real(speed_scale, "speed_scale"), check_positive(t_end, "t_end")
     ds = sparse_regression(seed=seed)
     X, y = ds.X, ds.y
     n = X.shape[0]

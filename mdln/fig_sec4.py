@@ -86,6 +86,13 @@ class Fig4Config:
     tol: float = 1e-8
     distances: bool = True
 
+    def __post_init__(self):
+        from ._checks import check_config
+        check_config(self, dict(n="int1", d="int1", s="int1", mu="real", sigma="nonneg", seeds="seeds",
+                                alpha="pos", gamma_min="pos", gamma_max="pos", n_gamma="int1", beta_max="beta",
+                                n_beta="int1", max_epochs="int1", tol="pos", distances="bool"),
+                     ordered=[("s", "d"), ("gamma_min", "gamma_max")])
+
     @classmethod
     def preset(cls, fidelity="book"):
         """'test' (seconds), 'book' (14 × 14 grid, 2·10⁵ epochs), 'paper' (20 × 20, 10⁶ epochs)."""
@@ -313,6 +320,15 @@ class Fig7Config:
     mgf_seeds: tuple = (0, 1)
     mgf_tol: float = 1e-8
 
+    def __post_init__(self):
+        from ._checks import check_config
+        if not isinstance(self.fig4, Fig4Config):
+            raise ValueError(f"Fig7Config.fig4 must be a Fig4Config, got {type(self.fig4).__name__}")
+        check_config(self, dict(n_lam="int1", mgf_seeds="seeds", mgf_tol="pos"))
+        if not set(self.mgf_seeds) <= set(self.fig4.seeds):
+            raise ValueError(f"Fig7Config.mgf_seeds must be a subset of fig4.seeds={self.fig4.seeds!r}, "
+                             f"got {self.mgf_seeds!r}")
+
     @classmethod
     def preset(cls, fidelity="book"):
         """'test', 'book' (MGF on 9 λ for 2 datasets), 'paper' (15 λ, all 5 datasets)."""
@@ -435,6 +451,11 @@ class D2Config:
     seed: int = 0
     alpha: float = 0.01
 
+    def __post_init__(self):
+        from ._checks import check_config
+        check_config(self, dict(lam="pos", ratios="pos+", horizon="pos", n="int1", d="int1", s="int1",
+                                seed="int0", alpha="pos"), ordered=[("s", "d")], within={"ratios": 1.0})
+
 
 def _mgf_log_integrals(X, y, lam, alpha, horizon):
     """MGF(λ) on [0, T] with I± = ∫(ẇ±/w±)² dt carried as extra states (Eq. 12)."""
@@ -491,6 +512,15 @@ class StochasticConfig:
     batch_sizes: tuple = (1, 5, 20)
     fig4: Fig4Config = Fig4Config(n_gamma=6, n_beta=6, seeds=(0, 1), gamma_min=3e-3, max_epochs=20_000)
     replace: bool = False
+
+    def __post_init__(self):
+        from ._checks import check_config
+        if not isinstance(self.fig4, Fig4Config):
+            raise ValueError(f"StochasticConfig.fig4 must be a Fig4Config, got {type(self.fig4).__name__}")
+        check_config(self, dict(batch_sizes="int1+", replace="bool"))
+        if max(self.batch_sizes) > self.fig4.n:
+            raise ValueError(f"StochasticConfig.batch_sizes must lie in [1, fig4.n={self.fig4.n}], "
+                             f"got {self.batch_sizes!r}")
 
 
 def stochastic_batches(config=None, progress=False):

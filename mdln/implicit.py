@@ -14,8 +14,25 @@ from ._checks import check_data, check_finite_array, check_lam, check_vector
 __all__ = [
     "hyperbolic_entropy", "hyperbolic_entropy_grad", "HyperbolicEntropy", "bregman_divergence",
     "implicit_solution", "min_l1_interpolator", "min_l2_interpolator", "prop3_bound",
-    "corollary2_delta", "small_lambda_delta", "normalised_distance", "dropped_term",
+    "corollary2_delta", "small_lambda_delta", "normalised_distance", "dropped_term", "ImplicitSolveError",
 ]
+
+
+class ImplicitSolveError(RuntimeError):
+    """The Bregman projection of Eq. (5) did not reach an interpolator (the residual says how far)."""
+
+
+def _interp_slack(y):
+    """Largest ‖Xθ − y‖ still counted as interpolating: 1e-8 relative to ‖y‖ (rounding, not fitting)."""
+    return 1e-8 * max(1.0, float(np.linalg.norm(y)))
+
+
+def _no_interpolator(X, y, residual):
+    n, d = X.shape
+    rank = int(np.linalg.matrix_rank(X))
+    return ValueError(f"no interpolator: y is not in the range of X (shape {n}×{d}, rank {rank}), so the set "
+                      f"S = {{θ : Xθ = y}} of Eq. (5) is empty; the least-squares fit leaves "
+                      f"‖Xθ − y‖ = {residual:.3g} (an interpolator needs rank X = n, e.g. n ≤ d)")
 
 
 def _check_delta(delta, d, name="delta"):
@@ -27,19 +44,29 @@ def _check_delta(delta, d, name="delta"):
     return np.broadcast_to(delta, (d,)).astype(float)
 
 
+def _arcsinh_ratio(theta, delta):
+    """arcsinh(2θ/Δ) without overflow: where 2θ/Δ exceeds double range, arcsinh(x) = log 2x to rounding."""
+    with np.errstate(over="ignore"):
+        t = 2 * theta / delta
+    a = np.arcsinh(t)
+    big = ~np.isfinite(t)
+    if np.any(big):
+        a[big] = np.sign(theta[big]) * (np.log(4.0) + np.log(np.abs(theta[big])) - np.log(delta[big]))
+    return a
+
+
 def hyperbolic_entropy(theta, delta):
     """ψ_Δ(θ) = ¼ Σ (2θ_i arcsinh(2θ_i/Δ_i) − √(4θ_i² + Δ_i²) + Δ_i) (Eq. 6)."""
     theta = check_vector(np.atleast_1d(theta), "theta")
     delta = _check_delta(delta, theta.shape[0])
-    return 0.25 * float(np.sum(2 * theta * np.arcsinh(2 * theta / delta)
-                               - np.sqrt(4 * theta ** 2 + delta ** 2) + delta))
+    return 0.25 * float(np.sum(2 * theta * _arcsinh_ratio(theta, delta) - np.hypot(2 * theta, delta) + delta))
 
 
 def hyperbolic_entropy_grad(theta, delta):
     """∇ψ_Δ(θ) = ½ arcsinh(2θ/Δ) (Appendix C.3.3)."""
     theta = check_vector(np.atleast_1d(theta), "theta")
     delta = _check_delta(delta, theta.shape[0])
-    return 0.5 * np.arcsinh(2 * theta / delta)
+    return 0.5 * _arcsinh_ratio(theta, delta)
 
 
 @dataclass(frozen=True)
@@ -103,6 +130,13 @@ def implicit_solution(X, y, delta, theta0=None, tol=1e-12, max_iter=500):
         theta2 = _primal(X, delta, theta0, nu2)
         if np.linalg.norm(X @ theta2 - y) < np.linalg.norm(X @ theta - y):
             theta = theta2
+    residual = float(np.linalg.norm(X @ theta - y)) if np.all(np.isfinite(theta)) else float("inf")
+    if not residual <= max(tol, _interp_slack(y)):
+        raise ImplicitSolveError(
+            f"implicit_solution did not reach an interpolator: damped Newton on the dual stalled at "
+            f"‖Xθ − y‖ = {residual:.3g} (Δ from {float(np.min(delta)):.3g} to {float(np.max(delta)):.3g}); it is "
+            f"tested for Δ down to 1e-100, and for smaller Δ the projection is, to double precision, the "
+            f"Δ → 0 limit: use min_l1_interpolator")
     return theta
 
 
@@ -167,14 +201,21 @@ def min_l2_interpolator(X, y, theta0=None):
     X, y = check_data(X, y)
     d = X.shape[1]
     theta0 = np.zeros(d) if theta0 is None else check_vector(theta0, "theta0", dim=d)
-    return theta0 + np.linalg.lstsq(X, y - X @ theta0, rcond=None)[0]
+    theta = theta0 + np.linalg.lstsq(X, y - X @ theta0, rcond=None)[0]
+    residual = float(np.linalg.norm(X @ theta - y))
+    if not residual <= _interp_slack(y):
+        raise _no_interpolator(X, y, residual)
+    return theta
 
 
 def prop3_bound(X, y, delta0):
-    """λ bound n·min_i Δ0,i / ‖y‖² below which Δ_t never vanishes (Proposition 3)."""
+    """λ bound n·min_i Δ0,i / ‖y‖² below which Δ_t never vanishes (Proposition 3); inf when y = 0."""
     X, y = check_data(X, y)
     delta0 = _check_delta(delta0, X.shape[1], "delta0")
-    return X.shape[0] * float(np.min(delta0)) / float(y @ y)
+    yy = float(y @ y)
+    if yy == 0.0:   # θ = 0 already interpolates y = 0: no λ makes Δ_t vanish
+        return float("inf")
+    return X.shape[0] * float(np.min(delta0)) / yy
 
 
 def _trajectory_arrays(trajectory):
@@ -213,6 +254,8 @@ def small_lambda_delta(trajectory, lam, X, y):
     lam = check_lam(lam)
     X, y = check_data(X, y)
     t, (wp, wm, _, _) = _trajectory_arrays(trajectory)
+    if wp.shape[1] != X.shape[1]:
+        raise ValueError(f"trajectory has d = {wp.shape[1]} coordinates but X has {X.shape[1]} columns")
     theta = 0.25 * (wp * wp - wm * wm)
     G = (theta @ X.T - y) @ X / X.shape[0]
     integral = np.trapezoid(G * G, t, axis=0)

@@ -104,7 +104,7 @@ def mgf(grad: Callable, w0, lam, t, v0=None, jac: Callable | None = None, rtol=1
     t = check_finite_array(np.atleast_1d(t), "t", ndim=1)
     if t[0] < 0 or np.any(np.diff(t) < 0):
         raise ValueError("t must be non-decreasing times >= 0")
-    grad = _checked_grad(grad, w0)
+    grad = _checked_grad(grad, w0, finite=True)
     hess = None if jac is None else _checked_jac(jac, w0)
     rtol = check_positive(rtol, "rtol")
     atol = check_positive(atol, "atol")
@@ -130,10 +130,43 @@ def mgf(grad: Callable, w0, lam, t, v0=None, jac: Callable | None = None, rtol=1
                 J[d:, d:] = -eye / lam_
                 return J
         y0 = np.concatenate([w0, v0])
-    sol = solve_ivp(fun, (0.0, t_end), y0, method="Radau", t_eval=t, jac=jfun, rtol=rtol, atol=atol)
-    if sol.status != 0:
-        raise RuntimeError(f"mgf: the ODE solver failed: {sol.message}")
+    fun, seen = _watched(fun, d)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            sol = solve_ivp(fun, (0.0, t_end), y0, method="Radau", t_eval=t, jac=jfun, rtol=rtol, atol=atol)
+    except ValueError as exc:   # scipy's "array must not contain infs or NaNs" from inside the solver
+        raise _flow_failure(lam_, seen, w0, str(exc)) from None
+    if sol.status != 0 or not np.all(np.isfinite(sol.y)):
+        raise _flow_failure(lam_, seen, w0, sol.message)
     return sol.y[:d].T.copy()
+
+
+def _watched(fun, d):
+    """The ODE right-hand side, recording the largest |w| met and the first non-finite evaluation."""
+    seen = {"max": 0.0, "t": 0.0}
+
+    def f(t_, y):
+        out = fun(t_, y)
+        w = y[:d]
+        if np.all(np.isfinite(w)):
+            seen["max"] = max(seen["max"], float(np.max(np.abs(w))))
+            seen["t"] = max(seen["t"], float(t_))
+        if "bad" not in seen and not (np.all(np.isfinite(y)) and np.all(np.isfinite(out))):
+            seen["bad"] = np.all(np.isfinite(y)) and float(np.max(np.abs(w))) < 1e100
+        return out
+    return f, seen
+
+
+def _flow_failure(lam_, seen, w0, message):
+    """A DivergenceError saying whether grad returned NaN/inf at a finite point or the flow blew up."""
+    name = f"MGF(lam={lam_!r})" if lam_ > 0 else "gradient flow"
+    if seen.get("bad"):
+        return DivergenceError(f"{name}: grad returned non-finite values (NaN or inf) at a finite point "
+                               f"(t ≈ {seen['t']:.3g}); F is not defined or not differentiable there")
+    if "bad" in seen or seen["max"] > 1e8 * max(1.0, float(np.max(np.abs(w0)))):
+        return DivergenceError(f"{name} diverged: |w| reached {seen['max']:.3g} by t ≈ {seen['t']:.3g}")
+    return DivergenceError(f"{name}: the ODE solver could not continue past t ≈ {seen['t']:.3g} ({message}); "
+                           f"|w| had reached {seen['max']:.3g} — the flow may blow up in finite time")
 
 
 def gf(grad: Callable, w0, t, jac: Callable | None = None, rtol=1e-10, atol=1e-12):
@@ -164,7 +197,12 @@ class Quadratic:
 
     def grad(self, w):
         """∇F(w) = H(w − w*)."""
-        return self.H @ (np.asarray(w) - self.w_star)
+        w = np.asarray(w, dtype=float)
+        if w.shape[-1:] != self.w_star.shape:
+            raise ValueError(f"w must have shape ({self.w_star.shape[0]},) (or (..., {self.w_star.shape[0]})), "
+                             f"got {w.shape}")
+        r = w - self.w_star
+        return self.H @ r if r.ndim == 1 else r @ self.H.T
 
     def hess(self, w):
         """∇²F(w) = H."""
@@ -235,6 +273,9 @@ def discretisation_gap(grad, w0, gamma, beta, n_steps, w_star, jac=None, flow="m
     w_star = check_vector(np.atleast_1d(w_star), "w_star")
     if flow not in ("mgf", "gf"):
         raise ValueError(f"flow must be 'mgf' or 'gf', got {flow!r}")
+    w0_ = check_vector(np.atleast_1d(w0), "w0", dim=w_star.shape[0])
+    if not np.linalg.norm(w0_ - w_star) > 0:
+        raise ValueError("w0 must differ from w_star: the gap is relative to ‖w0 − w*‖, which is 0")
     W = mgd(grad, w0, gamma, beta, n_steps)
     eps = step(gamma, beta)
     lam_ = lam(gamma, beta) if flow == "mgf" else 0.0
@@ -247,13 +288,32 @@ def _gamma_beta(gamma, beta):
     return check_gamma(gamma), check_beta(beta)
 
 
-def _checked_grad(grad, w0):
+def _checked_grad(grad, w0, finite=False):
     if not callable(grad):
         raise ValueError(f"grad must be a callable returning an array of shape {w0.shape}")
     g = np.asarray(grad(w0), dtype=float)
     if g.shape != w0.shape:
         raise ValueError(f"grad(w0) must have shape {w0.shape}, got {g.shape}")
+    if finite and not np.all(np.isfinite(g)):
+        raise ValueError("grad(w0) must be finite, got NaN or inf at the initial point w0")
     return lambda w: np.asarray(grad(w), dtype=float)
+
+
+def _diverge_guard(grad, w0, name):
+    """grad (checked on w0) that raises DivergenceError once an iterate or its gradient is not finite."""
+    grad = _checked_grad(grad, w0, finite=True)
+    calls = [0]
+
+    def g(w):
+        calls[0] += 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = grad(w)
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(out))):
+            what = "iterates" if not np.all(np.isfinite(w)) else "grad values"
+            raise DivergenceError(f"{name} stopped at step {calls[0]}: {what} are no longer finite "
+                                  f"(the iteration diverged or left the domain of F)")
+        return out
+    return g
 
 
 def _checked_jac(jac, w0):

@@ -63,7 +63,8 @@ def _resolve_engine(engine):
 
 def lemma2_r(z):
     """r(z) = (z − 1) − ln|z| of Lemma 2 (positive for z > 0, z ≠ 1)."""
-    z = np.asarray(z, dtype=float)
+    from ._checks import check_real_array
+    z = check_real_array(z, "z")
     return (z - 1.0) - np.log(np.abs(z))
 
 

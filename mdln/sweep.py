@@ -508,6 +508,9 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
     """
     gammas = np.array([check_gamma(g, "gammas") for g in np.atleast_1d(gammas)], dtype=float)
     betas = np.array([check_beta(b_, "betas") for b_ in np.atleast_1d(betas)], dtype=float)
+    for name, grid in (("gammas", gammas), ("betas", betas)):
+        if grid.size == 0:
+            raise ValueError(f"{name} must hold at least one value, got an empty list")
     Xs, ys, seeds = _as_stack(X, y, seeds)
     R, n, d = Xs.shape
     alpha = check_positive(alpha, "alpha")
@@ -518,7 +521,8 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
         raise ValueError(f"replace must be True or False, got {replace!r}")
     eng = _resolve_engine(engine)
     params = dict(X=Xs, y=ys, gammas=gammas, betas=betas, seeds=seeds.astype(np.int64), alpha=alpha,
-                  batch_size=b, replace=bool(replace), max_steps=max_steps, tol=tol, version=SWEEP_VERSION)
+                  batch_size=b, replace=bool(replace), max_steps=max_steps, tol=tol, version=SWEEP_VERSION,
+                  engine=eng)
     compute = lambda: _compute(Xs, ys, gammas, betas, seeds, alpha, b, bool(replace), max_steps, tol,
                                eng, progress)
     arr = cached_arrays("mgd_sweep", params, compute, use_cache=cache)
