@@ -11,7 +11,8 @@ from .dln import (MGFResult, MGFTrajectory, MirrorFlowCheck, balancedness, dln_g
                   theorem1_integrals_no_sign_change, theta_from_w, to_w, train_gf, train_mgf)
 from .implicit import (HyperbolicEntropy, bregman_divergence, corollary2_delta, hyperbolic_entropy,
                        hyperbolic_entropy_grad, implicit_solution, min_l1_interpolator, min_l2_interpolator,
-                       normalised_distance, prop3_bound, small_lambda_delta, dropped_term)
+                       normalised_distance, prop3_bound, small_lambda_delta, dropped_term,
+                       ImplicitSolveError)
 from .fig_sec3 import Fig3Config, Fig8Config, Fig9Config, fig3, fig8, fig9, prop2_demo
 from .fig_appendix_a import FigAConfig, central_difference_iterates, central_difference_params, figA
 from .nets import DeepLinearNet, GridRun, ReluNet, TeacherStudent, teacher_student, train_grid

@@ -31,7 +31,7 @@ import numpy as np
 
 from ._checks import check_data, check_int, check_positive
 from .cache import cached_arrays
-from .implicit import _newton_dual, _primal, implicit_solution
+from .implicit import ImplicitSolveError, _newton_dual, _primal, implicit_solution
 
 __all__ = ["theta_tilde0", "theorem2_predictions", "linear_shift", "Theorem2Check", "check_runs",
            "check_run", "check_sweep", "check_fig4", "check_stochastic", "ToleranceStudy",
@@ -61,7 +61,10 @@ def theorem2_predictions(X, y, delta_inf, theta0, theta_hint=None):
     """
     X, y = check_data(X, y)
     simp = implicit_solution(X, y, delta_inf)
-    full = implicit_solution(X, y, delta_inf, theta0=theta0)
+    try:
+        full = implicit_solution(X, y, delta_inf, theta0=theta0)
+    except ImplicitSolveError:       # the stalled Newton solve now raises: continue with the homotopy
+        full = np.full(X.shape[1], np.nan)
     good = lambda th: np.all(np.isfinite(th)) and np.linalg.norm(X @ th - y) <= _RESID
     if good(full):
         return full, simp
