@@ -134,10 +134,6 @@ if _numba is not None:
         a1 = np.zeros((d, L))  # Σ(1/z+ − 1)
         a2 = np.zeros((d, L))  # Σ(z− − 1)
         a3 = np.zeros((d, L))  # Σ(1/z− − 1)
-        p0 = np.zeros((d, L))  # the last update's terms, committed once its iterate passed the checks
-        p1 = np.zeros((d, L))
-        p2 = np.zeros((d, L))
-        p3 = np.zeros((d, L))
         lossp = np.zeros(L)    # loss of the previous iterate (reported when the new one overflows)
         big = np.zeros(L)      # max_i |γ g_i| of the last update (≥ 2^52: its iterate is not representable)
         th = np.zeros((d, L))
@@ -226,26 +222,36 @@ if _numba is not None:
                 m = mid[l]
                 bb = bet[l]
                 if back:
+                    # drop the last update's Lemma 2 terms (recomputed from the same operands; a
+                    # non-finite difference is cleaned up by _compute)
                     lo = lossp_l if np.isfinite(lossp_l) else 1e300
                     for j in range(d):
-                        out_wp[m, j] = wpp[j, l]
-                        out_wm[m, j] = wmp[j, l]
-                        out_wpp[m, j] = wpp[j, l]
-                        out_wmp[m, j] = wmp[j, l]
-                        out_sp[m, j] = (a0[j, l] + bb * a1[j, l]) / (1.0 - bb) - np.log(np.abs(wpp[j, l] / alpha))
-                        out_sm[m, j] = (a2[j, l] + bb * a3[j, l]) / (1.0 - bb) - np.log(np.abs(wmp[j, l] / alpha))
+                        a = wpp[j, l]
+                        c = wmp[j, l]
+                        npl = wp[j, l]
+                        nmi = wm[j, l]
+                        qo = 1.0 / (a * c)
+                        qn = 1.0 / (npl * nmi)
+                        dp = npl - a
+                        dm = nmi - c
+                        s0_ = a0[j, l] - dp * (c * qo)
+                        s1_ = a1[j, l] + dp * (nmi * qn)
+                        s2_ = a2[j, l] - dm * (a * qo)
+                        s3_ = a3[j, l] + dm * (npl * qn)
+                        out_wp[m, j] = a
+                        out_wm[m, j] = c
+                        out_wpp[m, j] = a
+                        out_wmp[m, j] = c
+                        out_sp[m, j] = (s0_ + bb * s1_) / (1.0 - bb) - np.log(np.abs(a / alpha))
+                        out_sm[m, j] = (s2_ + bb * s3_) / (1.0 - bb) - np.log(np.abs(c / alpha))
                 else:
                     for j in range(d):
                         out_wp[m, j] = wp[j, l]
                         out_wm[m, j] = wm[j, l]
                         out_wpp[m, j] = wpp[j, l]
                         out_wmp[m, j] = wmp[j, l]
-                        s0_ = a0[j, l] + p0[j, l]
-                        s1_ = a1[j, l] + p1[j, l]
-                        s2_ = a2[j, l] + p2[j, l]
-                        s3_ = a3[j, l] + p3[j, l]
-                        out_sp[m, j] = (s0_ + bb * s1_) / (1.0 - bb) - np.log(np.abs(wp[j, l] / alpha))
-                        out_sm[m, j] = (s2_ + bb * s3_) / (1.0 - bb) - np.log(np.abs(wm[j, l] / alpha))
+                        out_sp[m, j] = (a0[j, l] + bb * a1[j, l]) / (1.0 - bb) - np.log(np.abs(wp[j, l] / alpha))
+                        out_sm[m, j] = (a2[j, l] + bb * a3[j, l]) / (1.0 - bb) - np.log(np.abs(wm[j, l] / alpha))
                 out_crossed[m] = cross[l]
                 out_steps[m] = kk[l]
                 out_loss[m] = lo
@@ -270,10 +276,6 @@ if _numba is not None:
                     a1[j, l] = 0.0
                     a2[j, l] = 0.0
                     a3[j, l] = 0.0
-                    p0[j, l] = 0.0
-                    p1[j, l] = 0.0
-                    p2[j, l] = 0.0
-                    p3[j, l] = 0.0
                 fresh[l] = True  # no update this round: the next round checks its θ_0 first
                 kk[l] = 0
                 s[l] = seed
@@ -328,6 +330,12 @@ if _numba is not None:
                 geff[l] = 0.0 if fresh[l] else gam[l]
                 sgn[l] = 1.0
                 big[l] = 0.0
+            for j in range(d):   # max_i |γ g_i| of this update, per lane (UNREPRESENTABLE test)
+                gj = g[j]
+                for l in range(L):
+                    big[l] = max(big[l], abs(gj[l]))
+            for l in range(L):
+                big[l] *= geff[l]
             for j in range(d):
                 gj = g[j]
                 wpj = wp[j]
@@ -339,17 +347,8 @@ if _numba is not None:
                 a1j = a1[j]
                 a2j = a2[j]
                 a3j = a3[j]
-                p0j = p0[j]
-                p1j = p1[j]
-                p2j = p2[j]
-                p3j = p3[j]
                 for l in range(L):
-                    a0j[l] += p0j[l]   # the previous update's terms: its iterate passed the checks
-                    a1j[l] += p1j[l]
-                    a2j[l] += p2j[l]
-                    a3j[l] += p3j[l]
                     gg = geff[l] * gj[l]
-                    big[l] = max(big[l], abs(gg))
                     bb = bet[l]
                     a = wpj[l]
                     c = wmj[l]
@@ -359,10 +358,10 @@ if _numba is not None:
                     qn = 1.0 / (npl * nmi)
                     dp = npl - a
                     dm = nmi - c
-                    p0j[l] = dp * (c * qo)
-                    p1j[l] = -(dp * (nmi * qn))
-                    p2j[l] = dm * (a * qo)
-                    p3j[l] = -(dm * (npl * qn))
+                    a0j[l] += dp * (c * qo)
+                    a1j[l] -= dp * (nmi * qn)
+                    a2j[l] += dm * (a * qo)
+                    a3j[l] -= dm * (npl * qn)
                     sgn[l] = min(sgn[l], min(npl * a, nmi * c))
                     wppj[l] = a
                     wmpj[l] = c
