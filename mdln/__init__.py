@@ -4,7 +4,7 @@ Training Diagonal Linear Networks* (Papazov, Pesme, Flammarion, AISTATS 2024).
 Public names are re-exported here so notebooks write ``mdln.lam(...)``.
 """
 from .momentum import (DivergenceError, Quadratic, accelerate, alt_lam, discretisation_gap, gd, gf, lam,
-                       mgd, mgd_init_velocity, mgf, mgf_quadratic, step)
+                       mgd, mgd_init_velocity, mgf, mgf_quadratic, step, SolverBudgetError)
 from .data import SparseRegression, sparse_regression
 from .dln import (MGFResult, MGFTrajectory, MirrorFlowCheck, balancedness, dln_grad, dln_loss, from_w, loss_grad,
                   mirror_flow_check, perturbed_initialisation, theorem1_integrals,
