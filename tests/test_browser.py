@@ -260,7 +260,8 @@ _READER_JS = r"""([bigPx, maxShrink]) => {
   // 2. output blocks wider than their box (cut off, or a horizontal scroll bar)
   const reported = new Set();
   for (const el of root.querySelectorAll('.cell_output, .cell_output *')) {
-    if (el.closest('mjx-container') || !visible(el) || el.clientWidth === 0) continue;
+    // inline-math wrappers (span.math) report the italic overhang of their glyph as a few px of overflow
+    if (el.closest('mjx-container') || el.matches('span.math') || !visible(el) || el.clientWidth === 0) continue;
     if (el.scrollWidth <= el.clientWidth + 1) continue;
     const block = el.closest('.cell_output > *') || el;
     if (reported.has(block)) continue;
