@@ -744,14 +744,11 @@ def linearised_shift(X, theta, delta, theta_tilde0):
     """‖δθ‖/‖θ‖: first-order change of argmin_S D_ψΔ(·, θ̃0) when θ̃0 is dropped (Theorem 1 vs Eq. 8).
 
     The KKT condition arcsinh(2θ/Δ) = 2Xᵀν + a, a = arcsinh(2θ̃0/Δ), moves θ by δθ = P(D a) with
-    D = diag(√(θ² + Δ²/4)) = dθ/dz and P the D-weighted projection onto ker X (ν adjusts to stay on S).
+    D = diag(√(θ² + Δ²/4)) = dθ/dz and P the D-weighted projection onto ker X; the same measure as
+    chapter 4's, :func:`mdln.theorems.linear_shift`, which computes it.
     """
-    X = np.asarray(X, float)
-    dvec = np.sqrt(theta ** 2 + 0.25 * delta ** 2)
-    v = dvec * np.arcsinh(2 * theta_tilde0 / delta)
-    A = (X * dvec[None, :]) @ X.T
-    shift = v - dvec * (X.T @ np.linalg.solve(A, X @ v))
-    return float(np.linalg.norm(shift) / np.linalg.norm(theta))
+    from .theorems import linear_shift
+    return linear_shift(np.asarray(X, float), np.asarray(theta, float), delta, theta_tilde0)
 
 
 @dataclass(frozen=True)
