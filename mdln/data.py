@@ -51,8 +51,12 @@ class SparseRegression:
         return 0.5 * float(r @ r) / self.n
 
 
-def sparse_regression(n=20, d=30, s=5, mu=1.0, sigma=1.0, seed=0):
-    """Noiseless sparse regression data of Section 3: x_i ~ N(μ1, σ²I), y = Xθ*, θ* = (1/√s) 1_{[s]}."""
+def sparse_regression(n=20, d=30, s=5, mu=1.0, sigma=1.0, seed=0, support="first"):
+    """Noiseless sparse regression data of Section 3: x_i ~ N(μ1, σ²I), y = Xθ*, θ* = (1/√s) 1_{[s]}.
+
+    ``support="random"`` puts the s nonzero entries of θ* on a uniformly random subset of [d] (drawn
+    after X from the same stream, so X is the same as with the paper's ``support="first"``).
+    """
     n = check_int(n, "n", minimum=1)
     d = check_int(d, "d", minimum=1)
     s = check_int(s, "s", minimum=1)
@@ -61,10 +65,13 @@ def sparse_regression(n=20, d=30, s=5, mu=1.0, sigma=1.0, seed=0):
     mu = float(np.asarray(mu, dtype=float)) if np.isfinite(mu) else _bad("mu", mu)
     sigma = check_nonneg(sigma, "sigma")
     seed = check_int(seed, "seed", minimum=0)
+    if support not in ("first", "random"):
+        raise ValueError(f"support must be 'first' or 'random', got {support!r}")
     rng = np.random.default_rng(seed)
     X = mu + sigma * rng.standard_normal((n, d))
     theta_star = np.zeros(d)
-    theta_star[:s] = 1.0 / np.sqrt(s)
+    idx = np.arange(s) if support == "first" else np.sort(rng.choice(d, size=s, replace=False))
+    theta_star[idx] = 1.0 / np.sqrt(s)
     return SparseRegression(X=X, y=X @ theta_star, theta_star=theta_star, mu=mu, sigma=sigma, seed=seed)
 
 
