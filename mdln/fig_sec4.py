@@ -83,13 +83,13 @@ class Fig4Config:
     n_gamma: int = 14
     beta_max: float = 0.95
     n_beta: int = 14
-    max_epochs: int = 200_000
+    max_epochs: int = 10 ** 6          # the paper's cap (Appendix F.2.2)
     tol: float = 1e-8
-    distances: bool = True
+    distances: bool = False   # simplified-form distances here; both forms per run: mdln.theorems.check_fig4
 
     @classmethod
     def preset(cls, fidelity="book"):
-        """'test' (seconds), 'book' (14 × 14 grid, 2·10⁵ epochs), 'paper' (20 × 20, 10⁶ epochs)."""
+        """'test' (seconds), 'book' (14 × 14 grid, 10⁶ epochs), 'paper' (20 × 20, 10⁶ epochs)."""
         return fidelity_preset(cls, fidelity,
                                test=dict(n=10, d=15, s=3, seeds=(0,), gamma_min=0.05, gamma_max=3.0, n_gamma=4,
                                          n_beta=3, beta_max=0.9, max_epochs=20_000),
@@ -240,7 +240,9 @@ def heatmap(ax, res, values, title, marker=None, cmap="viridis", vmin=None, vmax
     for gi, bj in zip(*np.nonzero(div)):
         ax.add_patch(Rectangle((be[bj], ge[gi]), be[bj + 1] - be[bj], ge[gi + 1] - ge[gi], facecolor="0.8",
                                edgecolor="0.3", hatch="///", lw=0))
-    cap = res.cell_capped if capped is None else capped & ~div
+    if capped is None:   # works on any result with a (G, Bt, R) status (Fig4Result, theorems.Theorem2Check)
+        capped = np.any(np.asarray(res.status) == 1, axis=-1)
+    cap = capped & ~div & np.isfinite(np.asarray(values, float))   # NaN cells show the axes colour
     if grey_capped:
         for gi, bj in zip(*np.nonzero(cap)):
             ax.add_patch(Rectangle((be[bj], ge[gi]), be[bj + 1] - be[bj], ge[gi + 1] - ge[gi],
@@ -753,7 +755,6 @@ def draw_smgd_frame(fig, value, fig4_result, max_steps=WIDGET_STEPS, seed=0):
 def smgd_widget(fig4_result, max_steps=WIDGET_STEPS):
     """ipywidgets γ (log) and β sliders; λ and ε shown as text; the figure is updated, not rebuilt."""
     import ipywidgets as w
-    import matplotlib.pyplot as plt
     from IPython.display import display
     gs, bs = fig4_result.gammas, fig4_result.betas
     g = w.FloatLogSlider(value=0.01, base=10, min=np.log10(gs[0]), max=np.log10(gs[-1]), step=0.05,
@@ -762,8 +763,10 @@ def smgd_widget(fig4_result, max_steps=WIDGET_STEPS):
                       continuous_update=False)
     info = w.HTML()
     out = w.Output()
-    with plt.ioff():
-        fig = plt.figure(figsize=(9, 6.6))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(9, 6.6), dpi=100)   # outside pyplot: no later plt.show() picks it up
+    FigureCanvasAgg(fig)
     frame = SMGDFrame(fig, fig4_result, max_steps=max_steps)
 
     def redraw(*_):

@@ -40,9 +40,12 @@ def test_fig4_theorem2_and_corollary3(r4):
 
 
 def test_fig4_norm_dist_only_on_converged(r4):
-    nd = r4.norm_dist
-    assert np.all(np.isnan(nd[r4.status != 0]))
-    assert np.all(np.isfinite(nd[r4.status == 0]))
+    assert np.all(np.isnan(r4.norm_dist))               # off by default (mdln.theorems has both forms)
+    import dataclasses
+    r = F.fig4(dataclasses.replace(F.Fig4Config.preset("test"), distances=True))
+    nd = r.norm_dist
+    assert np.all(np.isnan(nd[r.status != 0]))
+    assert np.all(np.isfinite(nd[r.status == 0]))
 
 
 def test_presets():
