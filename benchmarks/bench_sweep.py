@@ -7,11 +7,14 @@ Compares, in one process and on the same work ((n, d) = (20, 30), full batch, a 
 * ``batched``  — a straightforward batched numpy loop (all members, einsum per step, no Lemma 2 sums),
 * ``loop``     — a plain per-member Python loop of Eq. (13) (measured on a few members only).
 
+The numba engine is timed at 1, 2 and all threads (``n_threads=``, one process, interleaved and
+best of ``REPEAT``), with the parallel efficiency (speed-up over 1 thread; target ≥ 1.7× on 2 cores).
 Prints ns per member-step and the ratios; timings are noisy on a shared machine.
 Run: ``python benchmarks/bench_sweep.py [steps]``.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -20,6 +23,9 @@ import numpy as np
 from mdln.data import sparse_regression
 from mdln.smgd import have_numba
 from mdln.sweep import mgd_sweep
+
+
+REPEAT = 3
 
 
 def plain_loop(X, y, gamma, beta, steps, alpha=0.01):
@@ -71,11 +77,20 @@ def main(steps=20_000):
     M = G.size
     results = {}
 
+    threads = {}
     if have_numba():
+        import numba
         mgd_sweep(X, y, gammas[:2], betas[:2], max_steps=10, cache=False)          # compile / load
-        t = time.perf_counter()
-        res = mgd_sweep(X, y, gammas, betas, max_steps=steps, tol=1e-300, cache=False, engine="numba")
-        results["engine (numba)"] = (time.perf_counter() - t) / res.steps.sum() * 1e9
+        allt = numba.config.NUMBA_NUM_THREADS
+        counts = sorted({1, min(2, allt), allt})
+        threads = {c: np.inf for c in counts}
+        for _ in range(REPEAT):                                                   # interleaved
+            for c in counts:
+                t = time.perf_counter()
+                res = mgd_sweep(X, y, gammas, betas, max_steps=steps, tol=1e-300, cache=False,
+                                engine="numba", n_threads=c)
+                threads[c] = min(threads[c], (time.perf_counter() - t) / res.steps.sum() * 1e9)
+        results["engine (numba)"] = threads[allt]
 
     ms = max(steps // 10, 200)
     t = time.perf_counter()
@@ -100,6 +115,16 @@ def main(steps=20_000):
     if "engine (numba)" in results:
         print(f"engine vs straightforward batched numpy: "
               f"{results['straightforward batched numpy'] / results['engine (numba)']:.1f}x")
+    if threads:
+        print(f"\nnumba engine by thread count (best of {REPEAT}, interleaved; {numba.config.NUMBA_NUM_THREADS} cores,"
+              f" load average {os.getloadavg()[0]:.2f}):")
+        print(f"{'threads':>8} {'ns/member-step':>15} {'speed-up':>9} {'efficiency':>11}")
+        for c, v in threads.items():
+            sp = threads[1] / v
+            print(f"{c:>8d} {v:>15.1f} {sp:>8.2f}x {sp / c:>10.0%}")
+        if 2 in threads:
+            sp2 = threads[1] / threads[2]
+            print(f"2-thread speed-up {sp2:.2f}x (target >= 1.7x): {'met' if sp2 >= 1.7 else 'NOT met'}")
 
 
 if __name__ == "__main__":

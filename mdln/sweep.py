@@ -15,10 +15,13 @@ telescopes, S± = [Σ_k (z±,k − 1) + β Σ_k (1/z±,k − 1)]/(1 − β) − 
 content of Theorem 2 (the sum over ± of the bracket vanishes up to a boundary term) is *not*
 assumed: both sums are accumulated from the actual iterates, step by step.
 
-Two engines give the same numbers: a compiled numba kernel (one member per thread at a time,
-members ordered by cost and dealt round-robin to the cores) and a pure-numpy fallback that steps all
+Two engines give the same numbers: a compiled numba kernel and a pure-numpy fallback that steps all
 active members in lock-step with matrix products per replication and compacts the active set
-whenever members stop.
+whenever members stop. The numba kernel deals each replication's members, ordered by cost, into
+groups of 32 SIMD lanes; the groups run in parallel on ``n_threads`` cores (``prange`` with dynamic
+scheduling, one group per thread at a time). The grouping depends only on the grid and on the
+machine's core count, never on ``n_threads``, so every member runs the same floating-point operations
+on one thread or on all of them: the results are bit-for-bit identical.
 """
 from __future__ import annotations
 
@@ -456,9 +459,16 @@ def _grouped_loss(Xs, ys, wp, wm, rp, R):
     return res, 0.5 * np.einsum("mn,mn->m", res, res) / Xs.shape[1]
 
 
+def _max_threads():
+    """Cores the numba engine may use (NUMBA_NUM_THREADS, by default every core)."""
+    return int(_numba.config.NUMBA_NUM_THREADS) if _numba is not None else 1
+
+
 def _make_groups(gam, bet, rep, R, nthreads):
     """Split each replication's members into groups of similar total cost (members dealt round-robin
-    in order of decreasing cost ~ 1/ε, ε = γ/(1−β)), padded with −1; returns (groups, replication)."""
+    in order of decreasing cost ~ 1/ε, ε = γ/(1−β)), padded with −1; returns (groups, replication).
+    ``nthreads`` is the machine's core count (not the threads used), so the grouping, and with it
+    every member's arithmetic, is the same whatever ``n_threads`` a sweep runs on."""
     per = max(1, -(-4 * nthreads // R))   # at least 4 groups per thread
     rows, reps = [], []
     for r in range(R):
@@ -500,11 +510,13 @@ def _as_stack(X, y, seeds):
 
 
 def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace=False,
-              max_steps=10 ** 6, tol=1e-8, engine="auto", progress=False, cache=True):
+              max_steps=10 ** 6, tol=1e-8, engine="auto", progress=False, cache=True, n_threads=None):
     """SMGD (Eq. 9/13) on every (γ, β, replication) of the grid, stopping members one by one (Figure 4).
 
     X is (n, d) or (R, n, d) (one dataset per replication), y is (n,) or (R, n), ``seeds`` the batch
     seed(s) per replication. Results are cached on disk keyed by every argument (data included).
+    ``n_threads`` (numba engine; default: every core) runs groups of members in parallel; the results
+    do not depend on it, bit for bit.
     """
     gammas = np.array([check_gamma(g, "gammas") for g in np.atleast_1d(gammas)], dtype=float)
     betas = np.array([check_beta(b_, "betas") for b_ in np.atleast_1d(betas)], dtype=float)
@@ -517,10 +529,14 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
     if not isinstance(replace, (bool, np.bool_)):
         raise ValueError(f"replace must be True or False, got {replace!r}")
     eng = _resolve_engine(engine)
+    nmax = _max_threads()
+    n_threads = nmax if n_threads is None else check_int(n_threads, "n_threads", minimum=1)
+    if n_threads > nmax:
+        raise ValueError(f"n_threads must lie in [1, {nmax}] (NUMBA_NUM_THREADS), got {n_threads}")
     params = dict(X=Xs, y=ys, gammas=gammas, betas=betas, seeds=seeds.astype(np.int64), alpha=alpha,
                   batch_size=b, replace=bool(replace), max_steps=max_steps, tol=tol, version=SWEEP_VERSION)
     compute = lambda: _compute(Xs, ys, gammas, betas, seeds, alpha, b, bool(replace), max_steps, tol,
-                               eng, progress)
+                               eng, progress, n_threads)
     arr = cached_arrays("mgd_sweep", params, compute, use_cache=cache)
     G, Bt = gammas.size, betas.size
     sh = (G, Bt, R)
@@ -539,7 +555,7 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
                        status=arr["status"].reshape(sh).astype(np.int64), alpha=alpha, batch_size=b, n=n)
 
 
-def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, engine, progress):
+def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, engine, progress, n_threads=None):
     R, n, d = Xs.shape
     G, Bt = gammas.size, betas.size
     gg, bb, rr = np.meshgrid(gammas, betas, np.arange(R), indexing="ij")
@@ -558,18 +574,26 @@ def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, en
             Hs = np.einsum("rni,rnj->rij", Xs, Xs) / n
             bs = np.einsum("rni,rn->ri", Xs, ys) / n
             cs = 0.5 * np.einsum("rn,rn->r", ys, ys) / n
-            groups, grep = _make_groups(gam, bet, rep, R, _numba.get_num_threads())
-            nth = _numba.get_num_threads()
+            groups, grep = _make_groups(gam, bet, rep, R, _max_threads())
+            nth = _max_threads() if n_threads is None else int(n_threads)
             # groups have similar costs (members dealt round-robin by cost); with a bar, hand them
-            # over nthreads at a time so that every chunk keeps all threads busy
+            # over nthreads at a time so that every chunk keeps all threads busy. Chunk size 1 =
+            # dynamic scheduling: a thread slowed down by another process does not hold up the rest.
             step_ = len(grep) if bar is None else nth
-            for c0 in range(0, len(grep), step_):
-                chunk = np.arange(c0, min(c0 + step_, len(grep)))
-                _sweep_nb(Xs, XTs, ys, Hs, bs, cs, groups[chunk], grep[chunk], gam, bet, alpha, b, replace,
-                          seeds, max_steps, tol, out["wp"], out["wm"], out["wpp"], out["wmp"], out["sp"],
-                          out["sm"], out["crossed"], out["steps"], out["loss"], out["status"])
-                if bar is not None:
-                    bar.update(int(np.sum(groups[chunk] >= 0)))
+            old_threads, old_chunk = _numba.get_num_threads(), _numba.get_parallel_chunksize()
+            _numba.set_num_threads(nth)
+            _numba.set_parallel_chunksize(1)
+            try:
+                for c0 in range(0, len(grep), step_):
+                    chunk = np.arange(c0, min(c0 + step_, len(grep)))
+                    _sweep_nb(Xs, XTs, ys, Hs, bs, cs, groups[chunk], grep[chunk], gam, bet, alpha, b, replace,
+                              seeds, max_steps, tol, out["wp"], out["wm"], out["wpp"], out["wmp"], out["sp"],
+                              out["sm"], out["crossed"], out["steps"], out["loss"], out["status"])
+                    if bar is not None:
+                        bar.update(int(np.sum(groups[chunk] >= 0)))
+            finally:
+                _numba.set_num_threads(old_threads)
+                _numba.set_parallel_chunksize(old_chunk)
         else:
             _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out,
                          None if bar is None else bar.update)

@@ -47,8 +47,14 @@ def test_members_match_train_mgd(data, full):
     X, y = data
     for (i, j, r) in [(0, 0, 0), (1, 1, 1), (0, 1, 0)]:
         ref = train_mgd(X[r], y[r], GAMMAS[i], BETAS[j], max_steps=200_000, tol=1e-12)
-        assert ref.steps == full.steps[i, j, r] and ref.crossed == full.crossed[i, j, r]
-        np.testing.assert_allclose(full.theta[i, j, r], ref.theta, rtol=1e-7, atol=1e-10)
+        # the sweep evaluates the loss in Gram form, train_mgd from the residual: when the loss
+        # crosses tol within rounding of a step, the two may stop one step apart
+        assert abs(ref.steps - full.steps[i, j, r]) <= 1 and ref.crossed == full.crossed[i, j, r]
+        one_step = 1e-10
+        if ref.steps != full.steps[i, j, r]:
+            assert max(ref.train_loss, full.train_loss[i, j, r]) < 1e-12 * (1 + 1e-6)
+            one_step = 1e-8   # one more converged step moves θ by ~1e-9
+        np.testing.assert_allclose(full.theta[i, j, r], ref.theta, rtol=1e-7, atol=one_step)
         np.testing.assert_allclose(full.S_plus[i, j, r], ref.S_plus, rtol=1e-6, atol=1e-9)
         np.testing.assert_allclose(full.S_minus[i, j, r], ref.S_minus, rtol=1e-6, atol=1e-9)
 
@@ -83,6 +89,23 @@ def test_numba_and_numpy_engines_agree(data, batch_size):
         np.testing.assert_allclose(getattr(a, f)[ok], getattr(b, f)[ok], rtol=1e-7, atol=1e-11)
 
 
+@pytest.mark.parametrize("batch_size", [None, 3])
+def test_threads_give_bit_identical_results(data, batch_size):
+    """The numba engine on 1 thread and on 2 threads (prange over member groups): same bits."""
+    import numba
+    if not have_numba() or numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs numba and at least 2 cores")
+    X, y = data
+    gammas, betas = np.geomspace(0.02, 3.0, 7), np.linspace(0.0, 0.95, 6)   # 84 members, some diverge
+    kw = dict(seeds=[3, 4], batch_size=batch_size, max_steps=5000, tol=1e-10, cache=False, engine="numba")
+    one = mgd_sweep(X, y, gammas, betas, n_threads=1, **kw)
+    two = mgd_sweep(X, y, gammas, betas, n_threads=2, **kw)
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS   # restored afterwards
+    assert np.any(one.diverged) and np.any(one.converged) and np.any(one.status == 1)
+    for f, a in one.arrays().items():
+        np.testing.assert_array_equal(a, two.arrays()[f], err_msg=f)
+
+
 def test_single_dataset_broadcasts_over_seeds(data):
     X, y = data
     res = mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=[0, 1, 2], batch_size=2, max_steps=500,
@@ -113,7 +136,8 @@ def test_cache_is_keyed_by_data(data, tmp_path, monkeypatch):
 @pytest.mark.parametrize("kw,match", [
     (dict(gammas=[0.1, -1.0]), "gammas"), (dict(betas=[1.0]), "betas"), (dict(seeds=[-1]), "seeds"),
     (dict(batch_size=99), "batch_size"), (dict(seeds=[0, 1, 2]), "replications"),
-    (dict(engine="cuda"), "engine"), (dict(tol=-1.0), "tol"),
+    (dict(engine="cuda"), "engine"), (dict(tol=-1.0), "tol"), (dict(n_threads=0), "n_threads"),
+    (dict(n_threads=10 ** 6), "n_threads"), (dict(n_threads=1.5), "n_threads"),
 ])
 def test_bad_arguments(data, kw, match):
     X, y = data
