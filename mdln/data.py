@@ -54,8 +54,7 @@ class SparseRegression:
 def sparse_regression(n=20, d=30, s=5, mu=1.0, sigma=1.0, seed=0, support="first"):
     """Noiseless sparse regression data of Section 3: x_i ~ N(μ1, σ²I), y = Xθ*, θ* = (1/√s) 1_{[s]}.
 
-    ``support="random"`` puts the s nonzero entries of θ* on a uniformly random subset of [d] (drawn
-    after X from the same stream, so X is the same as with the paper's ``support="first"``).
+    ``support='random'`` puts the s nonzero entries of θ* on random coordinates (same X as 'first').
     """
     n = check_int(n, "n", minimum=1)
     d = check_int(d, "d", minimum=1)

@@ -35,7 +35,7 @@ from .implicit import _newton_dual, _primal, implicit_solution
 
 __all__ = ["theta_tilde0", "theorem2_predictions", "linear_shift", "Theorem2Check", "check_runs",
            "check_run", "check_sweep", "check_fig4", "check_stochastic", "ToleranceStudy",
-           "tolerance_study", "DroppedTermStudy", "dropped_term_study", "plot_distance_heatmaps",
+           "tolerance_study", "DroppedTermStudy", "dropped_term_study", "simplification_rule", "plot_distance_heatmaps",
            "plot_dropped_scatter", "TOLERANCE_RUNS"]
 
 _VERSION = "thm2-v1"
@@ -96,7 +96,7 @@ def linear_shift(X, theta_simplified, delta_inf, theta0):
 
 def _one(X, y, theta, delta, tt0):
     """Both distances, the three dropped-term measures, both residuals for one run (NaN if undefined)."""
-    out = np.full(7, np.nan)
+    out = np.full(8, np.nan)
     with np.errstate(all="ignore"):
         ok = np.all(np.isfinite(theta)) and np.all(np.isfinite(tt0)) and np.all(delta > 0) \
             and np.all(np.isfinite(delta))
@@ -114,6 +114,8 @@ def _one(X, y, theta, delta, tt0):
         if out[6] <= _RESID:
             out[1] = np.linalg.norm(theta - simp) / np.linalg.norm(simp)
             out[4] = linear_shift(X, simp, delta, tt0)
+            if out[5] <= _RESID:
+                out[7] = np.linalg.norm(full - simp) / np.linalg.norm(simp)
     return out
 
 
@@ -123,7 +125,8 @@ class Theorem2Check:
 
     ``dist_full``/``dist_simplified``: ‖θ^MGD − θ_pred‖/‖θ_pred‖; ``dropped``: max_i |arcsinh(2θ̃0/Δ∞)|;
     ``ratio``: max_i |θ̃0,i|/Δ∞,i; ``shift``: :func:`linear_shift`; ``resid_*``: ‖Xθ_pred − y‖ of the
-    predictions (a distance is NaN where its residual exceeds 1e-9); ``status``: 0 converged, 1 budget
+    predictions (a distance is NaN where its residual exceeds 1e-9); ``gap``: ‖θ_full − θ_simplified‖ /
+    ‖θ_simplified‖, the error of the simplification itself, free of the stopping tolerance; ``status``: 0 converged, 1 budget
     ran out, 2 diverged (as in :mod:`mdln.smgd`). ``gammas``/``betas`` are set for grids.
     """
 
@@ -135,6 +138,7 @@ class Theorem2Check:
     shift: np.ndarray
     resid_full: np.ndarray
     resid_simplified: np.ndarray
+    gap: np.ndarray
     theta_tilde0_max: np.ndarray
     train_loss: np.ndarray
     crossed: np.ndarray
@@ -210,7 +214,7 @@ def check_runs(X, y, theta, delta_inf, S_plus, S_minus, alpha, status, crossed, 
     tt0 = theta_tilde0(S_plus, S_minus, alpha)
 
     def compute():
-        res = np.full(lead + (7,), np.nan)
+        res = np.full(lead + (8,), np.nan)
         for idx in np.ndindex(*lead):
             if status[idx] == 2:
                 continue
@@ -224,17 +228,17 @@ def check_runs(X, y, theta, delta_inf, S_plus, S_minus, alpha, status, crossed, 
         ttm = np.max(np.abs(tt0), axis=-1)
     return Theorem2Check(family=family, dist_full=res[..., 0], dist_simplified=res[..., 1], dropped=res[..., 2],
                          ratio=res[..., 3], shift=res[..., 4], resid_full=res[..., 5],
-                         resid_simplified=res[..., 6], theta_tilde0_max=ttm,
+                         resid_simplified=res[..., 6], gap=res[..., 7], theta_tilde0_max=ttm,
                          train_loss=np.asarray(train_loss, float), crossed=np.asarray(crossed, bool),
                          status=status.astype(np.int64), tol=float(tol), gammas=gammas, betas=betas)
 
 
-def check_run(res, X, y, family="single run"):
-    """Theorem2Check (0-d arrays) for one :class:`mdln.MGDResult` of ``train_mgd(X, y, ...)``."""
+def check_run(res, X, y, family="single run", tol=float("nan")):
+    """Theorem2Check (0-d arrays) for one :class:`mdln.MGDResult` of ``train_mgd(X, y, ..., tol=tol)``."""
     X, y = check_data(X, y)
     st = {"converged": 0, "max_steps": 1, "diverged": 2}[res.status]
     c = check_runs(X, y, res.theta[None], res.delta_inf[None], res.S_plus[None], res.S_minus[None], res.alpha,
-                   np.array([st]), np.array([res.crossed]), np.array([res.train_loss]), np.nan, family=family,
+                   np.array([st]), np.array([res.crossed]), np.array([res.train_loss]), tol, family=family,
                    cache=False)
     return dataclasses.replace(c, **{k: v[0] for k, v in c.arrays().items()
                                      if k not in ("gammas", "betas")})
@@ -335,7 +339,7 @@ def tolerance_study(runs=TOLERANCE_RUNS, tols=(1e-8, 1e-12, 1e-16), seed=4242, n
         for i, (g, b, B) in enumerate(runs):
             for j, t in enumerate(tols):
                 r = train_mgd(ds.X, ds.y, g, b, alpha=alpha, batch_size=B, tol=t, max_steps=max_steps)
-                c = check_run(r, ds.X, ds.y)
+                c = check_run(r, ds.X, ds.y, tol=t)
                 out["full"][i, j], out["simp"][i, j] = c.dist_full, c.dist_simplified
                 out["crossed"][i, j], out["steps"][i, j] = r.crossed, r.steps
                 out["status"][i, j], out["dropped"][i, j] = c.status, c.dropped
@@ -356,22 +360,9 @@ class DroppedTermStudy:
     support: np.ndarray       # (R,) "first" / "random"
     seeds: np.ndarray         # (R,)
 
-    def _xy(self, measure):
-        c = self.check
-        ok = c.converged
-        return getattr(c, measure)[ok], c.dist_simplified[ok], c.crossed[ok], ok
-
     def rule(self, measure="dropped", level=0.01):
-        """Largest threshold m* with every run of measure < m* within ``level``; counts on each side."""
-        m, dist, cr, _ = self._xy(measure)
-        bad = dist >= level
-        thr = float(np.min(m[bad])) if bad.any() else float(np.max(m)) * (1 + 1e-12)
-        below = m < thr
-        return dict(measure=measure, level=level, threshold=thr, runs=int(m.size),
-                    below=int(below.sum()), below_max_dist=float(dist[below].max()) if below.any() else float("nan"),
-                    above=int((~below).sum()), above_over_level=int(np.sum(dist[~below] >= level)),
-                    over_level=int(bad.sum()),
-                    spearman=_spearman(m, dist), log_ratio_spread=_spread(m, dist))
+        """:func:`simplification_rule` on this study's runs."""
+        return simplification_rule([self.check], measure, level)
 
     def summary(self):
         """The rule for each measure and the worst simplified distance (random vs first support)."""
@@ -386,6 +377,29 @@ class DroppedTermStudy:
         for m in ("dropped", "ratio", "shift"):
             out.update({f"{m}_{k}": v for k, v in self.rule(m).items() if k != "measure"})
         return out
+
+
+def simplification_rule(checks, measure="dropped", level=0.01):
+    """Largest m* such that every converged run with measure < m* has simplified distance < ``level``.
+
+    Also: how many runs lie below / above m*, how many above exceed ``level``, the Spearman rank
+    correlation of the measure with the simplified distance and with ``gap`` (the simplification's own
+    error), and the spread (std of log₁₀(gap/measure)): near 0 means the runs fall on one curve.
+    """
+    m = np.concatenate([np.ravel(getattr(c, measure)[c.converged]) for c in checks])
+    dist = np.concatenate([np.ravel(c.dist_simplified[c.converged]) for c in checks])
+    gap = np.concatenate([np.ravel(c.gap[c.converged]) for c in checks])
+    ok = np.isfinite(m) & np.isfinite(dist)
+    m, dist, gap = m[ok], dist[ok], gap[ok]
+    bad = dist >= level
+    thr = float(np.min(m[bad])) if bad.any() else float("inf")
+    below = m < thr
+    g = np.isfinite(gap)
+    return dict(measure=measure, level=level, threshold=thr, runs=int(m.size), below=int(below.sum()),
+                below_max_dist=float(dist[below].max()) if below.any() else float("nan"),
+                above=int((~below).sum()), above_over_level=int(np.sum(dist[~below] >= level)),
+                spearman_dist=_spearman(m, dist), spearman_gap=_spearman(m[g], gap[g]),
+                log_ratio_spread=_spread(m[g], gap[g]))
 
 
 def _spearman(a, b):
@@ -426,7 +440,7 @@ def plot_distance_heatmaps(check):
     vals = [np.log10(check.cell_worst("dist_full")), np.log10(check.cell_worst("dist_simplified"))]
     lo = np.nanmin([np.nanmin(v) for v in vals])
     hi = np.nanmax([np.nanmax(v) for v in vals])
-    titles = ["full Theorem 2: log$_{10}$ distance", "simplified (θ̃0 = 0): log$_{10}$ distance"]
+    titles = ["full Theorem 2: log$_{10}$ distance", r"simplified ($\tilde\theta_0 = 0$): log$_{10}$ distance"]
     for ax, v, t in zip(axes, vals, titles):
         ax.set_facecolor("0.85")
         heatmap(ax, check, v, t, cmap="magma", vmin=lo, vmax=hi)
@@ -438,8 +452,8 @@ def plot_distance_heatmaps(check):
     return fig
 
 
-def plot_dropped_scatter(checks, measure="dropped", level=0.01):
-    """Simplified-form distance against a dropped-term measure, one marker per family of runs."""
+def plot_dropped_scatter(checks, measure="dropped", level=0.01, y="dist_simplified"):
+    """Simplified-form distance (or ``y="gap"``) against a dropped-term measure, one colour per family."""
     import matplotlib.pyplot as plt
     labels = {"dropped": r"dropped term $\max_i|\mathrm{arcsinh}(2\tilde\theta_{0,i}/\Delta_{\infty,i})|$",
               "ratio": r"$\max_i|\tilde\theta_{0,i}|/\Delta_{\infty,i}$",
@@ -448,7 +462,7 @@ def plot_dropped_scatter(checks, measure="dropped", level=0.01):
     colours = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
     for c, col in zip(checks, colours):
         ok = c.converged
-        x, dist, cr = getattr(c, measure)[ok], c.dist_simplified[ok], c.crossed[ok]
+        x, dist, cr = getattr(c, measure)[ok], getattr(c, y)[ok], c.crossed[ok]
         ax.scatter(x[~cr], dist[~cr], s=10, color=col, marker="o", label=f"{c.family}, no sign change")
         ax.scatter(x[cr], dist[cr], s=12, color=col, marker="^", alpha=0.6, label=f"{c.family}, sign changes")
     ax.axhline(level, color="k", ls=":", lw=0.8)
@@ -458,6 +472,7 @@ def plot_dropped_scatter(checks, measure="dropped", level=0.01):
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(labels[measure])
-    ax.set_ylabel("distance to argmin$_S\\,\\psi_{\\Delta_\\infty}$")
+    ax.set_ylabel("distance of θ$^{MGD}$ to argmin$_S\\,\\psi_{\\Delta_\\infty}$" if y == "dist_simplified"
+                  else "distance between the two predictions")
     ax.legend(fontsize=8)
     return fig
