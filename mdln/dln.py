@@ -8,12 +8,16 @@ Discrete-time MGD lives in ``mdln.smgd``; it can import the loss, gradient and b
 """
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.integrate import BDF, solve_ivp
 from scipy.linalg.lapack import dgetrf as _dgetrf, dgetrs as _dgetrs
 
+from ._bdf import (_BDF_ALPHA, _BDF_CHUNK, _BDF_ERRC, _BDF_GAMMA, _BOUND, _EVENT, _TOO_SMALL, _bdf_chunk,
+                   _bdf_init, _numba)
 from ._checks import check_data, check_lam, check_positive, check_vector
 
 try:   # the solvers factorise small dense matrices: a multi-threaded BLAS is ~10x slower on a busy machine
@@ -205,13 +209,16 @@ def _init(X, y, lam, alpha, u0, v0):
 
 
 def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rtol=1e-8, atol=1e-12,
-              trajectory=False, refine=4):
+              trajectory=False, refine=4, max_steps=10 ** 6, max_seconds=600.0):
     """Integrate MGF(λ) (Eq. 4) from (u0, v0) = (α1, 0) with zero speed until L(θ_t) < ``tol``.
 
-    Integrates Eq. (12) in w± coordinates with BDF and the analytic Jacobian; a terminal event stops it
-    when the train loss reaches ``tol``. ``vanished`` is True when some w±,i changed sign, i.e. Δ_t hit 0:
-    signs are checked at every accepted step and at ``refine`` points inside each step of the solver's
-    dense output. ``trajectory=True`` also returns the dense trajectory on that refined grid.
+    Integrates Eq. (12) in w± coordinates with a compiled variable-order BDF (scipy's algorithm) and the
+    analytic Jacobian; a terminal event stops it when the train loss reaches ``tol``. ``vanished`` is
+    True when some w±,i changed sign, i.e. Δ_t hit 0: signs are checked at every accepted step and at
+    ``refine`` points inside each step of the solver's dense output. ``trajectory=True`` also returns
+    the dense trajectory on that refined grid. The solve stops with status 'max_steps' after
+    ``max_steps`` accepted steps and 'max_seconds' after ``max_seconds`` of wall-clock time (runaway
+    solves, e.g. a huge α); 'max_time' means t reached ``t_max``.
     """
     X, y, lam, u0, v0 = _init(X, y, lam, alpha, u0, v0)
     tol = check_positive(tol, "tol")
@@ -220,62 +227,80 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
     atol = check_positive(atol, "atol")
     if not isinstance(refine, (int, np.integer)) or refine < 1:
         raise ValueError(f"refine must be an integer >= 1, got {refine!r}")
+    refine = int(refine)
+    if isinstance(max_steps, (bool, np.bool_)) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
+        raise ValueError(f"max_steps must be an integer >= 1, got {max_steps!r}")
+    max_seconds = check_positive(max_seconds, "max_seconds")
     n, d = X.shape
     wp0, wm0 = to_w(u0, v0)
     s0 = np.concatenate([wp0, wm0] + ([] if lam == 0.0 else [np.zeros(2 * d)]))
-    fun, jac = _system(X, y, lam)
+    N = s0.size
+    H = X.T @ X / n
+    bv = X.T @ y / n
     log_tol = np.log(tol) + np.log(0.5)   # stop strictly below tol (the event root is located to rounding)
-
-    def loss_event(_t, s):
-        r = X @ (0.25 * (s[:d] ** 2 - s[d:2 * d] ** 2)) - y
-        val = 0.5 * float(r @ r) / n
-        return (np.log(val) if val > 0 else -np.inf) - log_tol
-    loss_event.terminal = True
-    loss_event.direction = -1
-
+    compiled = _numba is not None and os.environ.get("MDLN_NO_NUMBA") != "1"
+    init = _bdf_init if compiled or _numba is None else _bdf_init.py_func
+    chunk_fn = _bdf_chunk if compiled or _numba is None else _bdf_chunk.py_func
+    D, A, LU = np.zeros((8, N)), np.zeros((2 * d, 2 * d)), np.zeros((2 * d, 2 * d))
+    piv = np.zeros(2 * d, np.int64)
+    fs, ist = np.zeros(5), np.zeros(8, np.int64)
+    sgn = np.sign(s0[:2 * d])
+    cnt = np.zeros(2 * d, np.int64)
+    s_end = s0.copy()
+    grid_ts, grid_ss = [np.zeros(1)], [s0[None, :].copy()]
     initial_loss = dln_loss(X, y, u0, v0)
-    with np.errstate(over="ignore", invalid="ignore"), _one_blas_thread():
-        sol = solve_ivp(fun, (0.0, t_max), s0, method=_FastBDF, jac=jac, events=loss_event, rtol=rtol,
-                        atol=atol, dense_output=True)
-    ok = sol.status >= 0 and np.all(np.isfinite(sol.y[:, -1]))
-    if not ok:
-        status = f"solver_failed: {sol.message}"
-    elif sol.status == 1 or initial_loss < tol:
+    start = time.perf_counter()
+    status = None
+    if initial_loss < tol:
         status = "converged"
     else:
-        status = "max_time"
-    # Dense grid: accepted steps plus `refine` interior points per step.
-    ts = sol.t
-    frac = np.arange(refine + 1) / (refine + 1)
-    grid = np.concatenate([ts[:-1, None] + frac[None, :] * np.diff(ts)[:, None], ts[-1:, None]], axis=None)
-    if len(ts) > 1 and ok:
-        S = sol.sol(grid)
-    else:
-        S = sol.y[:, np.all(np.isfinite(sol.y), axis=0)]
-        S = S if S.shape[1] else s0[:, None]
-        grid = sol.t[np.all(np.isfinite(sol.y), axis=0)] if S.shape[1] > 1 else np.zeros(1)
-    W = S[:2 * d]
-    signs = np.sign(W)
-    sign_changes = np.sum(signs[:, 1:] * signs[:, :-1] < 0, axis=1) + np.sum(W[:, 1:] == 0, axis=1)
-    sign_changes = sign_changes.astype(np.int64)
-    finite = np.nonzero(np.all(np.isfinite(sol.y), axis=0))[0]
-    s_end = sol.y[:, finite[-1]] if finite.size else s0   # a failed run reports its last finite state
+        with np.errstate(all="ignore"), _one_blas_thread():
+            init(H, bv, lam, s0, d, t_max, rtol, atol, D, A, fs, ist)
+            fs[3] = np.log(initial_loss) - log_tol
+            while status is None:
+                nmax = min(_BDF_CHUNK, max_steps - int(ist[2]))
+                m = nmax * (refine + 1) if trajectory else 0
+                gt, gs = np.zeros(m), np.zeros((m, N))
+                ist[7] = 0
+                code = chunk_fn(X, y, H, bv, lam, d, rtol, atol, t_max, log_tol, refine, nmax, D, A, LU, piv, fs,
+                                ist, sgn, cnt, s_end, gt, gs, _BDF_ALPHA, _BDF_GAMMA, _BDF_ERRC)
+                if trajectory:
+                    grid_ts.append(gt[:ist[7]])
+                    grid_ss.append(gs[:ist[7]])
+                if code == _EVENT:
+                    status = "converged"
+                elif code == _BOUND:
+                    status = "max_time"
+                elif code == _TOO_SMALL:
+                    status = "solver_failed: Required step size is less than spacing between numbers."
+                elif not np.all(np.isfinite(s_end)):
+                    status = "solver_failed: the state is no longer finite"
+                elif ist[2] >= max_steps:
+                    status = "max_steps"
+                elif time.perf_counter() - start > max_seconds:
+                    status = "max_seconds"
+    if not np.all(np.isfinite(s_end)):   # a failed run reports its last finite state
+        s_end = D[0] if np.all(np.isfinite(D[0])) else s0
+    t_end = float(fs[4]) if ist[2] > 0 else 0.0
+    sign_changes = cnt.copy()
     wp, wm = s_end[:d], s_end[d:2 * d]
     u, v = from_w(wp, wm)
     theta = theta_from_w(wp, wm)
     traj = None
     if trajectory:
+        grid = np.concatenate(grid_ts)
+        S = np.concatenate(grid_ss).T
         if lam == 0.0:
-            F = np.array([fun(0.0, S[:, k]) for k in range(S.shape[1])]).T
-            pp, pm = F[:d], F[d:]
+            G = H @ theta_from_w(S[:d], S[d:]) - bv[:, None]
+            pp, pm = -G * S[:d], G * S[d:]
         else:
             pp, pm = S[2 * d:3 * d], S[3 * d:]
         traj = MGFTrajectory(t=grid, w_plus=S[:d].T.copy(), w_minus=S[d:2 * d].T.copy(),
                              wdot_plus=np.asarray(pp).T.copy(), wdot_minus=np.asarray(pm).T.copy())
     return MGFResult(theta=theta, u=u, v=v, delta0=np.abs(wp0 * wm0), delta_inf=np.abs(wp * wm),
                      train_loss=dln_loss(X, y, u, v), vanished=bool(np.any(sign_changes > 0)),
-                     sign_changes=sign_changes, t=float(grid[-1]), status=status, lam=lam,
-                     n_steps=int(len(ts) - 1), trajectory=traj)
+                     sign_changes=sign_changes, t=t_end, status=status, lam=lam,
+                     n_steps=int(ist[2]), trajectory=traj)
 
 
 def train_gf(X, y, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, **kwargs):

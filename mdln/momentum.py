@@ -17,7 +17,7 @@ from ._checks import (check_beta, check_finite_array, check_gamma, check_int, ch
 
 __all__ = [
     "lam", "step", "alt_lam", "accelerate", "mgd", "gd", "mgf", "gf", "mgd_init_velocity",
-    "DivergenceError", "Quadratic", "discretisation_gap",
+    "DivergenceError", "Quadratic", "discretisation_gap", "SolverBudgetError",
 ]
 
 
@@ -26,21 +26,27 @@ class DivergenceError(FloatingPointError):
 
 
 def lam(gamma, beta):
-    """Intrinsic parameter λ = γ/(1−β)² of MGD(γ, β) (Proposition 1)."""
-    gamma, beta = _gamma_beta(gamma, beta)
-    return gamma / (1.0 - beta) ** 2
+    """Intrinsic parameter λ = γ/(1−β)² of MGD(γ, β) (Proposition 1); elementwise on arrays."""
+    gamma, beta, scalar = _gamma_beta_arrays(gamma, beta)
+    with np.errstate(over="ignore"):
+        out = gamma / (1.0 - beta) ** 2
+    return _finite_out(out, "lam = gamma/(1 - beta)**2", gamma, beta, scalar)
 
 
 def step(gamma, beta):
-    """Discretisation step ε = √(λγ) = γ/(1−β) of MGD(γ, β) (Proposition 1)."""
-    gamma, beta = _gamma_beta(gamma, beta)
-    return gamma / (1.0 - beta)
+    """Discretisation step ε = √(λγ) = γ/(1−β) of MGD(γ, β) (Proposition 1); elementwise on arrays."""
+    gamma, beta, scalar = _gamma_beta_arrays(gamma, beta)
+    with np.errstate(over="ignore"):
+        out = gamma / (1.0 - beta)
+    return _finite_out(out, "step = gamma/(1 - beta)", gamma, beta, scalar)
 
 
 def alt_lam(gamma, beta):
     """λ' = (1+β)γ / (2(1−β)²) of the central-difference discretisation (Appendix A)."""
     gamma, beta = _gamma_beta(gamma, beta)
-    return (1.0 + beta) * gamma / (2.0 * (1.0 - beta) ** 2)
+    with np.errstate(over="ignore"):
+        out = (1.0 + beta) * gamma / (2.0 * (1.0 - beta) ** 2)
+    return _finite_out(out, "alt_lam = (1 + beta)*gamma/(2(1 - beta)**2)", gamma, beta, True)
 
 
 def accelerate(gamma, beta, rho):
@@ -52,7 +58,42 @@ def accelerate(gamma, beta, rho):
         raise ValueError(
             f"rho={rho!r} gives beta_hat = 1 - rho*(1 - beta) = {beta_hat!r}, outside [0, 1); "
             f"rho must lie in (0, {1.0 / (1.0 - beta)!r}] for beta={beta!r}")
-    return rho ** 2 * gamma, beta_hat
+    gamma_hat = rho ** 2 * gamma
+    if not np.isfinite(gamma_hat):
+        raise ValueError(f"gamma_hat = rho**2 * gamma overflows for gamma={gamma!r}, rho={rho!r}; "
+                         f"rho**2 * gamma must stay below {np.finfo(float).max:.3g}")
+    return gamma_hat, beta_hat
+
+
+def _gamma_beta_arrays(gamma, beta):
+    """γ > 0 and β ∈ [0, 1), scalars (checked as before) or arrays checked elementwise (broadcast)."""
+    if np.ndim(gamma) == 0 and np.ndim(beta) == 0:
+        g, b = _gamma_beta(gamma, beta)
+        return g, b, True
+    g = check_finite_array(gamma, "gamma")
+    b = check_finite_array(beta, "beta")
+    if np.any(g <= 0):
+        raise ValueError(f"gamma must be > 0 elementwise, got min {float(g.min())!r}")
+    if np.any((b < 0) | (b >= 1)):
+        raise ValueError(f"beta must lie in [0, 1) elementwise, got range [{float(b.min())!r}, {float(b.max())!r}]")
+    try:
+        g, b = np.broadcast_arrays(g, b)
+    except ValueError:
+        raise ValueError(f"gamma and beta must broadcast together, got shapes {np.shape(gamma)} "
+                         f"and {np.shape(beta)}") from None
+    return g, b, False
+
+
+def _finite_out(value, what, gamma, beta, scalar):
+    """Refuse an overflowed λ/ε instead of returning inf (the parameters are too large)."""
+    with np.errstate(over="ignore"):
+        value = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(value)):
+        bad = ~np.isfinite(value)
+        gb = (gamma, beta) if scalar else (float(np.asarray(gamma)[bad][0]), float(np.asarray(beta)[bad][0]))
+        raise ValueError(f"{what} overflows for gamma={gb[0]!r}, beta={gb[1]!r}: gamma and 1 - beta "
+                         f"must keep it below {np.finfo(float).max:.3g}")
+    return float(value) if scalar else value
 
 
 def mgd_init_velocity(w0, w1, gamma, beta):
@@ -90,12 +131,24 @@ def gd(grad: Callable, w0, gamma, n_steps):
     return mgd(grad, w0, gamma, 0.0, n_steps, w1=w0 - gamma * g(w0))
 
 
-def mgf(grad: Callable, w0, lam, t, v0=None, jac: Callable | None = None, rtol=1e-10, atol=1e-12):
+class SolverBudgetError(RuntimeError):
+    """An ODE solve stopped because its budget (``max_seconds`` or ``max_evals``) ran out."""
+
+    def __init__(self, message, status, t_reached):
+        super().__init__(message)
+        self.status = status          # 'max_seconds' or 'max_evals'
+        self.t_reached = t_reached    # last time the solver evaluated the flow at
+
+
+def mgf(grad: Callable, w0, lam, t, v0=None, jac: Callable | None = None, rtol=1e-10, atol=1e-12,
+        max_seconds=600.0, max_evals=10 ** 7):
     """Solution of MGF(λ): λẅ + ẇ + ∇F(w) = 0, w(0) = w0, ẇ(0) = v0, at times ``t`` (Section 2).
 
     λ = 0 is gradient flow. The ODE is stiff for small λ, so it is integrated with the implicit
     Radau IIA method; ``jac(w)`` (the Hessian of F) gives it an exact Jacobian.
-    Returns an array of shape (len(t), dim).
+    Returns an array of shape (len(t), dim). A runaway solve raises :class:`SolverBudgetError`
+    (status 'max_seconds' or 'max_evals') after ``max_seconds`` of wall-clock time or ``max_evals``
+    gradient evaluations.
     """
     lam_ = check_lam(lam)
     w0 = check_vector(np.atleast_1d(w0), "w0")
@@ -108,9 +161,12 @@ def mgf(grad: Callable, w0, lam, t, v0=None, jac: Callable | None = None, rtol=1
     hess = None if jac is None else _checked_jac(jac, w0)
     rtol = check_positive(rtol, "rtol")
     atol = check_positive(atol, "atol")
+    max_seconds = check_positive(max_seconds, "max_seconds")
+    max_evals = check_int(max_evals, "max_evals", minimum=1)
     t_end = float(t[-1])
     if t_end == 0.0:
         return np.tile(w0, (len(t), 1))
+    grad = _budgeted(grad, max_seconds, max_evals)
 
     if lam_ == 0.0:
         fun = lambda _t, w: -grad(w)
@@ -130,7 +186,12 @@ def mgf(grad: Callable, w0, lam, t, v0=None, jac: Callable | None = None, rtol=1
                 J[d:, d:] = -eye / lam_
                 return J
         y0 = np.concatenate([w0, v0])
-    sol = solve_ivp(fun, (0.0, t_end), y0, method="Radau", t_eval=t, jac=jfun, rtol=rtol, atol=atol)
+    try:
+        sol = solve_ivp(fun, (0.0, t_end), y0, method="Radau", t_eval=t, jac=jfun, rtol=rtol, atol=atol)
+    except _OutOfBudget as e:
+        what = f"max_seconds={max_seconds!r} s" if e.args[0] == "max_seconds" else f"max_evals={max_evals!r}"
+        raise SolverBudgetError(f"mgf(lam={lam_!r}): the solve ran out of its budget ({what}) before "
+                                f"t = {t_end!r}; raise {e.args[0]} or shorten t", e.args[0], t_end) from None
     if sol.status != 0:
         raise RuntimeError(f"mgf: the ODE solver failed: {sol.message}")
     return sol.y[:d].T.copy()
@@ -189,6 +250,25 @@ def discretisation_gap(grad, w0, gamma, beta, n_steps, w_star, jac=None, flow="m
 
 def _gamma_beta(gamma, beta):
     return check_gamma(gamma), check_beta(beta)
+
+
+class _OutOfBudget(Exception):
+    pass
+
+
+def _budgeted(grad, max_seconds, max_evals):
+    """grad that raises _OutOfBudget once the wall-clock or evaluation budget of a solve is spent."""
+    import time
+    start, count = time.perf_counter(), [0]
+
+    def g(w):
+        count[0] += 1
+        if count[0] > max_evals:
+            raise _OutOfBudget("max_evals")
+        if count[0] % 64 == 0 and time.perf_counter() - start > max_seconds:
+            raise _OutOfBudget("max_seconds")
+        return grad(w)
+    return g
 
 
 def _checked_grad(grad, w0):

@@ -20,6 +20,10 @@ Conventions (used identically by :func:`train_mgd` and :func:`mdln.mgd_sweep`):
 * the stopping test "full training loss L(θ_k) < tol" is evaluated at every epoch boundary
   (k a multiple of ⌈n/B⌉); the divergence test (L(θ_k) non-finite or > 1e12·(1 + L(θ_0))) at every
   step, and a diverged run reports the last iterate whose loss was finite (never NaN);
+* an update with max_i |γ g_i| ≥ 2^52 (g the mini-batch gradient) is divergent too: it multiplies
+  some w± = u ± v by more than 1/eps, so the w± form of the sweep engine can no longer represent the
+  iterate (u is lost to rounding); every engine then drops that iterate like an overflowed one;
+* ``seed`` is an integer in [0, 2^64) (the SplitMix64 state);
 * batches come from a SplitMix64 stream seeded by ``seed``, so a sweep member and
   ``train_mgd`` with the same seed see the same batches.
 """
@@ -42,6 +46,7 @@ __all__ = ["MGDResult", "MGDTrajectory", "train_mgd", "lemma2_r", "STATUS_NAMES"
 STATUS_NAMES = ("converged", "max_steps", "diverged")
 _CONVERGED, _MAX_STEPS, _DIVERGED = 0, 1, 2
 DIVERGENCE_FACTOR = 1e12
+UNREPRESENTABLE = 2.0 ** 52    # max |γ g_i| of an update beyond which its iterate is dropped as diverged
 _M64 = (1 << 64) - 1
 _GOLDEN, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 
@@ -241,6 +246,7 @@ if _numba is not None:
         pend_m = np.zeros(d)
         crossed = False
         pend_crossed = False
+        lost = False
         nrec = rec_steps.shape[0]
         ir = 0
         status = 1
@@ -253,9 +259,9 @@ if _numba is not None:
             loss = 0.5 * (res @ res) / n
             if loss0 < 0.0:
                 loss0 = loss
-            if not (np.isfinite(loss) and loss <= 1e12 * (1.0 + loss0)):
+            if lost or not (np.isfinite(loss) and loss <= 1e12 * (1.0 + loss0)):
                 status = 2
-                if not np.isfinite(loss):
+                if lost or not np.isfinite(loss):
                     u = up
                     v = vp
                     theta = u * v
@@ -288,6 +294,7 @@ if _numba is not None:
                 s, i0, i1 = _next_batch_nb(s, perm, k, n, b, spe, replace)
                 idx = perm[i0:i1]
                 g = X[idx].T @ res[idx] / (i1 - i0)
+            lost = np.max(np.abs(gamma * g)) >= 4503599627370496.0   # UNREPRESENTABLE
             un = u - gamma * g * v + beta * (u - up)
             vn = v - gamma * g * u + beta * (v - vp)
             zp = (un + vn) / (u + v)
@@ -315,7 +322,7 @@ def _train_uv_py(X, y, gamma, beta, alpha, b, replace, seed, max_steps, tol, rec
     up, vp = u.copy(), v.copy()
     acc_p, acc_m = np.zeros(d), np.zeros(d)
     pend_p, pend_m = np.zeros(d), np.zeros(d)
-    crossed = pend_crossed = False
+    crossed = pend_crossed = lost = False
     ir, nrec = 0, len(rec_steps)
     k, loss0 = 0, None
     with np.errstate(all="ignore"):
@@ -325,9 +332,9 @@ def _train_uv_py(X, y, gamma, beta, alpha, b, replace, seed, max_steps, tol, rec
             loss = 0.5 * float(res @ res) / n
             if loss0 is None:
                 loss0 = loss
-            if not (np.isfinite(loss) and loss <= DIVERGENCE_FACTOR * (1.0 + loss0)):
+            if lost or not (np.isfinite(loss) and loss <= DIVERGENCE_FACTOR * (1.0 + loss0)):
                 status = _DIVERGED
-                if not np.isfinite(loss):
+                if lost or not np.isfinite(loss):
                     u, v = up, vp
                     r2 = X @ (u * v) - y
                     loss = 0.5 * float(r2 @ r2) / n
@@ -356,6 +363,7 @@ def _train_uv_py(X, y, gamma, beta, alpha, b, replace, seed, max_steps, tol, rec
             else:
                 idx = batches.batch(k)
                 g = X[idx].T @ res[idx] / len(idx)
+            lost = bool(np.max(np.abs(gamma * g)) >= UNREPRESENTABLE)
             un = u - gamma * g * v + beta * (u - up)
             vn = v - gamma * g * u + beta * (v - vp)
             zp = (un + vn) / (u + v)
@@ -366,6 +374,13 @@ def _train_uv_py(X, y, gamma, beta, alpha, b, replace, seed, max_steps, tol, rec
             up, vp, u, v = u, v, un, vn
             k += 1
     return u, v, up, vp, acc_p, acc_m, crossed, k, loss, status, ir
+
+
+def _check_seed(seed, name="seed"):
+    """A batch seed: an integer in [0, 2^64) (the SplitMix64 state), the same for every engine."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= _M64:
+        raise ValueError(f"{name} must be an integer in [0, 2**64 - 1], got {seed!r}")
+    return int(seed)
 
 
 def _check_batch(batch_size, n):
@@ -400,7 +415,7 @@ def train_mgd(X, y, gamma, beta, alpha=0.01, batch_size=None, seed=0, max_steps=
     alpha = check_positive(alpha, "alpha")
     n, d = X.shape
     b = _check_batch(batch_size, n)
-    seed = check_int(seed, "seed", minimum=0)
+    seed = _check_seed(seed)
     max_steps = check_int(max_steps, "max_steps", minimum=0)
     tol = check_positive(tol, "tol")
     if not isinstance(replace, (bool, np.bool_)):
@@ -411,8 +426,8 @@ def train_mgd(X, y, gamma, beta, alpha=0.01, batch_size=None, seed=0, max_steps=
     rec_loss, rec_delta, rec_theta = np.zeros(m), np.zeros((m, d)), np.zeros((m, d))
     fn = _train_uv_nb if engine == "numba" else _train_uv_py
     u, v, up, vp, acc_p, acc_m, crossed, k, loss, status, ir = fn(
-        X, y, gamma, beta, alpha, b, bool(replace), seed, max_steps, tol, rec_steps,
-        rec_loss, rec_delta, rec_theta)
+        X, y, gamma, beta, alpha, b, bool(replace), np.uint64(seed) if engine == "numba" else seed, max_steps,
+        tol, rec_steps, rec_loss, rec_delta, rec_theta)
     u, v = np.array(u), np.array(v)
     theta = u * v
     traj = None

@@ -31,8 +31,8 @@ import numpy as np
 
 from ._checks import check_beta, check_finite_array, check_gamma, check_int, check_positive
 from .cache import cached_arrays
-from .smgd import (DIVERGENCE_FACTOR, STATUS_NAMES, _M64, _PyBatches, _check_batch, _numba,
-                   _resolve_engine)
+from .smgd import (DIVERGENCE_FACTOR, STATUS_NAMES, UNREPRESENTABLE, _M64, _PyBatches, _check_batch,
+                   _numba, _resolve_engine)
 
 __all__ = ["SweepResult", "mgd_sweep"]
 
@@ -134,6 +134,8 @@ if _numba is not None:
         a1 = np.zeros((d, L))  # Σ(1/z+ − 1)
         a2 = np.zeros((d, L))  # Σ(z− − 1)
         a3 = np.zeros((d, L))  # Σ(1/z− − 1)
+        lossp = np.zeros(L)    # loss of the previous iterate (reported when the new one overflows)
+        big = np.zeros(L)      # max_i |γ g_i| of the last update (≥ 2^52: its iterate is not representable)
         th = np.zeros((d, L))
         g = np.zeros((d, L))
         r = np.zeros((n, L))
@@ -167,7 +169,7 @@ if _numba is not None:
                 wmj = wm[j]
                 tj = th[j]
                 for l in range(L):
-                    tj[l] = 0.25 * (wpj[l] * wpj[l] - wmj[l] * wmj[l])
+                    tj[l] = 0.25 * (wpj[l] - wmj[l]) * (wpj[l] + wmj[l])   # = u v, no cancellation
             if full:
                 # Gram form: g = Hθ − b (one BLAS product for all lanes), L(θ) = ½θ·(g − b) + c
                 np.dot(H, th, g)
@@ -197,28 +199,59 @@ if _numba is not None:
             for l in range(L):
                 if mid[l] < 0:
                     continue
-                cross[l] = cross[l] or sgn[l] < 0.0
                 lo = loss[l]
                 if loss0[l] < 0.0:
                     loss0[l] = lo
                 stop = -1
-                if not (np.isfinite(lo) and lo <= 1e12 * (1.0 + loss0[l])):
+                lost = big[l] >= UNREPRESENTABLE
+                if lost or not (np.isfinite(lo) and lo <= 1e12 * (1.0 + loss0[l])):
                     stop = 2
                 elif kk[l] % spe == 0 and lo < tol:
                     stop = 0
                 elif kk[l] >= max_steps:
                     stop = 1
+                # an iterate whose loss overflowed (or that rounding destroyed) is dropped: report the
+                # last finite one, as train_mgd does
+                back = stop == 2 and (lost or not np.isfinite(lo))
+                if not back:
+                    cross[l] = cross[l] or sgn[l] < 0.0
+                lossp_l = lossp[l]
+                lossp[l] = lo
                 if stop < 0:
                     continue
                 m = mid[l]
                 bb = bet[l]
-                for j in range(d):
-                    out_wp[m, j] = wp[j, l]
-                    out_wm[m, j] = wm[j, l]
-                    out_wpp[m, j] = wpp[j, l]
-                    out_wmp[m, j] = wmp[j, l]
-                    out_sp[m, j] = (a0[j, l] + bb * a1[j, l]) / (1.0 - bb) - np.log(np.abs(wp[j, l] / alpha))
-                    out_sm[m, j] = (a2[j, l] + bb * a3[j, l]) / (1.0 - bb) - np.log(np.abs(wm[j, l] / alpha))
+                if back:
+                    # drop the last update's Lemma 2 terms (recomputed from the same operands; a
+                    # non-finite difference is cleaned up by _compute)
+                    lo = lossp_l if np.isfinite(lossp_l) else 1e300
+                    for j in range(d):
+                        a = wpp[j, l]
+                        c = wmp[j, l]
+                        npl = wp[j, l]
+                        nmi = wm[j, l]
+                        qo = 1.0 / (a * c)
+                        qn = 1.0 / (npl * nmi)
+                        dp = npl - a
+                        dm = nmi - c
+                        s0_ = a0[j, l] - dp * (c * qo)
+                        s1_ = a1[j, l] + dp * (nmi * qn)
+                        s2_ = a2[j, l] - dm * (a * qo)
+                        s3_ = a3[j, l] + dm * (npl * qn)
+                        out_wp[m, j] = a
+                        out_wm[m, j] = c
+                        out_wpp[m, j] = a
+                        out_wmp[m, j] = c
+                        out_sp[m, j] = (s0_ + bb * s1_) / (1.0 - bb) - np.log(np.abs(a / alpha))
+                        out_sm[m, j] = (s2_ + bb * s3_) / (1.0 - bb) - np.log(np.abs(c / alpha))
+                else:
+                    for j in range(d):
+                        out_wp[m, j] = wp[j, l]
+                        out_wm[m, j] = wm[j, l]
+                        out_wpp[m, j] = wpp[j, l]
+                        out_wmp[m, j] = wmp[j, l]
+                        out_sp[m, j] = (a0[j, l] + bb * a1[j, l]) / (1.0 - bb) - np.log(np.abs(wp[j, l] / alpha))
+                        out_sm[m, j] = (a2[j, l] + bb * a3[j, l]) / (1.0 - bb) - np.log(np.abs(wm[j, l] / alpha))
                 out_crossed[m] = cross[l]
                 out_steps[m] = kk[l]
                 out_loss[m] = lo
@@ -296,6 +329,13 @@ if _numba is not None:
             for l in range(L):
                 geff[l] = 0.0 if fresh[l] else gam[l]
                 sgn[l] = 1.0
+                big[l] = 0.0
+            for j in range(d):   # max_i |γ g_i| of this update, per lane (UNREPRESENTABLE test)
+                gj = g[j]
+                for l in range(L):
+                    big[l] = max(big[l], abs(gj[l]))
+            for l in range(L):
+                big[l] *= geff[l]
             for j in range(d):
                 gj = g[j]
                 wpj = wp[j]
@@ -369,6 +409,7 @@ def _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol
     streams = [_PyBatches(n, b, replace, int(seeds[r])) for r in range(R)]
     loss0 = None
     k = 0
+    lost = np.zeros(M, bool)
 
     def finish(sel, st, loss_sel):
         idx = act[sel]
@@ -385,7 +426,7 @@ def _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol
             progress_cb(len(idx))
 
     def member_loss(wp_, wm_, rp_):
-        th = 0.25 * (wp_ * wp_ - wm_ * wm_)
+        th = 0.25 * (wp_ - wm_) * (wp_ + wm_)
         res = np.einsum("mnd,md->mn", Xs[rp_], th) - ys[rp_]
         return res, 0.5 * np.einsum("mn,mn->m", res, res) / n
 
@@ -395,8 +436,8 @@ def _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol
                 Xs, ys, wp, wm, rp, R)
             if loss0 is None:
                 loss0 = loss.copy()
-            bad = ~(np.isfinite(loss) & (loss <= DIVERGENCE_FACTOR * (1.0 + loss0)))
-            fin = np.isfinite(loss)
+            bad = lost | ~(np.isfinite(loss) & (loss <= DIVERGENCE_FACTOR * (1.0 + loss0)))
+            fin = np.isfinite(loss) & ~lost
             commit = ~bad | fin
             ap[commit] += pap[commit]
             bp[commit] += pbp[commit]
@@ -423,7 +464,7 @@ def _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol
                 act, rp, g_, b_ = act[keep], rp[keep], g_[keep], b_[keep]
                 wp, wm, wpp, wmp, ip, im = wp[keep], wm[keep], wpp[keep], wmp[keep], ip[keep], im[keep]
                 ap, bp, am, bm = ap[keep], bp[keep], am[keep], bm[keep]
-                cr, res, loss0 = cr[keep], res[keep], loss0[keep]
+                cr, res, loss0, lost = cr[keep], res[keep], loss0[keep], lost[keep]
                 if not act.size:
                     break
             if full:
@@ -439,6 +480,7 @@ def _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol
                     idx = batches[r]
                     g[sel] = res[sel][:, idx] @ Xs[r][idx] / len(idx)
             gg = g_ * g
+            lost = np.max(np.abs(gg), axis=1) >= UNREPRESENTABLE
             npl = wp - gg * wp + b_ * (wp - wpp)
             nmi = wm + gg * wm + b_ * (wm - wmp)
             inp, inm = 1.0 / npl, 1.0 / nmi
@@ -450,7 +492,7 @@ def _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol
 
 
 def _grouped_loss(Xs, ys, wp, wm, rp, R):
-    th = 0.25 * (wp * wp - wm * wm)
+    th = 0.25 * (wp - wm) * (wp + wm)   # = u v without the cancellation of w+² − w−²
     res = np.empty((wp.shape[0], Xs.shape[1]))
     for r in range(R):
         sel = rp == r
@@ -498,7 +540,7 @@ def _as_stack(X, y, seeds):
         raise ValueError(f"y must have {X.shape[1]} samples per replication to match X, got shape {y.shape}")
     seeds = np.atleast_1d(np.asarray(seeds))
     if seeds.ndim != 1 or seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer) or np.any(seeds < 0):
-        raise ValueError(f"seeds must be a non-negative integer or a 1-D sequence of them, got {seeds!r}")
+        raise ValueError(f"seeds must be an integer in [0, 2**64 - 1] or a 1-D sequence of them, got {seeds!r}")
     R = max(X.shape[0], y.shape[0], seeds.size)
     for name, a in (("X", X), ("y", y), ("seeds", seeds)):
         if a.shape[0] not in (1, R):
@@ -533,7 +575,7 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
     n_threads = nmax if n_threads is None else check_int(n_threads, "n_threads", minimum=1)
     if n_threads > nmax:
         raise ValueError(f"n_threads must lie in [1, {nmax}] (NUMBA_NUM_THREADS), got {n_threads}")
-    params = dict(X=Xs, y=ys, gammas=gammas, betas=betas, seeds=seeds.astype(np.int64), alpha=alpha,
+    params = dict(X=Xs, y=ys, gammas=gammas, betas=betas, seeds=seeds.astype(np.uint64), alpha=alpha,
                   batch_size=b, replace=bool(replace), max_steps=max_steps, tol=tol, version=SWEEP_VERSION)
     compute = lambda: _compute(Xs, ys, gammas, betas, seeds, alpha, b, bool(replace), max_steps, tol,
                                eng, progress, n_threads)
@@ -547,7 +589,7 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
     with np.errstate(all="ignore"):
         boundary = np.nan_to_num(bet / (1 - bet) * ((wpp - wp) / wp + (wmp - wm) / wm), nan=0.0,
                                  posinf=1e300, neginf=-1e300)
-    return SweepResult(gammas=gammas, betas=betas, theta=0.25 * (wp * wp - wm * wm), u=u, v=v,
+    return SweepResult(gammas=gammas, betas=betas, theta=4.0 * u * v * 0.25, u=u, v=v,
                        boundary=boundary,
                        delta_inf=np.abs(wp * wm), S_plus=arr["sp"].reshape(sh + (d,)),
                        S_minus=arr["sm"].reshape(sh + (d,)), crossed=arr["crossed"].reshape(sh).astype(bool),

@@ -129,3 +129,70 @@ def test_validation_of_data(data):
     X[0, 0] = np.inf
     with pytest.raises(ValueError, match="X"):
         train_mgf(X, data.y, 0.1)
+
+
+@pytest.mark.parametrize("lam", [0.0, 1e-3, 0.3])
+def test_compiled_bdf_agrees_with_scipy_bdf(data, lam):
+    """The compiled BDF of train_mgf against scipy's solve_ivp(BDF) on the same system, stopped at the
+    same time: the same state to the tolerances (an independent implementation of the integrator)."""
+    from scipy.integrate import solve_ivp
+    from mdln.dln import _system
+    X, y, d = data.X, data.y, data.d
+    r = train_mgf(X, y, lam)
+    assert r.status == "converged" and r.train_loss < 1e-20
+    fun, jac = _system(X, y, lam)
+    s0 = np.concatenate([0.01 * np.ones(2 * d)] + ([] if lam == 0.0 else [np.zeros(2 * d)]))
+    sol = solve_ivp(fun, (0.0, r.t), s0, method="BDF", jac=jac, rtol=1e-8, atol=1e-12)
+    ref = theta_from_w(sol.y[:d, -1], sol.y[d:2 * d, -1])
+    assert np.linalg.norm(r.theta - ref) / np.linalg.norm(ref) < 1e-6
+
+
+def test_trajectory_is_the_refined_grid_and_carries_the_sign_changes(data):
+    r = train_mgf(data.X, data.y, 0.5, trajectory=True, refine=3)
+    tr = r.trajectory
+    assert r.vanished and r.converged
+    assert len(tr.t) == 4 * r.n_steps + 1 and tr.t[0] == 0.0 and tr.t[-1] == r.t
+    assert np.all(np.diff(tr.t) > 0)
+    np.testing.assert_allclose(tr.w_plus[-1], r.u + r.v, rtol=0, atol=1e-15)   # (u, v) = from_w(w±)
+    W = np.concatenate([tr.w_plus, tr.w_minus], axis=1).T
+    sg = np.sign(W)
+    count = np.sum(sg[:, 1:] * sg[:, :-1] < 0, axis=1) + np.sum(W[:, 1:] == 0, axis=1)
+    np.testing.assert_array_equal(r.sign_changes, count)
+    # the speed in the trajectory is the derivative of the positions (finite differences, mid-run)
+    k = len(tr.t) // 2
+    fd = (tr.w_plus[k + 1] - tr.w_plus[k - 1]) / (tr.t[k + 1] - tr.t[k - 1])
+    np.testing.assert_allclose(fd, tr.wdot_plus[k], rtol=1e-2, atol=1e-6)
+
+
+def test_python_fallback_gives_the_same_numbers(data, monkeypatch):
+    """MDLN_NO_NUMBA=1 runs the same BDF code as plain Python: the same result."""
+    a = train_mgf(data.X, data.y, 0.5, t_max=40.0, trajectory=True)
+    monkeypatch.setenv("MDLN_NO_NUMBA", "1")
+    b = train_mgf(data.X, data.y, 0.5, t_max=40.0, trajectory=True)
+    assert a.status == b.status == "max_time" and a.n_steps == b.n_steps and a.t == b.t == 40.0
+    np.testing.assert_allclose(b.theta, a.theta, rtol=1e-10, atol=1e-16)
+    np.testing.assert_array_equal(b.sign_changes, a.sign_changes)
+    np.testing.assert_allclose(b.trajectory.w_minus, a.trajectory.w_minus, rtol=1e-10, atol=1e-16)
+
+
+def test_runaway_solve_stops_at_its_budget(data):
+    """Issue 12 group 4: α = 1e3 ran for > 20 min; a step or wall-clock budget now ends it with a status."""
+    import time
+    t0 = time.perf_counter()
+    r = train_mgf(data.X, data.y, 0.05, alpha=1e3, max_seconds=1.0)
+    assert r.status == "max_seconds" and time.perf_counter() - t0 < 30
+    assert np.all(np.isfinite(r.theta)) and 0 < r.t < 1e7 and r.n_steps > 0
+    r = train_mgf(data.X, data.y, 0.05, alpha=1e3, max_steps=300, trajectory=True)
+    assert r.status == "max_steps" and r.n_steps == 300 and not r.converged
+    assert r.trajectory.t[-1] == r.t and np.all(np.isfinite(r.trajectory.w_plus))
+    ok = train_mgf(data.X, data.y, 0.05, max_steps=10 ** 5)     # an ordinary solve is untouched
+    assert ok.converged and ok.n_steps < 10 ** 5
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(max_steps=0), "max_steps"), (dict(max_steps=1.5), "max_steps"), (dict(max_steps=True), "max_steps"),
+    (dict(max_seconds=0.0), "max_seconds"), (dict(max_seconds=np.nan), "max_seconds"),
+])
+def test_budget_validation(data, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        train_mgf(data.X, data.y, 0.1, **kwargs)

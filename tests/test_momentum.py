@@ -167,3 +167,51 @@ def test_quadratic_validation():
         mdln.Quadratic(np.array([[1.0, 2.0], [0.0, 1.0]]), np.zeros(2))
     with pytest.raises(ValueError, match=r"w_star must have shape \(2,\)"):
         mdln.Quadratic(np.eye(2), np.zeros(3))
+
+
+def test_lam_and_step_are_elementwise_on_arrays():
+    """Issue 11: lam/step accept arrays (broadcast) and agree with the scalar formulas entry by entry."""
+    g = np.array([0.01, 0.1, 0.5])
+    b = np.array([[0.0], [0.5], [0.9]])
+    L, E = mdln.lam(g, b), mdln.step(g, b)
+    assert L.shape == E.shape == (3, 3)
+    for i in range(3):
+        for j in range(3):
+            assert L[i, j] == mdln.lam(float(g[j]), float(b[i, 0]))
+            assert E[i, j] == mdln.step(float(g[j]), float(b[i, 0]))
+    np.testing.assert_allclose(E, np.sqrt(L * g), rtol=1e-14)   # ε = √(λγ)
+    assert isinstance(mdln.lam(0.1, 0.5), float) and isinstance(mdln.step(0.1, 0.5), float)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: mdln.lam(1e308, 0.5), "lam.*overflows.*gamma=1e\\+308"),
+    (lambda: mdln.step(1e308, 0.5), "step.*overflows"),
+    (lambda: mdln.lam(1.0, 1 - 1e-200), None),                    # 1 - β rounds to 0: β = 1
+    (lambda: mdln.lam(1e300, 1 - 1e-10), "lam.*overflows.*beta"),
+    (lambda: mdln.alt_lam(1e308, 0.5), "alt_lam.*overflows"),
+    (lambda: mdln.accelerate(1e308, 0.5, 2.0), "gamma_hat.*overflows.*rho"),
+    (lambda: mdln.lam(np.array([0.1, 1e308]), 0.5), "overflows.*gamma=1e\\+308"),
+    (lambda: mdln.lam([0.1, -1.0], 0.5), "gamma must be > 0"),
+    (lambda: mdln.step(0.1, [0.5, 1.0]), r"beta must lie in \[0, 1\)"),
+    (lambda: mdln.lam([0.1, np.nan], 0.5), "gamma"),
+    (lambda: mdln.lam([0.1, 0.2], [0.5, 0.6, 0.7]), "broadcast"),
+])
+def test_lam_step_refuse_overflow_and_bad_arrays(call, match):
+    with pytest.raises(ValueError, match=match or "beta"):
+        call()
+
+
+def test_mgf_budget_stops_a_runaway_solve():
+    """Issue 12 group 4: mgf raises SolverBudgetError (a RuntimeError) naming the exhausted budget."""
+    q = mdln.Quadratic(np.diag([1.0, 1e6]), np.zeros(2))
+    with pytest.raises(mdln.momentum.SolverBudgetError, match="max_evals=50") as e:
+        mdln.mgf(q.grad, np.ones(2), 0.5, np.linspace(0, 1e4, 5), max_evals=50)
+    assert e.value.status == "max_evals" and isinstance(e.value, RuntimeError)
+    with pytest.raises(mdln.momentum.SolverBudgetError, match="max_seconds") as e:
+        mdln.mgf(q.grad, np.ones(2), 0.5, np.linspace(0, 1e7, 5), max_seconds=0.2)
+    assert e.value.status == "max_seconds"
+    W = mdln.mgf(q.grad, np.ones(2), 0.5, [0.0, 1.0], max_evals=10 ** 6)   # a normal solve is untouched
+    assert np.all(np.isfinite(W))
+    for kw, name in ((dict(max_seconds=0.0), "max_seconds"), (dict(max_evals=0), "max_evals")):
+        with pytest.raises(ValueError, match=name):
+            mdln.mgf(q.grad, np.ones(2), 0.5, [0.0, 1.0], **kw)

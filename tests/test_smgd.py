@@ -175,3 +175,30 @@ def test_bad_data(small):
         train_mgd(X, small.y, 0.1, 0.5)
     with pytest.raises(ValueError, match="y"):
         train_mgd(small.X, small.y[:-1], 0.1, 0.5)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("seed", [2 ** 64, 2 ** 70, -1, 1.0, True, "0"])
+def test_seed_range_is_checked_for_every_engine(small, engine, seed):
+    """Issue 12 group 6: the same ValueError, naming seed and its range, on every engine."""
+    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 2\*\*64 - 1\]"):
+        train_mgd(small.X, small.y, 0.1, 0.5, batch_size=3, seed=seed, max_steps=10, engine=engine)
+
+
+def test_largest_seed_gives_the_same_batches_on_every_engine(small):
+    runs = [train_mgd(small.X, small.y, 0.1, 0.5, batch_size=3, seed=2 ** 64 - 1, max_steps=90, tol=1e-30,
+                      engine=e) for e in ENGINES]
+    zero = train_mgd(small.X, small.y, 0.1, 0.5, batch_size=3, seed=0, max_steps=90, tol=1e-30)
+    assert not np.allclose(runs[0].theta, zero.theta)          # not silently seed 0's batches
+    for r in runs[1:]:
+        np.testing.assert_allclose(r.theta, runs[0].theta, rtol=1e-10, atol=1e-14)
+    assert _PyBatches(10, 3, False, 2 ** 64 - 1).batch(0).tolist() != _PyBatches(10, 3, False, 0).batch(0).tolist()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_unrepresentable_update_is_divergence(small, engine):
+    """An update multiplying w± by more than 2^52 ends the run as 'diverged' at the last finite iterate."""
+    r = train_mgd(small.X, small.y, 1e50, 0.5, max_steps=100, engine=engine)
+    assert r.status == "diverged" and r.steps == 1
+    np.testing.assert_array_equal(r.theta, 0.0)                     # iterate 0: θ0 = u0⊙v0 = 0
+    assert np.isfinite(r.train_loss) and np.all(np.isfinite(r.S_plus)) and np.all(r.delta_inf == 1e-4)

@@ -170,3 +170,40 @@ def test_works_without_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout.strip()) < 1e-10
+
+
+@pytest.mark.parametrize("gamma", [1e50, 1e200])
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_overflow_in_one_step_keeps_the_last_finite_state(data, engine, gamma):
+    """Issue 12 group 5: a member that blows up in one step is 'diverged' with the last finite iterate,
+    the same step count, θ and loss as train_mgd (both engines), never NaN, a zero loss or Δ∞ = inf."""
+    if engine == "numba" and not have_numba():
+        pytest.skip("numba not installed")
+    X, y = data
+    res = mgd_sweep(X[0], y[0], [gamma, 0.2], [0.5], max_steps=100, cache=False, engine=engine)
+    ref = train_mgd(X[0], y[0], gamma, 0.5, max_steps=100, engine=engine)
+    assert res.status_names()[0, 0, 0] == ref.status == "diverged"
+    assert res.steps[0, 0, 0] == ref.steps
+    for f in ("theta", "u", "v", "delta_inf", "S_plus", "S_minus", "train_loss", "boundary"):
+        assert np.all(np.isfinite(getattr(res, f)[0])), f
+    np.testing.assert_allclose(res.theta[0, 0, 0], ref.theta, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(res.delta_inf[0, 0, 0], ref.delta_inf, rtol=1e-12)
+    assert res.train_loss[0, 0, 0] == pytest.approx(ref.train_loss, rel=1e-12) and ref.train_loss > 0
+    assert res.status[1, 0, 0] != 2                                 # the sane member next to it
+
+
+def test_huge_and_out_of_range_seeds(data):
+    """Issue 12 group 6: seeds are integers in [0, 2^64); the largest one works on both engines alike."""
+    X, y = data
+    kw = dict(batch_size=3, max_steps=60, tol=1e-30, cache=False)
+    a = mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=2 ** 64 - 1, engine="numpy", **kw)
+    b = train_mgd(X[0], y[0], 0.1, 0.5, batch_size=3, seed=2 ** 64 - 1, max_steps=60, tol=1e-30, engine="numpy")
+    np.testing.assert_allclose(a.theta[0, 0, 0], b.theta, rtol=1e-10, atol=1e-14)
+    assert not np.allclose(a.theta[0, 0, 0], mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=0, engine="numpy",
+                                                        **kw).theta[0, 0, 0])
+    if have_numba():
+        c = mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=2 ** 64 - 1, engine="numba", **kw)
+        np.testing.assert_allclose(c.theta, a.theta, rtol=1e-10, atol=1e-14)
+    for bad in (2 ** 64, [0, 2 ** 64], -1, [1.5]):
+        with pytest.raises(ValueError, match=r"seeds must be an integer in \[0, 2\*\*64 - 1\]"):
+            mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=bad, **kw)
