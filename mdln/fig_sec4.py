@@ -637,7 +637,7 @@ class SMGDFrame:
         a0.set_yscale("log")
         a0.set_xlabel("step k")
         a0.set_ylabel("train loss")
-        self.cut_text = a0.text(0.03, 0.05, "", transform=a0.transAxes, color="#D55E00", fontsize=9)
+        self.cut_text = a0.text(0.03, 0.14, "", transform=a0.transAxes, color="#D55E00", fontsize=9)
         self.delta_lines = LineCollection([], lw=0.7, color="#009E73", alpha=0.7)
         a1.add_collection(self.delta_lines)
         a1.axhline(c.alpha ** 2, color="k", ls="--", lw=0.8)
@@ -655,17 +655,20 @@ class SMGDFrame:
         a2.set_xlim(-1, c.d)
         a2.set_xlabel("coordinate i")
         a2.legend(fontsize=9, loc="upper right")
-        # the heatmap is drawn once off-screen and shown as an image: redraws cost an imshow, not ~200
-        # hatched patches and contours; the marker moves in the image's pixel coordinates
-        img, self._to_px = _heatmap_image(fig4_result, fig.dpi)
-        a3.imshow(img, interpolation="antialiased")
+        # the heatmap is drawn once off-screen (at the panel's size, after the layout) and shown as an image:
+        # redraws cost an imshow, not ~200 hatched patches and contours; the marker moves in its pixels
         a3.set_axis_off()
-        self.marker, = a3.plot([], [], "*", color="#D55E00", ms=15, mec="k")
+        self._to_px = None
+        self.marker, = a3.plot([], [], "*", color="#D55E00", ms=15, mec="k", zorder=5)
         self.title = fig.suptitle("γ\nβ", fontsize=10)   # two-line placeholder: the layout keeps room for it
         self.update((0.01, 0.5))
         fig.set_layout_engine("constrained")
         fig.canvas.draw()
         fig.set_layout_engine("none")      # layout computed once; redraws only move data
+        bb = a3.get_window_extent()
+        img, self._to_px = _heatmap_image(fig4_result, fig.dpi, bb.width / fig.dpi, bb.height / fig.dpi)
+        a3.imshow(img, interpolation="antialiased", aspect="auto", zorder=1)
+        self.update((0.01, 0.5))
 
     def nearest_cell(self, gamma, beta):
         """Figure 4 summary at the grid cell nearest to (γ, β) (log γ, β distance)."""
@@ -704,10 +707,11 @@ class SMGDFrame:
         hi = np.nanmax(np.concatenate([th, ds.theta_star, [0.0]]))
         pad = 0.08 * (hi - lo if hi > lo else 1.0)
         a2.set_ylim(lo - pad, hi + pad)
-        px, py = self._to_px(gamma, beta)
-        self.marker.set_data([px], [py])
+        if self._to_px is not None:
+            px, py = self._to_px(gamma, beta)
+            self.marker.set_data([px], [py])
         cut = r.status == "max_steps"
-        self.cut_text.set_text(f"cut short at the {self.max_steps:.0e}-step budget" if cut else "")
+        self.cut_text.set_text(f"cut short at the {self.max_steps:,}-step budget" if cut else "")
         cell = self.nearest_cell(gamma, beta)
         lam, eps = gamma / (1 - beta) ** 2, gamma / (1 - beta)
         live = (f"{r.status} after {r.steps} steps" if not cut else f"stopped at {r.steps} steps (budget)")
@@ -723,13 +727,14 @@ class SMGDFrame:
 _HEATMAP_IMAGES = {}
 
 
-def _heatmap_image(res, dpi):
+def _heatmap_image(res, dpi, width=4.5, height=3.3):
     """Figure 4 test-loss heatmap rendered once to RGBA, with a map (γ, β) → image pixel (x, row)."""
-    key = (id(res), float(dpi))
+    width, height = max(float(width), 2.0), max(float(height), 1.5)
+    key = (id(res), float(dpi), round(width, 2), round(height, 2))
     if key not in _HEATMAP_IMAGES:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
-        f = Figure(figsize=(4.5, 3.3), dpi=dpi, layout="constrained")
+        f = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
         FigureCanvasAgg(f)
         ax = f.add_subplot()
         heatmap(ax, res, res.cell_mean("test_loss"), "Figure 4: log$_{10}$ test loss (greyed: cap)")
