@@ -29,7 +29,8 @@ from .sweep import mgd_sweep
 
 __all__ = ["Fig4Config", "Fig4Result", "fig4", "Fig7Config", "Fig7Result", "fig7", "lambda_collapse",
            "eta_squared", "D2Config", "d2_table", "StochasticConfig", "stochastic_batches",
-           "draw_smgd_frame", "smgd_widget", "plot_collapse", "plot_stochastic", "heatmap", "FIGURES"]
+           "draw_smgd_frame", "smgd_widget", "SMGDFrame", "WIDGET_STEPS", "status_legend", "plot_collapse",
+           "plot_stochastic", "heatmap", "FIGURES"]
 
 _VERSION = "fig4-v1"
 
@@ -82,9 +83,9 @@ class Fig4Config:
     n_gamma: int = 14
     beta_max: float = 0.95
     n_beta: int = 14
-    max_epochs: int = 200_000
+    max_epochs: int = 10 ** 6          # the paper's cap (Appendix F.2.2)
     tol: float = 1e-8
-    distances: bool = True
+    distances: bool = False   # simplified-form distances here; both forms per run: mdln.theorems.check_fig4
 
     def __post_init__(self):
         from ._checks import check_config
@@ -95,7 +96,7 @@ class Fig4Config:
 
     @classmethod
     def preset(cls, fidelity="book"):
-        """'test' (seconds), 'book' (14 × 14 grid, 2·10⁵ epochs), 'paper' (20 × 20, 10⁶ epochs)."""
+        """'test' (seconds), 'book' (14 × 14 grid, 10⁶ epochs), 'paper' (20 × 20, 10⁶ epochs)."""
         return fidelity_preset(cls, fidelity,
                                test=dict(n=10, d=15, s=3, seeds=(0,), gamma_min=0.05, gamma_max=3.0, n_gamma=4,
                                          n_beta=3, beta_max=0.9, max_epochs=20_000),
@@ -181,17 +182,48 @@ class Fig4Result:
         """Raw arrays (per run) and the grid."""
         return {f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "config"}
 
+    @property
+    def cell_capped(self):
+        """(G, Bt): some (non-diverged) replication stopped at the epoch cap before train loss < tol."""
+        return np.any(self.status == 1, axis=-1) & ~self.cell_diverged
+
     def plot(self, marker=None):
-        """Three heatmaps (log test loss, ‖Δ∞‖₂, ‖θ‖₁) with λ lines; ``marker=(γ, β)`` adds a star."""
+        """2×2: log test loss, ‖Δ∞‖₂, ‖θ‖₁ heatmaps and the number of capped runs per cell."""
         import matplotlib.pyplot as plt
-        fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.9), constrained_layout=True)
+        fig, axes = plt.subplots(2, 2, figsize=(9, 7.4), constrained_layout=True)
         panels = [("test_loss", "log$_{10}$ test loss"), ("delta_norm", r"log$_{10}\,\|\Delta_\infty\|_2$"),
                   ("l1", r"log$_{10}\,\|\theta\|_1$")]
-        for ax, (name, title) in zip(axes, panels):
+        for ax, (name, title) in zip(axes.flat, panels):
             v = self.cell_mean(name)
-            lo, hi = np.nanpercentile(v, [1, 99]) if np.isfinite(v).any() else (None, None)
+            vc = v[self.cell_converged]          # colour range set by the converged cells (robust)
+            vc = vc[np.isfinite(vc)] if vc.size and np.isfinite(vc).any() else v[np.isfinite(v)]
+            lo, hi = np.percentile(vc, [1, 99]) if vc.size else (None, None)
             heatmap(ax, self, v, title, marker=marker, vmin=lo, vmax=hi)   # robust colour range
+        R = self.status.shape[-1]
+        capped = np.where(self.cell_diverged, np.nan, np.sum(self.status == 1, axis=-1).astype(float))
+        from matplotlib.colors import ListedColormap
+        greys = ListedColormap(plt.get_cmap("Greys")(np.linspace(0.0, 0.6, R + 1)))
+        heatmap(axes[1, 1], self, capped, f"runs (of {R}) stopped at the epoch cap", cmap=greys,
+                vmin=-0.5, vmax=R + 0.5, grey_capped=False, line_colour="0.2")
+        status_legend(fig, self.config.max_epochs)
         return fig
+
+
+def status_legend(fig, max_epochs=None, capped=True):
+    """One legend under the figure: diverged (hatched), capped (greyed), sign changes, λ lines."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    cap = f"{max_epochs:.0e}".replace("e+0", "e") if max_epochs else ""
+    h = [Patch(facecolor="0.8", edgecolor="0.3", hatch="///", label="diverged")]
+    if capped:
+        h.append(Patch(facecolor=_CAPPED_FACE, edgecolor="0.35", hatch="..",
+                       label=f"epoch cap {cap} reached (values not final)" if cap else "epoch cap reached"))
+    h += [Line2D([], [], ls="", marker="o", color="w", mec="k", ms=6, label="w± changed sign"),
+          Line2D([], [], ls="--", color="0.4", label="λ = γ/(1−β)² = 10^k")]
+    fig.legend(handles=h, loc="outside lower center", ncol=2, fontsize=9, frameon=False)
+
+
+_CAPPED_FACE = (0.88, 0.88, 0.88, 0.8)
 
 
 def _edges(c, log):
@@ -201,36 +233,43 @@ def _edges(c, log):
     return 10 ** e if log else e
 
 
-def heatmap(ax, res, values, title, marker=None, cmap="viridis", vmin=None, vmax=None):
-    """One (β, γ) heatmap with λ level lines, hatched diverged cells, dots on sign-change cells."""
+def heatmap(ax, res, values, title, marker=None, cmap="viridis", vmin=None, vmax=None, grey_capped=True,
+            capped=None, colorbar=True, line_colour="w"):
+    """One (β, γ) heatmap with λ level lines, hatched diverged cells, greyed capped cells, sign-change dots."""
+    from matplotlib.patches import Rectangle
     ge, be = _edges(res.gammas, True), _edges(res.betas, False)
     m = np.ma.masked_invalid(values)
     pc = ax.pcolormesh(be, ge, m, cmap=cmap, shading="flat", vmin=vmin, vmax=vmax)
-    ax.figure.colorbar(pc, ax=ax, shrink=0.9)
+    if colorbar:
+        cb = ax.figure.colorbar(pc, ax=ax, shrink=0.95)
+        cb.ax.tick_params(labelsize=9)
     div = res.cell_diverged
-    from matplotlib.patches import Rectangle
     for gi, bj in zip(*np.nonzero(div)):
         ax.add_patch(Rectangle((be[bj], ge[gi]), be[bj + 1] - be[bj], ge[gi + 1] - ge[gi], facecolor="0.8",
                                edgecolor="0.3", hatch="///", lw=0))
+    if capped is None:   # works on any result with a (G, Bt, R) status (Fig4Result, theorems.Theorem2Check)
+        capped = np.any(np.asarray(res.status) == 1, axis=-1)
+    cap = capped & ~div & np.isfinite(np.asarray(values, float))   # NaN cells show the axes colour
+    if grey_capped:
+        for gi, bj in zip(*np.nonzero(cap)):
+            ax.add_patch(Rectangle((be[bj], ge[gi]), be[bj + 1] - be[bj], ge[gi + 1] - ge[gi],
+                                   facecolor=_CAPPED_FACE, edgecolor="0.35", hatch="..", lw=0))
     B, G = np.meshgrid(res.betas, res.gammas)
     cr = res.cell_crossed & ~div
-    ax.plot(B[cr], G[cr], "o", color="w", ms=3.2, mec="k", mew=0.4, label="w± changed sign")
-    nc = ~res.cell_converged & ~div
-    if nc.any():
-        ax.plot(B[nc], G[nc], "x", color="0.75", ms=2.5, mew=0.6, label="not converged")
+    ax.plot(B[cr], G[cr], "o", color="w", ms=3.5, mec="k", mew=0.5)
     bb = np.linspace(be[0], be[-1], 200)
     gg = np.geomspace(ge[0], ge[-1], 200)
     BB, GG = np.meshgrid(bb, gg)
     L = np.log10(GG / (1 - BB) ** 2)
     lv = np.arange(np.ceil(L.min()), np.floor(L.max()) + 1)
-    cs = ax.contour(BB, GG, L, levels=lv, colors="w", linewidths=0.8, linestyles="--")
-    ax.clabel(cs, fmt=lambda v: f"λ=1e{int(v)}", fontsize=7)
+    cs = ax.contour(BB, GG, L, levels=lv, colors=line_colour, linewidths=0.9, linestyles="--")
+    ax.clabel(cs, fmt=lambda v: f"λ=1e{int(v)}", fontsize=9)
     if marker is not None:
-        ax.plot([marker[1]], [marker[0]], "*", color="#D55E00", ms=13, mec="k")
+        ax.plot([marker[1]], [marker[0]], "*", color="#D55E00", ms=14, mec="k")
     ax.set_yscale("log")
     ax.set_xlabel(r"momentum $\beta$")
     ax.set_ylabel(r"step size $\gamma$")
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     return pc
 
 
@@ -286,27 +325,34 @@ def lambda_collapse(res, n_bins=10, converged_only=True):
 
 
 def plot_collapse(res):
-    """Each Figure 4 quantity against λ for every non-diverged (γ, β) cell, coloured by log₁₀ γ."""
+    """2×2: each Figure 4 quantity against λ per non-diverged cell (coloured by log₁₀ γ) and the η² bars."""
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.6), constrained_layout=True)
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.8), constrained_layout=True)
     ok = res.cell_converged
     nc = ~res.cell_diverged & ~ok
     lam = res.lam[ok]
     gam = np.log10(np.broadcast_to(res.gammas[:, None], res.lam.shape)[ok])
     eta = lambda_collapse(res)
-    for ax, (name, lab) in zip(axes, [("test_loss", "log$_{10}$ test loss"),
-                                      ("delta_norm", r"log$_{10}\,\|\Delta_\infty\|_2$"),
-                                      ("l1", r"log$_{10}\,\|\theta\|_1$")]):
-        ax.scatter(res.lam[nc], res.cell_mean(name)[nc], s=10, marker="x", color="0.7", lw=0.6,
-                   label="epoch budget ran out")
-        sc = ax.scatter(lam, res.cell_mean(name)[ok], c=gam, s=12, cmap="viridis", label="converged")
+    names = [("test_loss", "log$_{10}$ test loss"), ("delta_norm", r"log$_{10}\,\|\Delta_\infty\|_2$"),
+             ("l1", r"log$_{10}\,\|\theta\|_1$")]
+    for ax, (name, lab) in zip(axes.flat, names):
+        ax.scatter(res.lam[nc], res.cell_mean(name)[nc], s=14, marker="x", color="0.65", lw=0.8,
+                   label="epoch cap reached")
+        sc = ax.scatter(lam, res.cell_mean(name)[ok], c=gam, s=16, cmap="viridis", label="converged")
         ax.set_xscale("log")
         ax.set_xlabel(r"$\lambda = \gamma/(1-\beta)^2$")
         ax.set_ylabel(lab)
-        ax.set_title(f"η² on log λ: {eta[name + '_lam']:.3f}, on log γ: {eta[name + '_gamma']:.3f}",
-                     fontsize=9)
-        ax.legend(fontsize=7)
-    fig.colorbar(sc, ax=axes[-1], label=r"log$_{10}\gamma$")
+        ax.legend(fontsize=9)
+    fig.colorbar(sc, ax=axes[0, 1], label=r"log$_{10}\gamma$")
+    ax = axes[1, 1]
+    x = np.arange(3)
+    ax.bar(x - 0.2, [eta[n + "_lam"] for n, _ in names], 0.4, color="#0072B2", label="binned on log λ")
+    ax.bar(x + 0.2, [eta[n + "_gamma"] for n, _ in names], 0.4, color="#E69F00", label="binned on log γ")
+    ax.set_xticks(x, ["test loss", "‖Δ∞‖₂", "‖θ‖₁"])
+    ax.set_ylim(0, 1.25)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_ylabel("η² (share of variance explained)")
+    ax.legend(fontsize=9, loc="upper center", ncol=2)
     return fig
 
 
@@ -375,29 +421,48 @@ class Fig7Result:
         return dict(lams=self.lams, mgf_log_test=self.mgf_log_test, mgd_cells=self.mgd_cells,
                     mgf_cells=self.mgf_cells)
 
+    def capped(self):
+        """(G, Bt): some MGD run of ``mgf_seeds`` stopped at the epoch cap (cell not diverged)."""
+        ridx = [list(self.config.fig4.seeds).index(s) for s in self.config.mgf_seeds]
+        return np.any(self.fig4.status[:, :, ridx] == 1, axis=-1) & np.isfinite(self.mgd_cells)
+
     def plot(self):
-        """Two heatmaps (MGD, MGF(λ)) on one colour scale and a scatter with the correlation."""
+        """2×2: MGD and MGF(λ) heatmaps on one colour scale, a scatter, and both against λ."""
         import matplotlib.pyplot as plt
-        fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.9), constrained_layout=True)
+        fig, axes = plt.subplots(2, 2, figsize=(9, 7.6), constrained_layout=True)
         both = np.concatenate([self.mgd_cells[np.isfinite(self.mgd_cells)],
                                self.mgf_cells[np.isfinite(self.mgf_cells)]])
         vmin, vmax = float(both.min()), float(both.max())
-        heatmap(axes[0], self.fig4, self.mgd_cells, "MGD(γ, β): log$_{10}$ test loss", vmin=vmin, vmax=vmax)
-        heatmap(axes[1], self.fig4, self.mgf_cells, "MGF(λ = γ/(1−β)²): log$_{10}$ test loss",
-                vmin=vmin, vmax=vmax)
+        cap = self.capped()
+        heatmap(axes[0, 0], self.fig4, self.mgd_cells, "MGD(γ, β): log$_{10}$ test loss", vmin=vmin, vmax=vmax,
+                capped=cap)
+        heatmap(axes[0, 1], self.fig4, self.mgf_cells, "MGF(λ = γ/(1−β)²): log$_{10}$ test loss",
+                vmin=vmin, vmax=vmax, grey_capped=False)
         ok = np.isfinite(self.mgd_cells) & np.isfinite(self.mgf_cells)
         conv = self._cells(True)
-        sc = axes[2].scatter(self.mgf_cells[ok & conv], self.mgd_cells[ok & conv],
-                             c=np.log10(self.fig4.lam[ok & conv]), s=14, cmap="cividis", label="MGD converged")
-        axes[2].scatter(self.mgf_cells[ok & ~conv], self.mgd_cells[ok & ~conv], s=12, marker="x",
-                        color="0.6", lw=0.7, label="epoch budget ran out")
-        axes[2].legend(fontsize=7, loc="upper left")
-        fig.colorbar(sc, ax=axes[2], label=r"log$_{10}\lambda$")
-        axes[2].plot([vmin, vmax], [vmin, vmax], "k--", lw=0.8)
-        axes[2].set_xlabel("MGF(λ): log$_{10}$ test loss")
-        axes[2].set_ylabel("MGD(γ, β): log$_{10}$ test loss")
-        axes[2].set_title(f"correlation {self.correlation(False):.3f} (all), "
-                          f"{self.correlation(True):.3f} (MGD converged)", fontsize=9)
+        ax = axes[1, 0]
+        sc = ax.scatter(self.mgf_cells[ok & conv], self.mgd_cells[ok & conv],
+                        c=np.log10(self.fig4.lam[ok & conv]), s=16, cmap="cividis", label="MGD converged")
+        ax.scatter(self.mgf_cells[ok & ~conv], self.mgd_cells[ok & ~conv], s=14, marker="x",
+                   color="0.6", lw=0.8, label="MGD at the epoch cap")
+        ax.legend(fontsize=9, loc="upper left")
+        fig.colorbar(sc, ax=ax, label=r"log$_{10}\lambda$")
+        ax.plot([vmin, vmax], [vmin, vmax], "k--", lw=0.8)
+        ax.set_xlabel("MGF(λ): log$_{10}$ test loss")
+        ax.set_ylabel("MGD(γ, β): log$_{10}$ test loss")
+        ax.set_title(f"correlation {self.correlation(False):.2f} (all cells), "
+                     f"{self.correlation(True):.2f} (converged)", fontsize=10)
+        ax = axes[1, 1]
+        lam = self.fig4.lam
+        ax.scatter(lam[ok & conv], self.mgd_cells[ok & conv], s=14, color="#0072B2", label="MGD, converged")
+        ax.scatter(lam[ok & ~conv], self.mgd_cells[ok & ~conv], s=14, marker="x", color="0.6", lw=0.8,
+                   label="MGD at the epoch cap")
+        ax.plot(self.lams, self.mgf_log_test.mean(axis=1), "-o", color="#D55E00", ms=4, label="MGF(λ)")
+        ax.set_xscale("log")
+        ax.set_xlabel(r"$\lambda = \gamma/(1-\beta)^2$")
+        ax.set_ylabel("log$_{10}$ test loss")
+        ax.legend(fontsize=9)
+        status_legend(fig, self.config.fig4.max_epochs)
         return fig
 
 
@@ -550,62 +615,182 @@ def stochastic_batches(config=None, progress=False):
 
 
 def plot_stochastic(out):
-    """log₁₀ test loss and log₁₀‖Δ∞‖ against λ, one colour per batch size."""
+    """log₁₀ test loss and log₁₀‖Δ∞‖ against λ, one colour per batch size; open marks: cap reached."""
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.9), constrained_layout=True)
     colours = ["#0072B2", "#D55E00", "#009E73", "#CC79A7"]
     for (B, v), c in zip(out.items(), colours):
-        lam = v["sweep"].lam
-        axes[0].scatter(lam.ravel(), v["log_test"].ravel(), s=12, color=c, label=f"B = {B}", alpha=0.8)
-        axes[1].scatter(lam.ravel(), v["log_delta"].ravel(), s=12, color=c, label=f"B = {B}", alpha=0.8)
+        sw = v["sweep"]
+        lam = sw.lam
+        conv = np.all(sw.status == 0, axis=-1)
+        for ax, key in zip(axes, ["log_test", "log_delta"]):
+            ax.scatter(lam[conv], v[key][conv], s=18, color=c, label=f"B = {B}", alpha=0.85)
+            ax.scatter(lam[~conv], v[key][~conv], s=18, facecolor="none", edgecolor=c, alpha=0.85, lw=0.8)
     for ax, lab in zip(axes, ["log$_{10}$ test loss", r"log$_{10}\,\|\Delta_\infty\|_2$"]):
         ax.set_xscale("log")
         ax.set_xlabel(r"$\lambda = \gamma/(1-\beta)^2$")
         ax.set_ylabel(lab)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9, title="filled: all runs converged\nopen: epoch cap reached", title_fontsize=9)
     return fig
 
 
 # ---------------------------------------------------------------------------------------- widget
-@lru_cache(maxsize=256)
+WIDGET_STEPS = 50_000   # step budget per live redraw (~0.1 s of train_mgd); the plot says when a run is cut
+
+
+@lru_cache(maxsize=512)
 def _widget_run(gamma, beta, n, d, s, seed, alpha, max_steps):
     ds = sparse_regression(n=n, d=d, s=s, seed=seed)
-    return ds, train_mgd(ds.X, ds.y, gamma, beta, alpha=alpha, max_steps=max_steps, record=80)
+    return ds, train_mgd(ds.X, ds.y, gamma, beta, alpha=alpha, max_steps=max_steps, record=60)
 
 
-def draw_smgd_frame(fig, value, fig4_result, max_steps=200_000, seed=0):
-    """One frame at (γ, β): training curve, Δ_k per coordinate, final θ against θ*, Figure 4 marker."""
-    gamma, beta = float(value[0]), float(value[1])
-    c = fig4_result.config
-    ds, r = _widget_run(gamma, beta, c.n, c.d, c.s, int(seed), c.alpha, int(max_steps))
-    tr = r.trajectory
-    axs = fig.subplots(1, 4, gridspec_kw=dict(width_ratios=[1, 1, 1, 1.25]))
-    st = np.maximum(tr.steps, 1)
-    axs[0].loglog(st, np.maximum(tr.train_loss, 1e-300), color="#0072B2")
-    axs[0].axhline(c.tol, color="0.5", ls=":", lw=0.8)
-    axs[0].set_xlabel("step k")
-    axs[0].set_title("train loss")
-    axs[1].loglog(st, np.maximum(tr.delta, 1e-300), lw=0.6, color="#009E73", alpha=0.7)
-    axs[1].axhline(c.alpha ** 2, color="k", ls="--", lw=0.8)
-    axs[1].set_xlabel("step k")
-    axs[1].set_title(r"$\Delta_k$ per coordinate ($\Delta_0$ dashed)")
-    axs[2].stem(np.arange(c.d), r.theta, linefmt="C1-", markerfmt="C1.", basefmt=" ")
-    axs[2].plot(np.arange(c.d), ds.theta_star, "k_", ms=8)
-    axs[2].set_title(r"final $\theta$ (−: $\theta^\star$)")
-    axs[2].set_xlabel("coordinate")
-    heatmap(axs[3], fig4_result, fig4_result.cell_mean("test_loss"), "log$_{10}$ test loss",
-            marker=(gamma, beta))
-    fig.suptitle(f"γ = {gamma:.3g}, β = {beta:.3g}: λ = {gamma / (1 - beta) ** 2:.3g}, "
-                 f"ε = {gamma / (1 - beta):.3g}; {r.status} after {r.steps} steps, "
-                 f"test loss {ds.test_loss(r.theta):.2e}" + (", w± changed sign" if r.crossed else ""),
-                 fontsize=9)
-    return r
+class SMGDFrame:
+    """The (γ, β) explorer: a 2×2 figure built once, then updated with ``set_data`` (no axes rebuilt).
+
+    Panels: train loss, Δ_k per coordinate, final θ against θ*, and the Figure 4 heatmap whose marker
+    moves to (γ, β); the nearest Figure 4 cell's result (already computed, full budget) is quoted in the
+    title, so the live run needs only ``max_steps`` steps.
+    """
+
+    def __init__(self, fig, fig4_result, max_steps=WIDGET_STEPS, seed=0):
+        from matplotlib.collections import LineCollection
+        self.fig, self.res, self.max_steps, self.seed = fig, fig4_result, int(max_steps), int(seed)
+        c = fig4_result.config
+        self.cfg = c
+        self.ds = sparse_regression(n=c.n, d=c.d, s=c.s, seed=self.seed)
+        ax = fig.subplots(2, 2)
+        self.axes = ax
+        a0, a1, a2, a3 = ax.flat
+        self.loss_line, = a0.plot([], [], color="#0072B2")
+        a0.axhline(c.tol, color="0.5", ls=":", lw=0.9)
+        a0.set_xscale("log")
+        a0.set_yscale("log")
+        a0.set_xlabel("step k")
+        a0.set_ylabel("train loss")
+        self.cut_text = a0.text(0.03, 0.14, "", transform=a0.transAxes, color="#D55E00", fontsize=9)
+        self.delta_lines = LineCollection([], lw=0.7, color="#009E73", alpha=0.7)
+        a1.add_collection(self.delta_lines)
+        a1.axhline(c.alpha ** 2, color="k", ls="--", lw=0.8)
+        a1.set_xscale("log")
+        a1.set_yscale("log")
+        a1.set_xlabel("step k")
+        a1.set_ylabel(r"$\Delta_k$ per coordinate")
+        a1.set_title(r"dashed: $\Delta_0 = \alpha^2$", fontsize=9)
+        x = np.arange(c.d)
+        self.stems = LineCollection([], color="C1", lw=1.0)
+        a2.add_collection(self.stems)
+        self.theta_pts, = a2.plot(x, np.zeros(c.d), "o", color="C1", ms=3.5, label=r"final $\theta$")
+        a2.plot(x, self.ds.theta_star, "k_", ms=9, mew=1.5, label=r"$\theta^\star$")
+        a2.axhline(0, color="0.6", lw=0.5)
+        a2.set_xlim(-1, c.d)
+        a2.set_xlabel("coordinate i")
+        a2.legend(fontsize=9, loc="upper right")
+        # the heatmap is drawn once off-screen (at the panel's size, after the layout) and shown as an image:
+        # redraws cost an imshow, not ~200 hatched patches and contours; the marker moves in its pixels
+        a3.set_axis_off()
+        self._to_px = None
+        self.marker, = a3.plot([], [], "*", color="#D55E00", ms=15, mec="k", zorder=5)
+        self.title = fig.suptitle("γ\nβ", fontsize=10)   # two-line placeholder: the layout keeps room for it
+        self.update((0.01, 0.5))
+        fig.set_layout_engine("constrained")
+        fig.canvas.draw()
+        fig.set_layout_engine("none")      # layout computed once; redraws only move data
+        bb = a3.get_window_extent()
+        img, self._to_px = _heatmap_image(fig4_result, fig.dpi, bb.width / fig.dpi, bb.height / fig.dpi)
+        a3.imshow(img, interpolation="antialiased", aspect="auto", zorder=1)
+        self.update((0.01, 0.5))
+
+    def nearest_cell(self, gamma, beta):
+        """Figure 4 summary at the grid cell nearest to (γ, β) (log γ, β distance)."""
+        r = self.res
+        i = int(np.argmin(np.abs(np.log10(r.gammas) - np.log10(gamma))))
+        j = int(np.argmin(np.abs(r.betas - beta)))
+        st = r.status[i, j]
+        return dict(gamma=float(r.gammas[i]), beta=float(r.betas[j]), log_test=float(r.cell_mean("test_loss")[i, j]),
+                    converged=int(np.sum(st == 0)), capped=int(np.sum(st == 1)), diverged=int(np.sum(st == 2)),
+                    runs=int(st.size))
+
+    def update(self, value):
+        """Redraw for ``value = (γ, β)``: one budgeted ``train_mgd`` run (cached) and ``set_data``."""
+        gamma, beta = float(value[0]), float(value[1])
+        c = self.cfg
+        ds, r = _widget_run(gamma, beta, c.n, c.d, c.s, self.seed, c.alpha, self.max_steps)
+        tr = r.trajectory
+        st = np.maximum(tr.steps, 1).astype(float)
+        loss = np.maximum(tr.train_loss, 1e-300)
+        a0, a1, a2, _ = self.axes.flat
+        self.loss_line.set_data(st, loss)
+        xmax = max(float(st[-1]), 10.0)
+        fin = loss[np.isfinite(loss)]
+        a0.set_xlim(1, xmax * 1.2)
+        a0.set_ylim(min(fin.min(), c.tol) / 5, fin.max() * 5)
+        de = np.maximum(tr.delta, 1e-300)
+        self.delta_lines.set_segments([np.column_stack([st, de[:, i]]) for i in range(de.shape[1])])
+        okd = de[np.isfinite(de)]
+        a1.set_xlim(1, xmax * 1.2)
+        a1.set_ylim(min(okd.min(), c.alpha ** 2) / 3, max(okd.max(), c.alpha ** 2) * 3)
+        th = np.where(np.isfinite(r.theta), r.theta, np.nan)
+        x = np.arange(c.d)
+        self.theta_pts.set_ydata(th)
+        self.stems.set_segments([[(i, 0.0), (i, t)] for i, t in zip(x, np.nan_to_num(th))])
+        lo = np.nanmin(np.concatenate([th, ds.theta_star, [0.0]]))
+        hi = np.nanmax(np.concatenate([th, ds.theta_star, [0.0]]))
+        pad = 0.08 * (hi - lo if hi > lo else 1.0)
+        a2.set_ylim(lo - pad, hi + pad)
+        if self._to_px is not None:
+            px, py = self._to_px(gamma, beta)
+            self.marker.set_data([px], [py])
+        cut = r.status == "max_steps"
+        self.cut_text.set_text(f"cut short at the {self.max_steps:,}-step budget" if cut else "")
+        cell = self.nearest_cell(gamma, beta)
+        lam, eps = gamma / (1 - beta) ** 2, gamma / (1 - beta)
+        live = (f"{r.status} after {r.steps} steps" if not cut else f"stopped at {r.steps} steps (budget)")
+        fig4_txt = (f"Figure 4 cell ({cell['gamma']:.2g}, {cell['beta']:.2g}): "
+                    + (f"log test loss {cell['log_test']:.2f}" if np.isfinite(cell["log_test"]) else "diverged")
+                    + (f", {cell['capped']}/{cell['runs']} runs at the epoch cap" if cell["capped"] else ""))
+        self.title.set_text(f"γ = {gamma:.3g}, β = {beta:.3g}: λ = {lam:.3g}, ε = {eps:.3g}; {live}, "
+                            f"test loss {ds.test_loss(r.theta):.2e}" + (", w± changed sign" if r.crossed else "")
+                            + "\n" + fig4_txt)
+        return r
 
 
-def smgd_widget(fig4_result, max_steps=200_000):
-    """ipywidgets: γ (log slider) and β sliders redrawing :func:`draw_smgd_frame`; λ and ε shown live."""
+_HEATMAP_IMAGES = {}
+
+
+def _heatmap_image(res, dpi, width=4.5, height=3.3):
+    """Figure 4 test-loss heatmap rendered once to RGBA, with a map (γ, β) → image pixel (x, row)."""
+    width, height = max(float(width), 2.0), max(float(height), 1.5)
+    key = (id(res), float(dpi), round(width, 2), round(height, 2))
+    if key not in _HEATMAP_IMAGES:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        f = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+        FigureCanvasAgg(f)
+        ax = f.add_subplot()
+        heatmap(ax, res, res.cell_mean("test_loss"), "Figure 4: log$_{10}$ test loss (greyed: cap)")
+        f.canvas.draw()
+        img = np.asarray(f.canvas.buffer_rgba()).copy()
+        H = img.shape[0]
+        tr = ax.transData.frozen()
+
+        def to_px(gamma, beta):
+            x, y = tr.transform((beta, gamma))
+            return x, H - y
+        if len(_HEATMAP_IMAGES) > 8:
+            _HEATMAP_IMAGES.clear()
+        _HEATMAP_IMAGES[key] = (img, to_px, res)   # res kept alive so id(res) stays unique
+    img, to_px, _ = _HEATMAP_IMAGES[key]
+    return img, to_px
+
+
+def draw_smgd_frame(fig, value, fig4_result, max_steps=WIDGET_STEPS, seed=0):
+    """One frame at (γ, β) on an empty figure (the precomputed slider): builds an :class:`SMGDFrame`."""
+    return SMGDFrame(fig, fig4_result, max_steps=max_steps, seed=seed).update(value)
+
+
+def smgd_widget(fig4_result, max_steps=WIDGET_STEPS):
+    """ipywidgets γ (log) and β sliders; λ and ε shown as text; the figure is updated, not rebuilt."""
     import ipywidgets as w
-    import matplotlib.pyplot as plt
     from IPython.display import display
     gs, bs = fig4_result.gammas, fig4_result.betas
     g = w.FloatLogSlider(value=0.01, base=10, min=np.log10(gs[0]), max=np.log10(gs[-1]), step=0.05,
@@ -614,16 +799,19 @@ def smgd_widget(fig4_result, max_steps=200_000):
                       continuous_update=False)
     info = w.HTML()
     out = w.Output()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(9, 6.6), dpi=100)   # outside pyplot: no later plt.show() picks it up
+    FigureCanvasAgg(fig)
+    frame = SMGDFrame(fig, fig4_result, max_steps=max_steps)
 
     def redraw(*_):
         lam_, eps = g.value / (1 - b.value) ** 2, g.value / (1 - b.value)
-        info.value = f"λ = γ/(1−β)² = <b>{lam_:.3g}</b>, ε = γ/(1−β) = {eps:.3g}"
+        info.value = f"λ = {lam_:.3g} (γ/(1−β)²), ε = {eps:.3g} (γ/(1−β))"
+        frame.update((g.value, b.value))
         with out:
             out.clear_output(wait=True)
-            fig = plt.figure(figsize=(14, 3.4))
-            draw_smgd_frame(fig, (g.value, b.value), fig4_result, max_steps=max_steps)
-            fig.tight_layout()
-            plt.show()
+            display(fig)
     g.observe(redraw, "value")
     b.observe(redraw, "value")
     redraw()
@@ -635,8 +823,8 @@ def smgd_widget(fig4_result, max_steps=200_000):
 FIGURES = {
     "fig4": dict(fn=fig4, config=Fig4Config,
                  title="MGD(γ, β) on a diagonal network: test loss, ‖Δ∞‖₂, ‖θ‖₁ over (γ, β) follow λ",
-                 seconds={"test": 2, "book": 55, "paper": 310}),   # measured on the shared 2-core box
+                 seconds={"test": 2, "book": 90, "paper": 310}),   # book at 10⁶ epochs: ~50 s CPU, 2 threads
     "fig7": dict(fn=fig7, config=Fig7Config,
                  title="MGD(γ, β) test loss beside MGF(λ = γ/(1−β)²)",
-                 seconds={"test": 6, "book": 80, "paper": 600}),
+                 seconds={"test": 6, "book": 100, "paper": 600}),
 }

@@ -27,7 +27,7 @@ def test_fig4_contract(r4):
     for k, v in r4.arrays().items():
         assert isinstance(v, np.ndarray), k
     fig = r4.plot()
-    assert len(fig.axes) == 6             # three heatmaps and their colour bars
+    assert len(fig.axes) == 8             # 2×2: three heatmaps, the capped-run map, their colour bars
     plt.close(fig)
 
 
@@ -40,9 +40,12 @@ def test_fig4_theorem2_and_corollary3(r4):
 
 
 def test_fig4_norm_dist_only_on_converged(r4):
-    nd = r4.norm_dist
-    assert np.all(np.isnan(nd[r4.status != 0]))
-    assert np.all(np.isfinite(nd[r4.status == 0]))
+    assert np.all(np.isnan(r4.norm_dist))               # off by default (mdln.theorems has both forms)
+    import dataclasses
+    r = F.fig4(dataclasses.replace(F.Fig4Config.preset("test"), distances=True))
+    nd = r.norm_dist
+    assert np.all(np.isnan(nd[r.status != 0]))
+    assert np.all(np.isfinite(nd[r.status == 0]))
 
 
 def test_presets():
@@ -100,5 +103,30 @@ def test_widget_frame_data(r4):
     res = F.draw_smgd_frame(fig, (0.1, 0.5), r4, max_steps=5000)
     assert res.trajectory.steps[-1] == res.steps <= 5000
     assert res.gamma == 0.1 and res.beta == 0.5
-    assert len(fig.axes) >= 4
+    assert len(fig.axes) == 4
     plt.close(fig)
+
+
+def test_widget_update_moves_data_not_axes(r4):
+    fig = plt.figure()
+    fr = F.SMGDFrame(fig, r4, max_steps=300)
+    axes_before = list(fig.axes)
+    r = fr.update((0.01, 0.0))                      # 300 steps at γ = 0.01 cannot reach train loss 1e-8
+    assert r.status == "max_steps" and "cut short" in fr.cut_text.get_text()
+    np.testing.assert_array_equal(fr.theta_pts.get_ydata(), r.theta)
+    assert "λ = 0.01" in fr.title.get_text()
+    cell = fr.nearest_cell(0.01, 0.0)
+    assert cell["beta"] == 0.0 and cell["runs"] == r4.status.shape[-1]
+    r2 = fr.update((0.5, 0.0))
+    assert fig.axes == axes_before                  # same axes, only data changed
+    # the marker sits in the heatmap image at the pixel of (γ, β)
+    x, y = fr.marker.get_data()
+    assert (x[0], y[0]) == fr._to_px(0.5, 0.0)
+    assert r2.gamma == 0.5
+    plt.close(fig)
+
+
+def test_cell_capped_partition(r4):
+    # each cell is exactly one of: all converged, some diverged, or (no divergence and) some capped
+    conv, div, cap = r4.cell_converged, r4.cell_diverged, r4.cell_capped
+    np.testing.assert_array_equal(conv.astype(int) + div.astype(int) + cap.astype(int), 1)

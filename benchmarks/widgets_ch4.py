@@ -1,0 +1,59 @@
+"""Chapter 4 widget latency cases for ``benchmarks/bench_widgets.py`` (issue 14; interface in NOTES.md).
+
+``cases()`` returns ``(name, target_median_ms, make_redraw, positions)``. ``make_redraw()`` builds the
+(γ, β) explorer once (Figure 4 at book fidelity from the disk cache, the 2×2 figure; not timed) and
+returns ``redraw(position)``, which runs the widget's callback (``SMGDFrame.update``: one budgeted
+``train_mgd`` and ``set_data``) and ends with ``fig.canvas.draw()`` on the Agg backend.
+The scripted sweep visits 16 distinct (γ, β) positions, so the run cache never answers.
+Run alone: ``python benchmarks/widgets_ch4.py`` prints median and worst latency.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+TARGET_MS = 300.0
+
+
+def _positions():
+    gs = np.geomspace(1e-3, 10 ** -0.5, 16)
+    bs = np.linspace(0.0, 0.95, 16)[::-1]
+    return [(float(g), float(b)) for g, b in zip(gs, bs)]
+
+
+def make_redraw():
+    """Build the explorer once; return redraw((γ, β)) = the widget callback + fig.canvas.draw()."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from mdln import fig_sec4 as sec4
+    res4 = sec4.fig4()
+    sec4._widget_run.cache_clear()
+    fig = plt.figure(figsize=(9, 6.6))
+    frame = sec4.SMGDFrame(fig, res4)
+    frame.update((0.05, 0.33))   # warm-up: numba compile, first draw
+    fig.canvas.draw()
+
+    def redraw(position):
+        frame.update(position)
+        fig.canvas.draw()
+    return redraw
+
+
+def cases():
+    """The chapter 4 (γ, β) explorer: target median 300 ms (issue 14)."""
+    return [("ch4 (γ, β) explorer", TARGET_MS, make_redraw, _positions())]
+
+
+if __name__ == "__main__":
+    for name, target, make, positions in cases():
+        redraw = make()
+        ts = []
+        for p in positions:
+            t = time.perf_counter()
+            redraw(p)
+            ts.append(1e3 * (time.perf_counter() - t))
+        ts = np.array(ts)
+        print(f"{name}: median {np.median(ts):.0f} ms, worst {ts.max():.0f} ms (target median {target:.0f} ms) "
+              f"over {len(ts)} positions")
