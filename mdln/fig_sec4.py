@@ -23,6 +23,7 @@ import numpy as np
 
 from ._checks import check_int, check_positive, fidelity_preset
 from .cache import cached_arrays
+from .grid import CellStatus
 from .data import sparse_regression
 from .smgd import train_mgd
 from .sweep import mgd_sweep
@@ -104,7 +105,7 @@ class Fig4Config:
 
 
 @dataclass(frozen=True)
-class Fig4Result:
+class Fig4Result(CellStatus):
     """Figure 4 data: per-run arrays of shape (G, Bt, R) plus the grid."""
 
     config: Fig4Config
@@ -130,20 +131,6 @@ class Fig4Result:
         """λ = γ/(1−β)² on the (G, Bt) grid."""
         return self.gammas[:, None] / (1.0 - self.betas[None, :]) ** 2
 
-    @property
-    def cell_diverged(self):
-        """(G, Bt): some replication diverged."""
-        return np.any(self.status == 2, axis=-1)
-
-    @property
-    def cell_crossed(self):
-        """(G, Bt): some (non-diverged) replication had w± change sign."""
-        return np.any(self.crossed & (self.status != 2), axis=-1)
-
-    @property
-    def cell_converged(self):
-        """(G, Bt): every replication reached train loss < tol."""
-        return np.all(self.status == 0, axis=-1)
 
     def cell_mean(self, name, log=True):
         """Replication mean of log₁₀(field) (or of the field), NaN where a replication diverged."""

@@ -31,6 +31,7 @@ import numpy as np
 
 from ._checks import check_data, check_int, check_positive
 from .cache import cached_arrays
+from .grid import CellStatus
 from .implicit import ImplicitSolveError, _newton_dual, _primal, implicit_solution
 
 __all__ = ["theta_tilde0", "theorem2_predictions", "linear_shift", "Theorem2Check", "check_runs",
@@ -123,7 +124,7 @@ def _one(X, y, theta, delta, tt0):
 
 
 @dataclass(frozen=True)
-class Theorem2Check:
+class Theorem2Check(CellStatus):
     """Theorem 2 (full) and Eq. 10 (simplified) per run; arrays share the runs' shape, e.g. (G, Bt, R).
 
     ``dist_full``/``dist_simplified``: ‖θ^MGD − θ_pred‖/‖θ_pred‖; ``dropped``: max_i |arcsinh(2θ̃0/Δ∞)|;
@@ -150,22 +151,7 @@ class Theorem2Check:
     gammas: np.ndarray | None = None
     betas: np.ndarray | None = None
 
-    # heatmap interface of mdln.fig_sec4.heatmap (cells are (γ, β), the last axis replications)
-    @property
-    def cell_diverged(self):
-        """(G, Bt): some replication diverged."""
-        return np.any(self.status == 2, axis=-1)
-
-    @property
-    def cell_crossed(self):
-        """(G, Bt): some non-diverged replication had w± change sign."""
-        return np.any(self.crossed & (self.status != 2), axis=-1)
-
-    @property
-    def cell_converged(self):
-        """(G, Bt): every replication reached train loss < tol."""
-        return np.all(self.status == 0, axis=-1)
-
+    # heatmap interface of mdln.fig_sec4.heatmap: per-cell masks from CellStatus (mdln/grid.py)
     @property
     def converged(self):
         """Runs that reached the train-loss tolerance and whose two predictions exist."""

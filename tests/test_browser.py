@@ -51,6 +51,8 @@ from urllib.request import urlopen
 
 import pytest
 
+from _chromium import chromium_or_skip
+
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "_build" / "screenshots"
 
@@ -75,20 +77,7 @@ _IGNORE_COPY = shutil.ignore_patterns(".git", "_build", ".venv", "venv", ".mdln_
                                       ".ipynb_checkpoints", "*.egg-info", ".pytest_cache", "node_modules")
 
 
-def _chromium():
-    for cand in (os.environ.get("MDLN_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                 shutil.which("chromium-browser")):
-        if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
-            return cand
-    return None
-
-
-CHROMIUM = _chromium()
-if CHROMIUM is None and os.environ.get("MDLN_REQUIRE_BROWSER"):  # CI (.ci/run): never skip silently
-    raise RuntimeError("MDLN_REQUIRE_BROWSER is set but no Chromium binary was found (/usr/bin/chromium)")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no Chromium binary found (install Debian's `chromium` package, as .ci/run does, "
-                             "or set MDLN_CHROMIUM) - the real-browser test of the rendered book did not run")
+CHROMIUM, pytestmark = chromium_or_skip("the real-browser test of the rendered book")
 
 
 def _toc_files(toc: dict) -> list[str]:

@@ -32,6 +32,8 @@ from urllib.request import urlopen
 
 import pytest
 
+from _chromium import chromium_or_skip
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "book" / "02_discrete_to_continuous.ipynb"
 SCREENSHOTS = REPO / "_build" / "screenshots"
@@ -46,20 +48,7 @@ LAMBDA_RE = re.compile(r"λ\s*=\s*" + _FORMULA + _NUMBER)
 EPS_RE = re.compile(r"ε\s*=\s*" + _FORMULA + _NUMBER)
 
 
-def _chromium():
-    for cand in (os.environ.get("MDLN_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                 shutil.which("chromium-browser")):
-        if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
-            return cand
-    return None
-
-
-CHROMIUM = _chromium()
-if CHROMIUM is None and os.environ.get("MDLN_REQUIRE_BROWSER"):  # CI (.ci/run): never skip silently
-    raise RuntimeError("MDLN_REQUIRE_BROWSER is set but no Chromium binary was found (/usr/bin/chromium)")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no Chromium binary found (install Debian's `chromium` package, as .ci/run does, "
-                             "or set MDLN_CHROMIUM) - the live JupyterLab test did not run")
+CHROMIUM, pytestmark = chromium_or_skip("the live JupyterLab test")
 
 
 def _free_port() -> int:
