@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._checks import check_int, check_positive, fidelity_preset
+from ._checks import fidelity_preset
 from .cache import cached_arrays
 from .data import sparse_regression
 from .smgd import train_mgd
