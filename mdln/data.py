@@ -72,7 +72,3 @@ def sparse_regression(n=20, d=30, s=5, mu=1.0, sigma=1.0, seed=0, support="first
     idx = np.arange(s) if support == "first" else np.sort(rng.choice(d, size=s, replace=False))
     theta_star[idx] = 1.0 / np.sqrt(s)
     return SparseRegression(X=X, y=X @ theta_star, theta_star=theta_star, mu=mu, sigma=sigma, seed=seed)
-
-
-def _bad(name, value):
-    raise ValueError(f"{name} must be a finite real number, got {value!r}")

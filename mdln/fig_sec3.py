@@ -241,11 +241,6 @@ def _plot_fig3_axes(ax, res, marker_lam=None):
     ax.set_title(r"MGF($\lambda$) on a diagonal network (grey: $\Delta_t$ never vanished)", fontsize=9)
 
 
-def _fig3_like(cfg):
-    pts = mgf_points([cfg.mu], cfg.seeds, cfg.lams, cfg.alpha, cfg.n, cfg.d, cfg.s, cfg.sigma)
-    return pts
-
-
 def _prop3_bounds(cfg):
     out = []
     for sd in cfg.seeds:

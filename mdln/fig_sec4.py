@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._checks import check_int, check_positive, fidelity_preset
+from ._checks import fidelity_preset
 from .cache import cached_arrays
 from .grid import CellStatus
 from .data import sparse_regression

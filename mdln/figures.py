@@ -38,12 +38,7 @@ def registry() -> dict:
     """All figures, in paper order, keyed by name ('fig1', 'fig2', ...)."""
     specs = {}
     for mod_name in _MODULES:
-        try:
-            mod = importlib.import_module(f"mdln.{mod_name}")
-        except ModuleNotFoundError as exc:   # a figure module that does not exist contributes nothing
-            if exc.name == f"mdln.{mod_name}":
-                continue
-            raise
+        mod = importlib.import_module(f"mdln.{mod_name}")
         for name, entry in getattr(mod, "FIGURES", {}).items():
             specs[name] = FigureSpec(name=name, fn=entry["fn"], config=entry["config"], title=entry["title"],
                                      seconds=dict(entry.get("seconds", {})), module=mod_name)

@@ -31,7 +31,7 @@ import numpy as np
 
 from ._checks import check_beta, check_finite_array, check_gamma, check_int, check_positive
 from .cache import cached_arrays
-from .smgd import (DIVERGENCE_FACTOR, STATUS_NAMES, UNREPRESENTABLE, _M64, _PyBatches, _check_batch,
+from .smgd import (DIVERGENCE_FACTOR, STATUS_NAMES, UNREPRESENTABLE, _PyBatches, _check_batch,
                    _numba, _resolve_engine)
 
 __all__ = ["SweepResult", "mgd_sweep"]
@@ -603,7 +603,6 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
 
 def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, engine, progress, n_threads=None):
     R, n, d = Xs.shape
-    G, Bt = gammas.size, betas.size
     gg, bb, rr = np.meshgrid(gammas, betas, np.arange(R), indexing="ij")
     gam, bet, rep = gg.ravel().copy(), bb.ravel().copy(), rr.ravel().astype(np.int64)
     M = gam.size
