@@ -3,9 +3,8 @@
 ``cases()`` follows the interface of ``benchmarks/bench_widgets.py``: each case builds its figure once
 (not timed) and returns ``redraw(position)``, which runs the widget's own callback — update the artists
 for the slider value, ``fig.canvas.draw()`` on Agg, and encode the PNG the widget shows.
-Run alone: ``python benchmarks/widgets_ch2.py``.
+Run alone: ``python benchmarks/widgets_ch2.py`` (the same as ``bench_widgets.py --only ch2``).
 """
-import time
 
 import numpy as np
 
@@ -35,21 +34,9 @@ def cases():
     ]
 
 
-def main():
-    import matplotlib
-    matplotlib.use("Agg")
-    for name, target, make, positions in cases():
-        redraw = make()
-        redraw(positions[0])                      # warm-up, like the widget's first display
-        times = []
-        for p in positions:
-            t = time.perf_counter()
-            redraw(p)
-            times.append(1e3 * (time.perf_counter() - t))
-        times = np.array(times)
-        print(f"{name:<40s} median {np.median(times):6.1f} ms  worst {times.max():6.1f} ms  "
-              f"(target median <= {target:g} ms, worst <= {2 * target:g} ms) over {len(times)} positions")
-
-
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":   # timing and reporting live once, in bench_widgets.py
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_widgets
+    sys.exit(bench_widgets.main(["--only", "ch2"]))

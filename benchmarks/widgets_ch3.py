@@ -5,7 +5,6 @@ Interface of NOTES.md: ``cases()`` returns ``(name, target_median_ms, make_redra
 callback as the ipywidget (move the artists, ``fig.canvas.draw()``, encode the PNG the widget shows).
 Run directly: ``python benchmarks/widgets_ch3.py`` prints median and worst per widget.
 """
-import time
 
 import matplotlib
 
@@ -39,17 +38,9 @@ def cases():
     ]
 
 
-def main():
-    for name, target, make, positions in cases():
-        redraw = make()
-        redraw(positions[0])   # warm-up, not timed
-        ts = []
-        for p in positions:
-            t0 = time.perf_counter()
-            redraw(p)
-            ts.append(1e3 * (time.perf_counter() - t0))
-        print(f"{name:14s} median {np.median(ts):6.0f} ms  worst {max(ts):6.0f} ms  (target median ≤ {target:.0f} ms)")
-
-
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":   # timing and reporting live once, in bench_widgets.py
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_widgets
+    sys.exit(bench_widgets.main(["--only", "ch3"]))

@@ -9,7 +9,6 @@ Run alone: ``python benchmarks/widgets_ch4.py`` prints median and worst latency.
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
@@ -46,14 +45,9 @@ def cases():
     return [("ch4 (γ, β) explorer", TARGET_MS, make_redraw, _positions())]
 
 
-if __name__ == "__main__":
-    for name, target, make, positions in cases():
-        redraw = make()
-        ts = []
-        for p in positions:
-            t = time.perf_counter()
-            redraw(p)
-            ts.append(1e3 * (time.perf_counter() - t))
-        ts = np.array(ts)
-        print(f"{name}: median {np.median(ts):.0f} ms, worst {ts.max():.0f} ms (target median {target:.0f} ms) "
-              f"over {len(ts)} positions")
+if __name__ == "__main__":   # timing and reporting live once, in bench_widgets.py
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_widgets
+    sys.exit(bench_widgets.main(["--only", "ch4"]))
