@@ -174,6 +174,17 @@ class Fig4Result(CellStatus):
         """(G, Bt): some (non-diverged) replication stopped at the epoch cap before train loss < tol."""
         return np.any(self.status == 1, axis=-1) & ~self.cell_diverged
 
+    def capped_runs(self):
+        """Runs stopped at the epoch cap: count, median step ε = γ/(1−β) and their train losses (Section 4)."""
+        cap = self.status == 1
+        eps = np.broadcast_to((self.gammas[:, None] / (1 - self.betas[None, :]))[..., None], self.status.shape)
+        if not cap.any():
+            return dict(n=0, eps_median=float("nan"), train_loss_median=float("nan"),
+                        train_loss_max=float("nan"))
+        return dict(n=int(cap.sum()), eps_median=float(np.median(eps[cap])),
+                    train_loss_median=float(np.median(self.train_loss[cap])),
+                    train_loss_max=float(np.max(self.train_loss[cap])))
+
     def plot(self, marker=None):
         """2×2: log test loss, ‖Δ∞‖₂, ‖θ‖₁ heatmaps and the number of capped runs per cell."""
         import matplotlib.pyplot as plt

@@ -1,4 +1,5 @@
 """Figures 4 and 7, the λ-collapse, Appendix D.2 and the widget frames at "test" fidelity."""
+import dataclasses
 import json
 
 import matplotlib
@@ -150,3 +151,23 @@ def test_cell_capped_partition(r4):
     # each cell is exactly one of: all converged, some diverged, or (no divergence and) some capped
     conv, div, cap = r4.cell_converged, r4.cell_diverged, r4.cell_capped
     np.testing.assert_array_equal(conv.astype(int) + div.astype(int) + cap.astype(int), 1)
+
+
+def test_capped_runs_against_a_per_run_loop(r4):
+    """capped_runs(): the runs with status 1, their ε = γ/(1−β) and train losses, recounted run by run."""
+    eps, loss = [], []
+    G, Bt, R = r4.status.shape
+    for i in range(G):
+        for j in range(Bt):
+            for k in range(R):
+                if r4.status[i, j, k] == 1:
+                    eps.append(r4.gammas[i] / (1 - r4.betas[j]))
+                    loss.append(r4.train_loss[i, j, k])
+    cr = r4.capped_runs()
+    assert cr["n"] == len(eps)
+    if eps:
+        assert cr["eps_median"] == pytest.approx(np.median(eps), rel=1e-12)
+        assert cr["train_loss_median"] == pytest.approx(np.median(loss), rel=1e-12)
+        assert cr["train_loss_max"] == max(loss) and all(l >= r4.config.tol for l in loss)
+    capped = dataclasses.replace(r4, status=np.ones_like(r4.status))
+    assert capped.capped_runs()["n"] == r4.status.size
