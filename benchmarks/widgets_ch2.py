@@ -15,13 +15,13 @@ def _gamma_beta_positions():
 
 
 def _make_mgd_mgf():
-    from mdln.fig_sec2 import mgd_mgf_live
+    from mdln.figures.sec2 import mgd_mgf_live
     _, callback = mgd_mgf_live()
     return callback
 
 
 def _make_acceleration():
-    from mdln.fig_sec2 import acceleration_live
+    from mdln.figures.sec2 import acceleration_live
     _, callback = acceleration_live()
     return callback
 

@@ -12,18 +12,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from mdln import fig_sec3  # noqa: E402
+from mdln.figures import sec3  # noqa: E402
 
 
 def _make(view, figsize, transform=lambda v: v):
     def make_redraw():
-        fig = fig_sec3._agg_figure(figsize)
+        fig = sec3._agg_figure(figsize)
         update = view(fig)
 
         def redraw(position):
             update(transform(position))
             fig.canvas.draw()
-            fig_sec3._png(fig)
+            sec3._png(fig)
         return redraw
     return make_redraw
 
@@ -31,10 +31,10 @@ def _make(view, figsize, transform=lambda v: v):
 def cases():
     """The Δ slider (log10 Δ over its 49 positions, scripted sweep of 25) and the λ slider (14 runs, ×2)."""
     deltas = [float(x) for x in np.round(np.arange(-8.0, 4.001, 0.5), 2)]
-    lams = list(fig_sec3._SLIDER_LAMS) + list(fig_sec3._SLIDER_LAMS[::-1])
+    lams = list(sec3._SLIDER_LAMS) + list(sec3._SLIDER_LAMS[::-1])
     return [
-        ("ch3 Δ slider", 300.0, _make(fig_sec3.delta_view, (8.6, 3.4)), deltas),
-        ("ch3 λ slider", 300.0, _make(fig_sec3.lambda_view, (9.0, 5.8)), lams),
+        ("ch3 Δ slider", 300.0, _make(sec3.delta_view, (8.6, 3.4)), deltas),
+        ("ch3 λ slider", 300.0, _make(sec3.lambda_view, (9.0, 5.8)), lams),
     ]
 
 

@@ -26,7 +26,7 @@ def make_redraw():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from mdln import fig_sec4 as sec4
+    from mdln.figures import sec4 as sec4
     res4 = sec4.fig4()
     sec4._widget_run.cache_clear()
     fig = plt.figure(figsize=(9, 6.6))

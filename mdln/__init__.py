@@ -13,12 +13,12 @@ from .implicit import (HyperbolicEntropy, bregman_divergence, corollary2_delta, 
                        hyperbolic_entropy_grad, implicit_solution, min_l1_interpolator, min_l2_interpolator,
                        normalised_distance, prop3_bound, small_lambda_delta, dropped_term,
                        ImplicitSolveError)
-from .fig_sec3 import Fig3Config, Fig8Config, Fig9Config, fig3, fig8, fig9, prop2_demo
-from .fig_appendix_a import FigAConfig, central_difference_iterates, central_difference_params, figA
+from .figures.sec3 import Fig3Config, Fig8Config, Fig9Config, fig3, fig8, fig9, prop2_demo
+from .figures.appendix_a import FigAConfig, central_difference_iterates, central_difference_params, figA
 from .nets import DeepLinearNet, GridRun, ReluNet, TeacherStudent, teacher_student, train_grid
-from .fig_nets import Fig2Config, Fig6Config, fig2, fig6
+from .figures.nets import Fig2Config, Fig6Config, fig2, fig6
 from .smgd import MGDResult, MGDTrajectory, lemma2_r, train_mgd
 from .sweep import SweepResult, mgd_sweep
-from .fig_sec4 import Fig4Config, Fig7Config, d2_table, fig4, fig7, lambda_collapse, stochastic_batches
+from .figures.sec4 import Fig4Config, Fig7Config, d2_table, fig4, fig7, lambda_collapse, stochastic_batches
 
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
 """The (γ, β, replication) grid of Section 4 and Appendix F.2.2: per-cell status of a run array.
 
-Figure 4 (`mdln.fig_sec4.Fig4Result`) and the Theorem 2 checks (`mdln.theorems.Theorem2Check`) both hold
+Figure 4 (`mdln.figures.sec4.Fig4Result`) and the Theorem 2 checks (`mdln.theorems.Theorem2Check`) both hold
 arrays of shape (G, Bt, R) with a trainer status per run (0 converged, 1 step cap, 2 diverged, as
 `mdln.smgd.STATUS_NAMES`) and a sign-change flag; this mixin turns them into per-cell masks once.
 """

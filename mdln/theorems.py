@@ -151,7 +151,7 @@ class Theorem2Check(CellStatus):
     gammas: np.ndarray | None = None
     betas: np.ndarray | None = None
 
-    # heatmap interface of mdln.fig_sec4.heatmap: per-cell masks from CellStatus (mdln/grid.py)
+    # heatmap interface of mdln.figures.sec4.heatmap: per-cell masks from CellStatus (mdln/grid.py)
     @property
     def converged(self):
         """Runs that reached the train-loss tolerance and whose two predictions exist."""
@@ -245,7 +245,7 @@ def check_sweep(sweep, X, y, tol, family="sweep", cache=True):
 
 def _fig4_sweep(cfg, batch_size=None, seeds=0, max_steps=None, replace=False):
     """The (cached) sweep behind fig4(cfg) (or a stochastic variant) and its stacked data."""
-    from .fig_sec4 import _datasets, _grid
+    from .figures.sec4 import _datasets, _grid
     from .sweep import mgd_sweep
     dss, X, y = _datasets(cfg)
     gammas, betas = _grid(cfg)
@@ -256,7 +256,7 @@ def _fig4_sweep(cfg, batch_size=None, seeds=0, max_steps=None, replace=False):
 
 def check_fig4(config=None, family=None):
     """Theorem2Check over the Figure 4 grid: ``config`` a Fig4Config, a Fig4Result or a fidelity name."""
-    from .fig_sec4 import Fig4Config, Fig4Result
+    from .figures.sec4 import Fig4Config, Fig4Result
     if config is None or isinstance(config, str):
         config = Fig4Config.preset(config or "book")
     elif isinstance(config, Fig4Result):
@@ -267,8 +267,8 @@ def check_fig4(config=None, family=None):
 
 
 def check_stochastic(config=None):
-    """{B: Theorem2Check} for the stochastic-batch sweeps of :func:`mdln.fig_sec4.stochastic_batches`."""
-    from .fig_sec4 import StochasticConfig
+    """{B: Theorem2Check} for the stochastic-batch sweeps of :func:`mdln.figures.sec4.stochastic_batches`."""
+    from .figures.sec4 import StochasticConfig
     cfg = StochasticConfig() if config is None else config
     c4 = cfg.fig4
     out = {}
@@ -424,7 +424,7 @@ def plot_distance_heatmaps(check):
     """Two (β, γ) heatmaps: worst log₁₀ distance to the full (Theorem 2) and to the simplified prediction."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
-    from .fig_sec4 import heatmap
+    from .figures.sec4 import heatmap
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), constrained_layout=True)
     vals = [np.log10(check.cell_worst("dist_full")), np.log10(check.cell_worst("dist_simplified"))]
     lo = np.nanmin([np.nanmin(v) for v in vals])

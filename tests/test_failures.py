@@ -233,10 +233,10 @@ def test_group2_successful_solves_still_return_theta():
 
 
 # ------------------------------------------------------------------------------ group 3: configs
-from mdln.fig_nets import Fig2Config, Fig6Config                       # noqa: E402
-from mdln.fig_sec2 import Fig1Config                                   # noqa: E402
-from mdln.fig_sec3 import Fig3Config, Fig8Config, Fig9Config           # noqa: E402
-from mdln.fig_sec4 import D2Config, Fig4Config, Fig7Config, StochasticConfig   # noqa: E402
+from mdln.figures.nets import Fig2Config, Fig6Config                       # noqa: E402
+from mdln.figures.sec2 import Fig1Config                                   # noqa: E402
+from mdln.figures.sec3 import Fig3Config, Fig8Config, Fig9Config           # noqa: E402
+from mdln.figures.sec4 import D2Config, Fig4Config, Fig7Config, StochasticConfig   # noqa: E402
 
 BAD_CONFIGS = [
     (Fig3Config, dict(lams=(0.05, 0.2), seeds=(0,)), "lams must start with 0"),

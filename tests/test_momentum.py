@@ -111,7 +111,7 @@ def test_mgf_zero_lambda_is_gradient_flow_and_limit():
 
 
 def test_discretisation_gap_shrinks_linearly():
-    from mdln.fig_sec2 import gap_vs_step
+    from mdln.figures.sec2 import gap_vs_step
     q = mdln.Quadratic(np.diag([1.0, 0.1]), np.zeros(2))
     eps = np.array([0.01, 0.03, 0.1, 0.3])
     gaps = gap_vs_step(q, [-1.5, 1.0], 1.0, eps, 10.0)

@@ -5,7 +5,7 @@ from scipy.optimize import minimize
 
 import mdln
 from mdln.dln import perturbed_initialisation, theorem1_integrals, theorem1_integrals_no_sign_change
-from mdln.fig_sec3 import d2_link
+from mdln.figures.sec3 import d2_link
 
 
 def _run(seed, lam, mu=1.0, n=20, d=30, s=5):

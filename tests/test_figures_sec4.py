@@ -9,7 +9,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mdln import fig_sec4 as F  # noqa: E402
+from mdln.figures import sec4 as F  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mdln import fig_nets, nets  # noqa: E402
+from mdln import nets
+from mdln.figures import nets as fig_nets  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -117,7 +118,7 @@ def test_fig_validation():
 
 def test_transient_progress_restores_tqdm_and_reraises():
     import tqdm.auto
-    from mdln.fig_nets import transient_progress
+    from mdln.figures.nets import transient_progress
     before = tqdm.auto.tqdm
     with pytest.raises(ZeroDivisionError):
         with transient_progress():

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import mdln  # noqa: E402
-from mdln import fig_sec3 as F  # noqa: E402
+from mdln.figures import sec3 as F  # noqa: E402
 
 
 @pytest.fixture(scope="module")

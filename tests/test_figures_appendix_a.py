@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import mdln
-from mdln.fig_appendix_a import (FIGURES, FigAConfig, FigAResult, central_difference_iterates,
+from mdln.figures.appendix_a import (FIGURES, FigAConfig, FigAResult, central_difference_iterates,
                                  central_difference_params, figA, stacked_dln_grad, stacked_dln_hess)
 
 
@@ -125,7 +125,7 @@ def test_bad_arguments():
 def test_quadratic_paths_feed_the_scrubber_frames():
     """The frame data: MGD at γ = λ(1−β)², both flows, and the gap the figure reports at that β."""
     import matplotlib.pyplot as plt
-    from mdln.fig_appendix_a import draw_quadratic_frame, quadratic_paths
+    from mdln.figures.appendix_a import draw_quadratic_frame, quadratic_paths
     cfg = FigAConfig.preset("test")
     p = quadratic_paths(0.5, cfg)
     assert p.gamma == pytest.approx(cfg.quad_lam * 0.25) and p.lam_prime == pytest.approx(0.75 * cfg.quad_lam)

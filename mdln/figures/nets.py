@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import nets
-from ._checks import check_int, check_positive, fidelity_preset
-from .cache import cached_arrays
-from .data import sparse_regression
+from .. import nets
+from .._checks import check_int, check_positive, fidelity_preset
+from ..cache import cached_arrays
+from ..data import sparse_regression
 
 __all__ = ["transient_progress", "Fig2Config", "Fig2Result", "fig2", "Fig6Config", "Fig6Result", "fig6", "lambda_quantification",
            "quantification_report", "grid_axes", "FIGURES"]
@@ -257,7 +257,7 @@ class Fig2Config:
     small_gamma: float = 0.5      # the quantification is also reported on the cells with γ ≤ small_gamma
 
     def __post_init__(self):
-        from ._checks import check_config
+        from .._checks import check_config
         check_config(self, dict(n_gamma="int1", n_beta="int1", gamma_min="pos", gamma_max="pos",
                                 one_minus_beta_min="omb", tol="pos", max_steps="int1", n="int1", d="int1",
                                 teacher_width="int1", student_width="int1", n_test="int1", seed="int0",
@@ -388,7 +388,7 @@ class Fig6Config:
     n_bins: int = 8
 
     def __post_init__(self):
-        from ._checks import check_config
+        from .._checks import check_config
         check_config(self, dict(n_gamma="int1", n_beta="int1", gamma_min="pos", gamma_max="pos",
                                 one_minus_beta_min="omb", epochs="int1", n_reps="int1", widths="int1+",
                                 init_std="pos", n="int1", s="int1", mu="real", sigma="nonneg", seed="int0",

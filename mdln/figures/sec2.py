@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._checks import check_beta, check_gamma, check_int, fidelity_preset
-from .cache import cached_arrays
-from .momentum import Quadratic, accelerate, gd, lam, mgd, mgf, mgf_quadratic, step
+from .._checks import check_beta, check_gamma, check_int, fidelity_preset
+from ..cache import cached_arrays
+from ..momentum import Quadratic, accelerate, gd, lam, mgd, mgf, mgf_quadratic, step
 
 __all__ = ["Fig1Config", "Fig1Result", "fig1", "quadratic_of", "gap_vs_step", "acceleration_gap",
            "RegimesResult", "regimes", "draw_mgd_mgf_frame", "draw_acceleration_frame",
@@ -37,7 +37,7 @@ class Fig1Config:
     check_rhos: tuple = (2.0, 4.0)
 
     def __post_init__(self):
-        from ._checks import check_config
+        from .._checks import check_config
         check_config(self, dict(eigenvalues="pos2", angle="real", w0="real2", gamma_gd="pos", gamma="pos",
                                 beta="beta", rho="pos", horizon="pos", gap_lam="pos", gap_eps="pos+",
                                 gap_horizon="pos", check_rhos="pos+"))

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from mdln import fig_sec2
+from mdln.figures import sec2
 
 
 @pytest.fixture(scope="module")
 def result():
-    return fig_sec2.fig1(fig_sec2.Fig1Config.preset("test"))
+    return sec2.fig1(sec2.Fig1Config.preset("test"))
 
 
 def test_fig1_gaps_below_five_percent(result):
@@ -34,14 +34,14 @@ def test_fig1_paths_end_near_minimum(result):
 
 
 def test_book_config_claims():
-    r = fig_sec2.fig1(fig_sec2.Fig1Config())
+    r = sec2.fig1(sec2.Fig1Config())
     s = r.summary()
     assert max(s["gap_gd_gf"], s["gap_mgd_mgf"], s["accel_gap_rho2"], s["accel_gap_rho4"]) <= 0.05
     assert 0.95 <= s["gap_loglog_slope"] <= 1.1
 
 
 def test_regimes():
-    rg = fig_sec2.regimes()
+    rg = sec2.regimes()
     gaps = rg.gap_gd_equiv
     assert np.all(np.diff(gaps) < 0)          # γ → 0: MGD approaches GD(γ/(1−β))
     assert gaps[-1] < 0.01 and gaps[-1] < 0.1 * gaps[0]   # the gap shrinks ~linearly in γ
@@ -54,39 +54,39 @@ def test_slider_frames_are_consistent():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig = plt.figure()
-    W, Wc = fig_sec2.draw_mgd_mgf_frame(fig, (0.01, 0.9))
+    W, Wc = sec2.draw_mgd_mgf_frame(fig, (0.01, 0.9))
     assert np.max(np.linalg.norm(W - Wc, axis=1)) < 0.05 * np.linalg.norm(W[0])
     fig.clf()
-    W, W_hat = fig_sec2.draw_acceleration_frame(fig, 2.0)
+    W, W_hat = sec2.draw_acceleration_frame(fig, 2.0)
     assert np.max(np.linalg.norm(W_hat[: len(W) // 2] - W[: 2 * (len(W) // 2): 2], axis=1)) < 0.05
     plt.close(fig)
 
 
 def test_preset_rejects_unknown_fidelity():
     with pytest.raises(ValueError, match="fidelity"):
-        fig_sec2.Fig1Config.preset("huge")
+        sec2.Fig1Config.preset("huge")
 
 
 @pytest.mark.parametrize("gamma,beta", [(0.01, 0.9), (1e-3, 0.98), (0.5, 0.3), (1.0, 0.0)])
 def test_vectorised_mgd_equals_the_recursion(gamma, beta):
-    q = fig_sec2.quadratic_of(fig_sec2.Fig1Config())
+    q = sec2.quadratic_of(sec2.Fig1Config())
     w0 = np.array([-1.5, 1.0])
-    ref = fig_sec2.mgd(q.grad, w0, gamma, beta, 800)
-    assert np.max(np.abs(fig_sec2.mgd_quadratic(q, w0, gamma, beta, 800) - ref)) < 1e-12
+    ref = sec2.mgd(q.grad, w0, gamma, beta, 800)
+    assert np.max(np.abs(sec2.mgd_quadratic(q, w0, gamma, beta, 800) - ref)) < 1e-12
 
 
 def test_live_callbacks_show_lambda_and_change_the_picture():
-    fig, cb = fig_sec2.mgd_mgf_live()
+    fig, cb = sec2.mgd_mgf_live()
     text1, png1 = cb((0.01, 0.9))
     text2, png2 = cb((0.04, 0.8))
     assert "λ = γ/(1−β)² = 1<" in text1 and "ε = γ/(1−β) = 0.1" in text1 and "ε = γ/(1−β) = 0.2" in text2
     assert png1[:8] == b"\x89PNG\r\n\x1a\n" and png1 != png2
-    fig, cb = fig_sec2.acceleration_live()
+    fig, cb = sec2.acceleration_live()
     text, png = cb(4.0)
     assert "λ = 1<" in text and "ε̂ = 0.4" in text and png[:4] == b"\x89PNG"
 
 
 def test_power10_text():
-    assert fig_sec2.power10_text(1.49e15) == "1.5·10¹⁵"
-    assert fig_sec2.power10_text(9.99e-4) == "1·10⁻³"
-    assert fig_sec2.power10_text(-2.5e3) == "-2.5·10³"
+    assert sec2.power10_text(1.49e15) == "1.5·10¹⁵"
+    assert sec2.power10_text(9.99e-4) == "1·10⁻³"
+    assert sec2.power10_text(-2.5e3) == "-2.5·10³"

@@ -1,19 +1,22 @@
-"""The registry of paper figures: each is defined once, as a function of a small config.
+"""The paper's figures, one module per section, and their static registry.
 
-Every figure module exposes ``FIGURES = {name: dict(fn, config, title, seconds)}``; this module
-collects them so the notebooks and ``python -m mdln`` share one definition per figure.
+``sec2`` (Section 2: Figure 1 and the regimes), ``sec3`` (Section 3 and Appendix D: Figures 3, 8, 9),
+``sec4`` (Section 4: Figures 4 and 7), ``nets`` (Appendix F: Figures 2 and 6) and ``appendix_a``
+(Appendix A). Each exposes ``FIGURES = {name: dict(fn, config, title, seconds)}``; a figure is
+``Config.preset(fidelity)`` → ``figN(config)`` → a frozen result. This package sits above the core
+modules (``mdln.momentum``, ``mdln.dln``, ``mdln.smgd``, ...) and below ``mdln.widgets`` and the CLI.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from ._checks import FIDELITIES
+from .._checks import FIDELITIES
+from . import appendix_a, nets, sec2, sec3, sec4
 
 __all__ = ["FigureSpec", "registry", "get_figure", "FIDELITIES"]
 
-_MODULES = ("fig_sec2", "fig_sec3", "fig_sec4", "fig_nets", "fig_appendix_a")
+_MODULES = (sec2, sec3, sec4, nets, appendix_a)   # paper order; a static import, no importlib
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,8 @@ class FigureSpec:
 def registry() -> dict:
     """All figures, in paper order, keyed by name ('fig1', 'fig2', ...)."""
     specs = {}
-    for mod_name in _MODULES:
-        mod = importlib.import_module(f"mdln.{mod_name}")
+    for mod in _MODULES:
+        mod_name = mod.__name__.rsplit(".", 1)[-1]
         for name, entry in getattr(mod, "FIGURES", {}).items():
             specs[name] = FigureSpec(name=name, fn=entry["fn"], config=entry["config"], title=entry["title"],
                                      seconds=dict(entry.get("seconds", {})), module=mod_name)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_lam, check_positive, fidelity_preset
-from .cache import cached_arrays
-from .data import sparse_regression
-from .dln import train_mgf
-from .implicit import (corollary2_delta, implicit_solution, min_l1_interpolator, min_l2_interpolator,
+from .._checks import check_lam, check_positive, fidelity_preset
+from ..cache import cached_arrays
+from ..data import sparse_regression
+from ..dln import train_mgf
+from ..implicit import (corollary2_delta, implicit_solution, min_l1_interpolator, min_l2_interpolator,
                        normalised_distance, prop3_bound, small_lambda_delta)
 
 __all__ = ["mgf_points", "Fig3Config", "Fig3Result", "fig3", "Fig8Config", "Fig8Result", "fig8",
@@ -122,7 +122,7 @@ class Fig3Config:
     sigma: float = 1.0
 
     def __post_init__(self):
-        from ._checks import check_config
+        from .._checks import check_config
         check_config(self, dict(lams="lams0", seeds="seeds", mu="real", alpha="pos", n="int1", d="int1",
                                 s="int1", sigma="nonneg"), ordered=[("s", "d")])
 
@@ -266,7 +266,7 @@ def theorem1_table(res):
 
     Full: θ^MGF against argmin_S D_ψΔ∞(·, θ̃0) (Theorem 1); simplified: against argmin_S ψ_Δ∞ (Eq. 8).
     """
-    from .implicit import dropped_term
+    from ..implicit import dropped_term
     rows = []
     for j, la in enumerate(res.lams):
         if la == 0:
@@ -343,7 +343,7 @@ class Fig9Config:
     sigma: float = 1.0
 
     def __post_init__(self):
-        from ._checks import check_config
+        from .._checks import check_config
         check_config(self, dict(mus="real+", lams="lams0", seeds="seeds", alpha="pos", n="int1", d="int1",
                                 s="int1", sigma="nonneg"), ordered=[("s", "d")])
 
@@ -451,8 +451,8 @@ class Prop2Demo:
 
 def prop2_demo(lam=0.5, seed=0, t_end=400.0, speed_scale=1.0):
     """Proposition 2 (Alvarez): MGF(λ) on L(θ) = ‖Xθ−y‖²/2n with θ̇0 ≠ 0 → proj_S(θ0 + λθ̇0)."""
-    from .momentum import mgf
-    from ._checks import check_real
+    from ..momentum import mgf
+    from .._checks import check_real
     lam = check_positive(lam, "lam")
     speed_scale, t_end = check_real(speed_scale, "speed_scale"), check_positive(t_end, "t_end")
     ds = sparse_regression(seed=seed)
@@ -463,7 +463,7 @@ def prop2_demo(lam=0.5, seed=0, t_end=400.0, speed_scale=1.0):
     vel0 = speed_scale * rng.standard_normal(ds.d)
     H = X.T @ X / n
     grad = lambda th: X.T @ (X @ th - y) / n
-    from .dln import _one_blas_thread
+    from ..dln import _one_blas_thread
     with _one_blas_thread():
         W = mgf(grad, theta0, lam, np.array([0.0, t_end]), v0=vel0, jac=lambda th: H, rtol=1e-12, atol=1e-14)
     lim = W[-1]
@@ -742,7 +742,7 @@ def linearised_shift(X, theta, delta, theta_tilde0):
     D = diag(√(θ² + Δ²/4)) = dθ/dz and P the D-weighted projection onto ker X; the same measure as
     chapter 4's, :func:`mdln.theorems.linear_shift`, which computes it.
     """
-    from .theorems import linear_shift
+    from ..theorems import linear_shift
     return linear_shift(np.asarray(X, float), np.asarray(theta, float), delta, theta_tilde0)
 
 
@@ -890,7 +890,7 @@ def fig3b(config=None, progress=False):
     cfg = SimplificationConfig() if config is None else config
     cols = {k: [] for k in ("lam", "random_support", "vanished", "converged", "simplified_distance",
                             "full_distance", "dropped_term", "ratio", "linearised")}
-    from .implicit import dropped_term
+    from ..implicit import dropped_term
     for support, seeds in (("first", cfg.seeds), ("random", cfg.random_seeds)):
         if not seeds:
             continue
@@ -947,8 +947,8 @@ def d2_link(lam=0.1, eps=(0.05, 0.025, 0.0125), seed=0, mu=1.0, n=20, d=30, s=5,
     """Appendix D.2 at fixed λ: MGD(γ = ε²/λ, β = 1 − ε/λ) has λ = γ/(1−β)² and step ε; as ε → 0 its S±
     approach MGF's I±. Rows per ε: max |a_MGD − a_MGF| with a = arcsinh(2θ̃0/Δ∞), and the full-theorem
     distance of θ^MGF with θ̃0 built from MGD's S± (both on MGF's Δ∞)."""
-    from .implicit import dropped_term
-    from .smgd import train_mgd
+    from ..implicit import dropped_term
+    from ..smgd import train_mgd
     lam = check_positive(lam, "lam")
     eps = tuple(float(check_positive(e, "eps")) for e in eps)
     if any(e >= lam for e in eps):

@@ -21,12 +21,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._checks import fidelity_preset
-from .cache import cached_arrays
-from .grid import CellStatus
-from .data import sparse_regression
-from .smgd import train_mgd
-from .sweep import mgd_sweep
+from .._checks import fidelity_preset
+from ..cache import cached_arrays
+from ..grid import CellStatus
+from ..data import sparse_regression
+from ..smgd import train_mgd
+from ..sweep import mgd_sweep
 
 __all__ = ["Fig4Config", "Fig4Result", "fig4", "Fig7Config", "Fig7Result", "fig7", "lambda_collapse",
            "eta_squared", "D2Config", "d2_table", "StochasticConfig", "stochastic_batches",
@@ -63,7 +63,7 @@ def eta_squared(x, values, n_bins=10):
 
 
 def _implicit(X, y, delta):
-    from .implicit import implicit_solution
+    from ..implicit import implicit_solution
     return implicit_solution(X, y, delta)
 
 
@@ -89,7 +89,7 @@ class Fig4Config:
     distances: bool = False   # simplified-form distances here; both forms per run: mdln.theorems.check_fig4
 
     def __post_init__(self):
-        from ._checks import check_config
+        from .._checks import check_config
         check_config(self, dict(n="int1", d="int1", s="int1", mu="real", sigma="nonneg", seeds="seeds",
                                 alpha="pos", gamma_min="pos", gamma_max="pos", n_gamma="int1", beta_max="beta",
                                 n_beta="int1", max_epochs="int1", tol="pos", distances="bool"),
@@ -365,7 +365,7 @@ class Fig7Config:
     mgf_tol: float = 1e-8
 
     def __post_init__(self):
-        from ._checks import check_config
+        from .._checks import check_config
         if not isinstance(self.fig4, Fig4Config):
             raise ValueError(f"Fig7Config.fig4 must be a Fig4Config, got {type(self.fig4).__name__}")
         check_config(self, dict(n_lam="int1", mgf_seeds="seeds", mgf_tol="pos"))
@@ -477,7 +477,7 @@ def fig7(config=None, progress=False):
         raise ValueError("mgf_seeds must be a subset of fig4.seeds")
 
     def compute():
-        from .dln import train_mgf
+        from ..dln import train_mgf
         out = np.zeros((len(lams), len(seeds)))
         it = [(i, k) for i in range(len(lams)) for k in range(len(seeds))]
         if progress:
@@ -515,7 +515,7 @@ class D2Config:
     alpha: float = 0.01
 
     def __post_init__(self):
-        from ._checks import check_config
+        from .._checks import check_config
         check_config(self, dict(lam="pos", ratios="pos+", horizon="pos", n="int1", d="int1", s="int1",
                                 seed="int0", alpha="pos"), ordered=[("s", "d")], within={"ratios": 1.0})
 
@@ -577,7 +577,7 @@ class StochasticConfig:
     replace: bool = False
 
     def __post_init__(self):
-        from ._checks import check_config
+        from .._checks import check_config
         if not isinstance(self.fig4, Fig4Config):
             raise ValueError(f"StochasticConfig.fig4 must be a Fig4Config, got {type(self.fig4).__name__}")
         check_config(self, dict(batch_sizes="int1+", replace="bool"))

@@ -11,11 +11,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import dln as _dln
-from ._checks import check_beta, check_int, check_positive, check_vector, fidelity_preset
-from .cache import cached_arrays
-from .data import sparse_regression
-from .momentum import DivergenceError, Quadratic, alt_lam, mgd, mgf, step
+from .. import dln as _dln
+from .._checks import check_beta, check_int, check_positive, check_vector, fidelity_preset
+from ..cache import cached_arrays
+from ..data import sparse_regression
+from ..momentum import DivergenceError, Quadratic, alt_lam, mgd, mgf, step
 
 __all__ = ["central_difference_params", "central_difference_iterates", "stacked_dln_grad", "stacked_dln_hess",
            "QuadraticPaths", "quadratic_paths", "draw_quadratic_frame",
@@ -41,7 +41,7 @@ def central_difference_iterates(grad, w0, lam_, eps, n_steps):
     eps = check_positive(eps, "eps")
     n_steps = check_int(n_steps, "n_steps", minimum=0)
     w0 = check_vector(np.atleast_1d(w0), "w0")
-    from .momentum import _diverge_guard
+    from ..momentum import _diverge_guard
     grad = _diverge_guard(grad, w0, f"central difference (lam={lam_}, eps={eps})")
     out = np.empty((n_steps + 1, w0.shape[0]))
     out[0] = w0
