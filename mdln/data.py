@@ -1,4 +1,5 @@
-"""Data generators: the noiseless sparse regression of Section 3 (and Appendix F)."""
+"""Data of the paper: the 2D quadratic of Figure 1 (Section 2) and the noiseless sparse regression of
+Section 3 (also used in Section 4 and Appendix F), one data set or a stack of replications."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +7,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_finite_array, check_int, check_nonneg, check_real, check_vector
+from .momentum import Quadratic
 
-__all__ = ["SparseRegression", "sparse_regression"]
+__all__ = ["SparseRegression", "sparse_regression", "stacked_regressions", "figure1_quadratic"]
+
+
+def figure1_quadratic(eigenvalues=(1.0, 0.1), angle=float(np.pi / 6)) -> Quadratic:
+    """F(w) = ½ wᵀHw of Figure 1: H = R diag(eigenvalues) Rᵀ, R the rotation by ``angle``, w* = 0."""
+    c, s = np.cos(angle), np.sin(angle)
+    R = np.array([[c, -s], [s, c]])
+    return Quadratic(R @ np.diag(np.asarray(eigenvalues, dtype=float)) @ R.T, np.zeros(2))
 
 
 @dataclass(frozen=True)
@@ -72,3 +81,9 @@ def sparse_regression(n=20, d=30, s=5, mu=1.0, sigma=1.0, seed=0, support="first
     idx = np.arange(s) if support == "first" else np.sort(rng.choice(d, size=s, replace=False))
     theta_star[idx] = 1.0 / np.sqrt(s)
     return SparseRegression(X=X, y=X @ theta_star, theta_star=theta_star, mu=mu, sigma=sigma, seed=seed)
+
+
+def stacked_regressions(seeds, n=20, d=30, s=5, mu=1.0, sigma=1.0):
+    """Replications ``sparse_regression(seed=s)`` for s in ``seeds``, and their X (R, n, d), y (R, n) stacked."""
+    dss = [sparse_regression(n=n, d=d, s=s, mu=mu, sigma=sigma, seed=int(sd)) for sd in seeds]
+    return dss, np.stack([q.X for q in dss]), np.stack([q.y for q in dss])

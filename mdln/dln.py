@@ -35,6 +35,7 @@ __all__ = [
     "dln_loss", "dln_grad", "loss_grad", "balancedness", "to_w", "from_w", "theta_from_w",
     "MGFResult", "MGFTrajectory", "train_mgf", "train_gf", "MirrorFlowCheck", "mirror_flow_check",
     "theorem1_integrals", "theorem1_integrals_no_sign_change", "perturbed_initialisation",
+    "stacked_dln_grad", "stacked_dln_hess",
 ]
 
 from ._checks import check_model_args, check_pair   # noqa: E402 - argument checks of the exported helpers
@@ -58,6 +59,33 @@ def dln_grad(X, y, u, v):
     X, y, u, v = check_model_args(X, y, u=u, v=v)
     g = X.T @ (X @ (u * v) - y) / X.shape[0]    # ∇L(u⊙v), arguments checked once
     return g * v, g * u
+
+
+def stacked_dln_grad(X, y):
+    """w = (u, v) ↦ ∇F(u, v) as one vector, built on :func:`dln_grad` (Section 3; for ``mdln.mgd``/``mgf``)."""
+    d = X.shape[1]
+
+    def grad(w):
+        gu, gv = dln_grad(X, y, w[:d], w[d:])
+        return np.concatenate([gu, gv])
+    return grad
+
+
+def stacked_dln_hess(X, y):
+    """Hessian ∇²F(u, v) of F(u, v) = L(u⊙v) on w = (u, v), for the implicit ODE solver (Section 3)."""
+    n, d = X.shape
+    H = X.T @ X / n
+
+    def hess(w):
+        u, v = w[:d], w[d:]
+        g = loss_grad(X, y, u * v)
+        J = np.empty((2 * d, 2 * d))
+        J[:d, :d] = v[:, None] * H * v[None, :]
+        J[d:, d:] = u[:, None] * H * u[None, :]
+        J[:d, d:] = np.diag(g) + v[:, None] * H * u[None, :]
+        J[d:, :d] = J[:d, d:].T
+        return J
+    return hess
 
 
 def balancedness(u, v):

@@ -1,6 +1,7 @@
 """Implicit bias of (M)GF on diagonal networks: hyperbolic entropy, Bregman projections, Δ∞ formulas.
 
-Section 3 (Eq. 5–8), Theorem 1, Corollary 2, Proposition 3, Appendix C.5 and Appendix E.
+Section 3 (Eq. 5–8), Proposition 2 (MGF on least squares), Theorem 1, Corollary 2, Proposition 3,
+Appendix C.5 and Appendix E.
 """
 from __future__ import annotations
 
@@ -9,13 +10,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from ._checks import check_data, check_finite_array, check_lam, check_vector
+from ._checks import check_data, check_finite_array, check_lam, check_positive, check_real, check_vector
+from .data import sparse_regression
+from .dln import _one_blas_thread
+from .momentum import mgf
 
 __all__ = [
     "hyperbolic_entropy", "hyperbolic_entropy_grad", "HyperbolicEntropy", "bregman_divergence",
     "implicit_solution", "min_l1_interpolator", "min_l2_interpolator", "prop3_bound",
     "corollary2_delta", "small_lambda_delta", "normalised_distance", "dropped_term", "ImplicitSolveError",
+    "Prop2Demo", "prop2_demo", "theorem2_predictions", "linear_shift",
 ]
+
+_RESID = 1e-9   # ‖Xθ_pred − y‖ above which a Theorem 2 prediction counts as a solver failure
 
 
 class ImplicitSolveError(RuntimeError):
@@ -208,6 +215,43 @@ def min_l2_interpolator(X, y, theta0=None):
     return theta
 
 
+@dataclass(frozen=True)
+class Prop2Demo:
+    """MGF(λ) on least squares from (θ0, θ̇0): limit vs projections of θ0 + λθ̇0 and of θ0 (Prop. 2)."""
+
+    lam: float
+    theta_limit: np.ndarray
+    predicted: np.ndarray
+    gf_projection: np.ndarray
+    distance: float
+    distance_to_gf_projection: float
+    train_loss: float
+
+
+def prop2_demo(lam=0.5, seed=0, t_end=400.0, speed_scale=1.0):
+    """Proposition 2 (Alvarez): MGF(λ) on L(θ) = ‖Xθ−y‖²/2n with θ̇0 ≠ 0 → proj_S(θ0 + λθ̇0)."""
+    lam = check_positive(lam, "lam")
+    speed_scale, t_end = check_real(speed_scale, "speed_scale"), check_positive(t_end, "t_end")
+    ds = sparse_regression(seed=seed)
+    X, y = ds.X, ds.y
+    n = X.shape[0]
+    rng = np.random.default_rng(1000 + seed)
+    theta0 = rng.standard_normal(ds.d)
+    vel0 = speed_scale * rng.standard_normal(ds.d)
+    H = X.T @ X / n
+    grad = lambda th: X.T @ (X @ th - y) / n
+    with _one_blas_thread():
+        W = mgf(grad, theta0, lam, np.array([0.0, t_end]), v0=vel0, jac=lambda th: H, rtol=1e-12, atol=1e-14)
+    lim = W[-1]
+    pred = min_l2_interpolator(X, y, theta0=theta0 + lam * vel0)
+    gfp = min_l2_interpolator(X, y, theta0=theta0)
+    r = X @ lim - y
+    return Prop2Demo(lam=lam, theta_limit=lim, predicted=pred, gf_projection=gfp,
+                     distance=float(np.linalg.norm(lim - pred)),
+                     distance_to_gf_projection=float(np.linalg.norm(lim - gfp)),
+                     train_loss=0.5 * float(r @ r) / n)
+
+
 def prop3_bound(X, y, delta0):
     """λ bound n·min_i Δ0,i / ‖y‖² below which Δ_t never vanishes (Proposition 3); inf when y = 0."""
     X, y = check_data(X, y)
@@ -283,3 +327,51 @@ def dropped_term(theta_tilde0, delta):
     theta_tilde0 = check_vector(np.atleast_1d(theta_tilde0), "theta_tilde0")
     delta = _check_delta(delta, theta_tilde0.shape[0])
     return float(np.max(np.abs(np.arcsinh(2 * theta_tilde0 / delta))))
+
+
+def theorem2_predictions(X, y, delta_inf, theta0, theta_hint=None):
+    """(full, simplified): argmin_S D_{ψ_Δ∞}(·, θ̃0) (Theorem 2) and argmin_S ψ_Δ∞ (Eq. 10).
+
+    Both come from :func:`mdln.implicit_solution`. When θ̃0 is far beyond Δ∞ (|arcsinh(2θ̃0/Δ∞)| up to
+    ~250 at β = 0.95) its Newton solve from ν = 0 can stall; the full prediction then follows a homotopy
+    a = t·arcsinh(2θ̃0/Δ∞), t: 0 → 1, from the simplified solution, and finally (if given) a Newton solve
+    warm-started at the multiplier that best explains ``theta_hint``. Whatever the start, the returned
+    point satisfies the KKT form θ = (Δ/2) sinh(2Xᵀν + a) exactly, so it is the unique minimiser to the
+    accuracy of its residual ‖Xθ − y‖ (checked by the caller).
+    """
+    X, y = check_data(X, y)
+    simp = implicit_solution(X, y, delta_inf)
+    try:
+        full = implicit_solution(X, y, delta_inf, theta0=theta0)
+    except ImplicitSolveError:       # the stalled Newton solve now raises: continue with the homotopy
+        full = np.full(X.shape[1], np.nan)
+    good = lambda th: np.all(np.isfinite(th)) and np.linalg.norm(X @ th - y) <= _RESID
+    if good(full):
+        return full, simp
+    cands = [full]
+    a0 = np.arcsinh(2 * theta0 / delta_inf)
+    with np.errstate(all="ignore"):
+        nu = np.linalg.lstsq(X @ X.T, X @ np.arcsinh(2 * simp / delta_inf) / 2, rcond=None)[0]
+        for t in np.linspace(0.0, 1.0, 21)[1:]:
+            nu = _newton_dual(X, y, delta_inf, 0.5 * delta_inf * np.sinh(t * a0), nu, 1e-13 if t == 1 else 1e-9, 500)
+        cands.append(_primal(X, delta_inf, theta0, nu))
+        if not good(cands[-1]) and theta_hint is not None:
+            nu = np.linalg.lstsq(2 * X.T, np.arcsinh(2 * theta_hint / delta_inf) - a0, rcond=None)[0]
+            nu = _newton_dual(X, y, delta_inf, theta0, nu, 1e-13, 500)
+            cands.append(_primal(X, delta_inf, theta0, nu))
+    res = [np.linalg.norm(X @ c - y) if np.all(np.isfinite(c)) else np.inf for c in cands]
+    return cands[int(np.argmin(res))], simp
+
+
+def linear_shift(X, theta_simplified, delta_inf, theta0):
+    """First-order displacement ‖δθ‖/‖θ_s‖ that the dropped term a = arcsinh(2θ̃0/Δ∞) causes.
+
+    Linearising the KKT condition arcsinh(2θ/Δ) = 2Xᵀν + a about the simplified solution θ_s (a = 0)
+    with W = diag(½√(4θ_s² + Δ²)) gives δθ = (I − WXᵀ(XWXᵀ)⁻¹X) W a: the part of Wa that keeps Xθ = y.
+    """
+    a = np.arcsinh(2 * theta0 / delta_inf)
+    w = 0.5 * np.sqrt(4 * theta_simplified ** 2 + delta_inf ** 2)
+    wa = w * a
+    M = (X * w) @ X.T
+    dth = wa - w * (X.T @ np.linalg.lstsq(M, X @ wa, rcond=None)[0])
+    return float(np.linalg.norm(dth) / np.linalg.norm(theta_simplified))

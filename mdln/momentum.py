@@ -2,7 +2,10 @@
 
 MGD(γ, β):  w_{k+1} = w_k − γ∇F(w_k) + β(w_k − w_{k−1}).
 MGF(λ):     λẅ_t + ẇ_t + ∇F(w_t) = 0.
-Proposition 1 links them: λ = γ/(1−β)², discretisation step ε = √(λγ) = γ/(1−β).
+Proposition 1 links them: λ = γ/(1−β)², discretisation step ε = √(λγ) = γ/(1−β); the discretisation
+gap (``discretisation_gap``, ``gap_vs_step``) measures it, Corollary 1 (``accelerate``,
+``acceleration_gap``) follows. Appendix A: the central-difference scheme (``alt_lam``,
+``central_difference_params``, ``central_difference_iterates``).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from ._checks import (check_beta, check_finite_array, check_gamma, check_int, ch
 __all__ = [
     "lam", "step", "alt_lam", "accelerate", "mgd", "gd", "mgf", "gf", "mgd_init_velocity",
     "DivergenceError", "Quadratic", "discretisation_gap", "mgf_quadratic", "SolverBudgetError",
+    "mgd_quadratic", "relative_gap", "gap_vs_step", "acceleration_gap", "central_difference_params", "central_difference_iterates",
 ]
 
 
@@ -298,6 +302,29 @@ def mgf_quadratic(q: Quadratic, w0, lam, t, v0=None):
     return q.w_star + Z @ Q.T
 
 
+def mgd_quadratic(q: Quadratic, w0, gamma, beta, n_steps):
+    """MGD(γ, β) from w1 = w0 on a quadratic, mode by mode: z_{k+1} = (1+β−γh)z_k − βz_{k−1} (Eq. (1)).
+
+    The same iterates as ``mgd(q.grad, w0, gamma, beta, n_steps)`` (to rounding), computed as a linear
+    recursion with ``scipy.signal.lfilter`` instead of a Python loop; diverging runs give inf/nan.
+    """
+    from scipy.signal import lfilter, lfiltic
+    gamma, beta = _gamma_beta(gamma, beta)
+    n_steps = check_int(n_steps, "n_steps", minimum=0)
+    w0 = np.asarray(w0, dtype=float)
+    h, Q = np.linalg.eigh(q.H)
+    z0 = Q.T @ (w0 - q.w_star)
+    Z = np.empty((n_steps + 1, len(h)))
+    Z[:2] = z0
+    if n_steps >= 2:
+        x = np.zeros(n_steps - 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, hi in enumerate(h):
+                a = [1.0, -(1.0 + beta - gamma * hi), beta]
+                Z[2:, i], _ = lfilter([1.0], a, x, zi=lfiltic([1.0], a, [z0[i], z0[i]]))
+    return q.w_star + Z[: n_steps + 1] @ Q.T
+
+
 def _mgf_modes(h, z0, y0, lam_, T):
     """z(T) per mode of λz̈ + ż + hz = 0 (see ``mgf_quadratic``), overflow-free for small λ."""
     a = 0.5 / lam_
@@ -325,6 +352,12 @@ def _mgf_modes(h, z0, y0, lam_, T):
     return Z
 
 
+def relative_gap(W, Wc, w0, w_star):
+    """max_k ‖w_k − w(kε)‖ / ‖w0 − w*‖ between two paths sampled at the same times (Proposition 1)."""
+    scale = np.linalg.norm(np.asarray(w0, dtype=float) - np.asarray(w_star, dtype=float))
+    return float(np.max(np.linalg.norm(np.asarray(W) - np.asarray(Wc), axis=1)) / scale)
+
+
 def discretisation_gap(grad, w0, gamma, beta, n_steps, w_star, jac=None, flow="mgf"):
     """max_k ‖w_k − w(kε)‖ / ‖w0 − w*‖ between MGD(γ, β) and MGF(λ) at times kε (Proposition 1).
 
@@ -340,8 +373,64 @@ def discretisation_gap(grad, w0, gamma, beta, n_steps, w_star, jac=None, flow="m
     eps = step(gamma, beta)
     lam_ = lam(gamma, beta) if flow == "mgf" else 0.0
     Wc = mgf(grad, w0, lam_, eps * np.arange(n_steps + 1), jac=jac)
-    scale = np.linalg.norm(np.asarray(w0, dtype=float) - w_star)
-    return float(np.max(np.linalg.norm(W - Wc, axis=1)) / scale)
+    return relative_gap(W, Wc, w0_, w_star)
+
+
+def gap_vs_step(grad, w0, lam_, eps_values, horizon, w_star, jac=None):
+    """Discretisation gap of MGD(ε²/λ, 1 − ε/λ) against MGF(λ) on [0, horizon], per ε, λ fixed (Prop. 1).
+
+    Proposition 1 bounds it by O(ε); the gap shrinks linearly as ε → 0.
+    """
+    lam_ = check_positive(lam_, "lam")
+    horizon = check_positive(horizon, "horizon")
+    gaps = []
+    for eps in np.atleast_1d(np.asarray(eps_values, dtype=float)):
+        if not 0 < eps <= lam_:
+            raise ValueError(f"eps must lie in (0, lam={lam_}] so that beta = 1 - eps/lam is in [0, 1), got {eps}")
+        gaps.append(discretisation_gap(grad, w0, eps ** 2 / lam_, 1.0 - eps / lam_, int(round(horizon / eps)),
+                                       w_star, jac=jac))
+    return np.array(gaps)
+
+
+def acceleration_gap(grad, w0, gamma, beta, rho, horizon):
+    """max_k ‖ŵ_k − w_{ρk}‖ / path length, ŵ = MGD(ρ²γ, 1−ρ(1−β)), w = MGD(γ, β) (Corollary 1)."""
+    if float(rho) != int(rho):
+        raise ValueError(f"rho must be an integer >= 1 to compare w_(rho k) with w_hat_k, got {rho}")
+    rho = int(rho)
+    g_hat, b_hat = accelerate(gamma, beta, rho)
+    n_hat = int(round(horizon / step(g_hat, b_hat)))
+    W = mgd(grad, w0, gamma, beta, rho * n_hat)
+    W_hat = mgd(grad, w0, g_hat, b_hat, n_hat)
+    path = np.sum(np.linalg.norm(np.diff(W, axis=0), axis=1))
+    return float(np.max(np.linalg.norm(W_hat - W[::rho], axis=1)) / path)
+
+
+def central_difference_params(lam_, eps):
+    """(γ, β) = (ε²/(λ(1+ε/2λ)), (1−ε/2λ)/(1+ε/2λ)) of the central-difference scheme (Appendix A)."""
+    lam_ = check_positive(lam_, "lam")
+    eps = check_positive(eps, "eps")
+    if eps > 2.0 * lam_:
+        raise ValueError(f"eps must lie in (0, 2*lam] = (0, {2.0 * lam_!r}] so that beta >= 0, got {eps!r}")
+    r = eps / (2.0 * lam_)
+    return eps ** 2 / (lam_ * (1.0 + r)), (1.0 - r) / (1.0 + r)
+
+
+def central_difference_iterates(grad, w0, lam_, eps, n_steps):
+    """Iterates of λ(w_{k+1}−2w_k+w_{k−1})/ε² + (w_{k+1}−w_{k−1})/(2ε) + ∇F(w_k) = 0, w_1 = w_0 (App. A)."""
+    lam_ = check_positive(lam_, "lam")
+    eps = check_positive(eps, "eps")
+    n_steps = check_int(n_steps, "n_steps", minimum=0)
+    w0 = check_vector(np.atleast_1d(w0), "w0")
+    grad = _diverge_guard(grad, w0, f"central difference (lam={lam_}, eps={eps})")
+    out = np.empty((n_steps + 1, w0.shape[0]))
+    out[0] = w0
+    if n_steps >= 1:
+        out[1] = w0
+    a, b = lam_ / eps ** 2, 1.0 / (2.0 * eps)
+    for k in range(1, n_steps):
+        # (a + b) w_{k+1} = 2a w_k − (a − b) w_{k−1} − ∇F(w_k), solved literally as written in Appendix A
+        out[k + 1] = (2.0 * a * out[k] - (a - b) * out[k - 1] - np.asarray(grad(out[k]), dtype=float)) / (a + b)
+    return out
 
 
 def _gamma_beta(gamma, beta):

@@ -32,7 +32,8 @@ import numpy as np
 from ._checks import check_data, check_int, check_positive
 from .cache import cached_arrays
 from .grid import CellStatus
-from .implicit import ImplicitSolveError, _newton_dual, _primal, implicit_solution
+from .dln import perturbed_initialisation
+from .implicit import _RESID, linear_shift, theorem2_predictions
 
 __all__ = ["theta_tilde0", "theorem2_predictions", "linear_shift", "Theorem2Check", "check_runs",
            "check_run", "check_sweep", "check_fig4", "check_stochastic", "ToleranceStudy",
@@ -40,62 +41,12 @@ __all__ = ["theta_tilde0", "theorem2_predictions", "linear_shift", "Theorem2Chec
            "plot_dropped_scatter", "TOLERANCE_RUNS"]
 
 _VERSION = "thm2-v1"
-_RESID = 1e-9   # ‖Xθ_pred − y‖ above which a prediction counts as a solver failure (NaN)
 
 
 def theta_tilde0(S_plus, S_minus, alpha):
     """θ̃0 = ¼(w²₊,₀ e^{−2S₊} − w²₋,₀ e^{−2S₋}) with w±,0 = α (Theorem 2); any leading shape."""
-    S_plus, S_minus = np.asarray(S_plus, float), np.asarray(S_minus, float)
     with np.errstate(over="ignore", invalid="ignore"):
-        return 0.25 * alpha ** 2 * (np.exp(-2 * S_plus) - np.exp(-2 * S_minus))
-
-
-def theorem2_predictions(X, y, delta_inf, theta0, theta_hint=None):
-    """(full, simplified): argmin_S D_{ψ_Δ∞}(·, θ̃0) (Theorem 2) and argmin_S ψ_Δ∞ (Eq. 10).
-
-    Both come from :func:`mdln.implicit_solution`. When θ̃0 is far beyond Δ∞ (|arcsinh(2θ̃0/Δ∞)| up to
-    ~250 at β = 0.95) its Newton solve from ν = 0 can stall; the full prediction then follows a homotopy
-    a = t·arcsinh(2θ̃0/Δ∞), t: 0 → 1, from the simplified solution, and finally (if given) a Newton solve
-    warm-started at the multiplier that best explains ``theta_hint``. Whatever the start, the returned
-    point satisfies the KKT form θ = (Δ/2) sinh(2Xᵀν + a) exactly, so it is the unique minimiser to the
-    accuracy of its residual ‖Xθ − y‖ (checked by the caller).
-    """
-    X, y = check_data(X, y)
-    simp = implicit_solution(X, y, delta_inf)
-    try:
-        full = implicit_solution(X, y, delta_inf, theta0=theta0)
-    except ImplicitSolveError:       # the stalled Newton solve now raises: continue with the homotopy
-        full = np.full(X.shape[1], np.nan)
-    good = lambda th: np.all(np.isfinite(th)) and np.linalg.norm(X @ th - y) <= _RESID
-    if good(full):
-        return full, simp
-    cands = [full]
-    a0 = np.arcsinh(2 * theta0 / delta_inf)
-    with np.errstate(all="ignore"):
-        nu = np.linalg.lstsq(X @ X.T, X @ np.arcsinh(2 * simp / delta_inf) / 2, rcond=None)[0]
-        for t in np.linspace(0.0, 1.0, 21)[1:]:
-            nu = _newton_dual(X, y, delta_inf, 0.5 * delta_inf * np.sinh(t * a0), nu, 1e-13 if t == 1 else 1e-9, 500)
-        cands.append(_primal(X, delta_inf, theta0, nu))
-        if not good(cands[-1]) and theta_hint is not None:
-            nu = np.linalg.lstsq(2 * X.T, np.arcsinh(2 * theta_hint / delta_inf) - a0, rcond=None)[0]
-            nu = _newton_dual(X, y, delta_inf, theta0, nu, 1e-13, 500)
-            cands.append(_primal(X, delta_inf, theta0, nu))
-    res = [np.linalg.norm(X @ c - y) if np.all(np.isfinite(c)) else np.inf for c in cands]
-    return cands[int(np.argmin(res))], simp
-
-
-def linear_shift(X, theta_simplified, delta_inf, theta0):
-    """First-order displacement ‖δθ‖/‖θ_s‖ that the dropped term a = arcsinh(2θ̃0/Δ∞) causes.
-
-    Linearising the KKT condition arcsinh(2θ/Δ) = 2Xᵀν + a about the simplified solution θ_s (a = 0)
-    with W = diag(½√(4θ_s² + Δ²)) gives δθ = (I − WXᵀ(XWXᵀ)⁻¹X) W a: the part of Wa that keeps Xθ = y.
-    """
-    a = np.arcsinh(2 * theta0 / delta_inf)
-    w = 0.5 * np.sqrt(4 * theta_simplified ** 2 + delta_inf ** 2)
-    wa = w * a
-    M = (X * w) @ X.T
-    dth = wa - w * (X.T @ np.linalg.lstsq(M, X @ wa, rcond=None)[0])
-    return float(np.linalg.norm(dth) / np.linalg.norm(theta_simplified))
+        return perturbed_initialisation(alpha, alpha, S_plus, S_minus)
 
 
 def _one(X, y, theta, delta, tt0):

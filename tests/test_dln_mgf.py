@@ -198,3 +198,17 @@ def test_runaway_solve_stops_at_its_budget(data):
 def test_budget_validation(data, kwargs, name):
     with pytest.raises(ValueError, match=name):
         train_mgf(data.X, data.y, 0.1, **kwargs)
+
+
+def test_dln_grad_and_hess_match_finite_differences():
+    data = mdln.sparse_regression(n=6, d=8, s=2, seed=3)
+    grad, hess = mdln.dln.stacked_dln_grad(data.X, data.y), mdln.dln.stacked_dln_hess(data.X, data.y)
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(16)
+    F = lambda w: data.train_loss(w[:8] * w[8:])
+    h = 1e-6
+    fd = np.array([(F(w + h * e) - F(w - h * e)) / (2 * h) for e in np.eye(16)])
+    assert np.max(np.abs(grad(w) - fd)) < 1e-7 * max(1.0, np.max(np.abs(fd)))
+    fdH = np.array([(grad(w + h * e) - grad(w - h * e)) / (2 * h) for e in np.eye(16)])
+    assert np.max(np.abs(hess(w) - fdH)) < 1e-6 * max(1.0, np.max(np.abs(fdH)))
+    assert np.allclose(hess(w), hess(w).T)

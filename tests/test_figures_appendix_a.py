@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import mdln
-from mdln.figures.appendix_a import (FIGURES, FigAConfig, FigAResult, central_difference_iterates,
-                                 central_difference_params, figA, stacked_dln_grad, stacked_dln_hess)
+from mdln.figures.appendix_a import FIGURES, FigAConfig, FigAResult, figA
 
 
 @pytest.fixture(scope="module")
@@ -21,42 +20,6 @@ def quad():
 @pytest.fixture(scope="module")
 def result():
     return figA(FigAConfig.preset("test"))
-
-
-@pytest.mark.parametrize("gamma,beta", [(0.01, 0.9), (0.3, 0.2), (1e-3, 0.99), (0.5, 0.0)])
-def test_central_difference_params_invert_alt_lam_and_step(gamma, beta):
-    lam_p, eps = mdln.alt_lam(gamma, beta), mdln.step(gamma, beta)
-    g, b = central_difference_params(lam_p, eps)
-    assert g == pytest.approx(gamma, rel=1e-12)
-    assert b == pytest.approx(beta, rel=1e-12, abs=1e-14)
-    # λ' = λ − ε/2: the two discretisations differ by half a step
-    assert lam_p == pytest.approx(mdln.lam(gamma, beta) - eps / 2, rel=1e-12)
-
-
-def test_central_difference_scheme_is_mgd(quad):
-    """Solving the central-difference equation of Appendix A literally reproduces MGD(γ, β)."""
-    gamma, beta = 0.04, 0.8
-    W = mdln.mgd(quad.grad, [-1.5, 1.0], gamma, beta, 300)
-    Wc = central_difference_iterates(quad.grad, [-1.5, 1.0], mdln.alt_lam(gamma, beta),
-                                     mdln.step(gamma, beta), 300)
-    assert np.max(np.abs(W - Wc)) < 1e-12
-    # ...while the backward scheme with λ' would not: the identity is specific to λ'
-    Wb = central_difference_iterates(quad.grad, [-1.5, 1.0], mdln.lam(gamma, beta), mdln.step(gamma, beta), 300)
-    assert np.max(np.abs(W - Wb)) > 1e-3
-
-
-def test_dln_grad_and_hess_match_finite_differences():
-    data = mdln.sparse_regression(n=6, d=8, s=2, seed=3)
-    grad, hess = stacked_dln_grad(data.X, data.y), stacked_dln_hess(data.X, data.y)
-    rng = np.random.default_rng(0)
-    w = rng.standard_normal(16)
-    F = lambda w: data.train_loss(w[:8] * w[8:])
-    h = 1e-6
-    fd = np.array([(F(w + h * e) - F(w - h * e)) / (2 * h) for e in np.eye(16)])
-    assert np.max(np.abs(grad(w) - fd)) < 1e-7 * max(1.0, np.max(np.abs(fd)))
-    fdH = np.array([(grad(w + h * e) - grad(w - h * e)) / (2 * h) for e in np.eye(16)])
-    assert np.max(np.abs(hess(w) - fdH)) < 1e-6 * max(1.0, np.max(np.abs(fdH)))
-    assert np.allclose(hess(w), hess(w).T)
 
 
 def test_figA_identities_and_gaps(result):
@@ -112,10 +75,6 @@ def test_config_rejects_bad_values(kwargs, name):
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="eps"):
-        central_difference_params(0.1, 0.5)
-    with pytest.raises(ValueError, match="lam"):
-        central_difference_params(-1.0, 0.1)
     with pytest.raises(ValueError, match="fidelity"):
         FigAConfig.preset("fast")
     with pytest.raises(ValueError, match="config"):

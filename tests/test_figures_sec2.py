@@ -67,14 +67,6 @@ def test_preset_rejects_unknown_fidelity():
         sec2.Fig1Config.preset("huge")
 
 
-@pytest.mark.parametrize("gamma,beta", [(0.01, 0.9), (1e-3, 0.98), (0.5, 0.3), (1.0, 0.0)])
-def test_vectorised_mgd_equals_the_recursion(gamma, beta):
-    q = sec2.quadratic_of(sec2.Fig1Config())
-    w0 = np.array([-1.5, 1.0])
-    ref = sec2.mgd(q.grad, w0, gamma, beta, 800)
-    assert np.max(np.abs(sec2.mgd_quadratic(q, w0, gamma, beta, 800) - ref)) < 1e-12
-
-
 def test_live_callbacks_show_lambda_and_change_the_picture():
     fig, cb = sec2.mgd_mgf_live()
     text1, png1 = cb((0.01, 0.9))

@@ -54,7 +54,7 @@ def test_fig8_and_fig9_contract():
 
 
 def test_prop2_alvarez():
-    p = F.prop2_demo(lam=0.5)
+    p = mdln.implicit.prop2_demo(lam=0.5)
     assert p.distance <= 1e-8
     assert p.distance_to_gf_projection > 0.1     # the initial speed really moves the limit
     assert p.train_loss < 1e-20

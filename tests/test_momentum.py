@@ -111,13 +111,77 @@ def test_mgf_zero_lambda_is_gradient_flow_and_limit():
 
 
 def test_discretisation_gap_shrinks_linearly():
-    from mdln.figures.sec2 import gap_vs_step
+    # Proposition 1: at fixed λ the gap between MGD(ε²/λ, 1 − ε/λ) and MGF(λ) is O(ε)
     q = mdln.Quadratic(np.diag([1.0, 0.1]), np.zeros(2))
     eps = np.array([0.01, 0.03, 0.1, 0.3])
-    gaps = gap_vs_step(q, [-1.5, 1.0], 1.0, eps, 10.0)
+    gaps = mdln.momentum.gap_vs_step(q.grad, [-1.5, 1.0], 1.0, eps, 10.0, q.w_star, jac=q.hess)
     slope = np.polyfit(np.log(eps), np.log(gaps), 1)[0]
     assert 0.9 <= slope <= 1.1
     assert np.all(np.diff(gaps) > 0)
+    # each entry is the discretisation gap at that (γ, β), computed independently here
+    e = eps[2]
+    n = int(round(10.0 / e))
+    W = mdln.mgd(q.grad, [-1.5, 1.0], e * e, 1 - e, n)
+    Wc = mdln.mgf_quadratic(q, [-1.5, 1.0], 1.0, e * np.arange(n + 1))
+    ref = np.max(np.linalg.norm(W - Wc, axis=1)) / np.linalg.norm([-1.5, 1.0])
+    assert gaps[2] == pytest.approx(ref, rel=1e-6)
+    with pytest.raises(ValueError, match="eps"):
+        mdln.momentum.gap_vs_step(q.grad, [-1.5, 1.0], 1.0, [2.0], 10.0, q.w_star)
+
+
+def test_acceleration_gap_exact_rule_beats_the_approximation():
+    # Corollary 1: MGD(ρ²γ, 1 − ρ(1 − β)) takes every ρ-th step of MGD(γ, β) up to O(ε)
+    q = mdln.data.figure1_quadratic()
+    w0 = np.array([-1.5, 1.0])
+    g2, g4 = (mdln.momentum.acceleration_gap(q.grad, w0, 0.01, 0.9, r, 40.0) for r in (2, 4))
+    assert 0 < g2 < g4 < 0.05
+    # the same gap for the paper's β^ρ approximation, measured independently, is about twice as large
+    g_hat = 4 * 0.01
+    n_hat = int(round(40.0 / mdln.step(*mdln.accelerate(0.01, 0.9, 2))))
+    W = mdln.mgd(q.grad, w0, 0.01, 0.9, 2 * n_hat)
+    Wa = mdln.mgd(q.grad, w0, g_hat, 0.9 ** 2, n_hat)
+    path = np.sum(np.linalg.norm(np.diff(W, axis=0), axis=1))
+    assert np.max(np.linalg.norm(Wa - W[::2], axis=1)) / path > 1.5 * g2
+    with pytest.raises(ValueError, match="rho"):
+        mdln.momentum.acceleration_gap(q.grad, w0, 0.01, 0.9, 1.5, 10.0)
+
+
+@pytest.mark.parametrize("gamma,beta", [(0.01, 0.9), (0.3, 0.2), (1e-3, 0.99), (0.5, 0.0)])
+def test_central_difference_params_invert_alt_lam_and_step(gamma, beta):
+    lam_p, eps = mdln.alt_lam(gamma, beta), mdln.step(gamma, beta)
+    g, b = mdln.momentum.central_difference_params(lam_p, eps)
+    assert g == pytest.approx(gamma, rel=1e-12)
+    assert b == pytest.approx(beta, rel=1e-12, abs=1e-14)
+    # λ' = λ − ε/2: the two discretisations differ by half a step
+    assert lam_p == pytest.approx(mdln.lam(gamma, beta) - eps / 2, rel=1e-12)
+
+
+def test_central_difference_scheme_is_mgd():
+    """Solving the central-difference equation of Appendix A literally reproduces MGD(γ, β)."""
+    quad = mdln.data.figure1_quadratic()
+    gamma, beta = 0.04, 0.8
+    W = mdln.mgd(quad.grad, [-1.5, 1.0], gamma, beta, 300)
+    Wc = mdln.momentum.central_difference_iterates(quad.grad, [-1.5, 1.0], mdln.alt_lam(gamma, beta),
+                                     mdln.step(gamma, beta), 300)
+    assert np.max(np.abs(W - Wc)) < 1e-12
+    # ...while the backward scheme with λ' would not: the identity is specific to λ'
+    Wb = mdln.momentum.central_difference_iterates(quad.grad, [-1.5, 1.0], mdln.lam(gamma, beta), mdln.step(gamma, beta), 300)
+    assert np.max(np.abs(W - Wb)) > 1e-3
+
+
+def test_central_difference_params_reject_bad_arguments():
+    with pytest.raises(ValueError, match="eps"):
+        mdln.momentum.central_difference_params(0.1, 0.5)
+    with pytest.raises(ValueError, match="lam"):
+        mdln.momentum.central_difference_params(-1.0, 0.1)
+
+
+@pytest.mark.parametrize("gamma,beta", [(0.01, 0.9), (1e-3, 0.98), (0.5, 0.3), (1.0, 0.0)])
+def test_vectorised_mgd_equals_the_recursion(gamma, beta):
+    q = mdln.data.figure1_quadratic()
+    w0 = np.array([-1.5, 1.0])
+    ref = mdln.mgd(q.grad, w0, gamma, beta, 800)
+    assert np.max(np.abs(mdln.momentum.mgd_quadratic(q, w0, gamma, beta, 800) - ref)) < 1e-12
 
 
 def test_init_velocity_matches_mgd_start():

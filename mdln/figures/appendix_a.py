@@ -2,8 +2,10 @@
 
 Discretising λẅ + ẇ + ∇F(w) = 0 with a *central* first-order difference instead of the backward one of
 Eq. (2) again gives MGD(γ, β), with the same step ε = γ/(1−β) but λ' = (1+β)γ/(2(1−β)²) = λ − ε/2.
-This module checks that identity and compares MGF(λ) and MGF(λ') against MGD(γ, β) as β varies at
-fixed λ, on the 2D quadratic of Figure 1 and on the 2-layer diagonal linear network of Section 3.
+This module compares MGF(λ) and MGF(λ') against MGD(γ, β) as β varies at fixed λ, on the 2D quadratic
+of Figure 1 and on the 2-layer diagonal linear network of Section 3. The scheme itself
+(``central_difference_params``, ``central_difference_iterates``) lives in :mod:`mdln.momentum`, the
+stacked network gradient and Hessian in :mod:`mdln.dln`; both are re-exported here.
 """
 from __future__ import annotations
 
@@ -11,11 +13,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .. import dln as _dln
 from .._checks import check_beta, check_int, check_positive, check_vector, fidelity_preset
 from ..cache import cached_arrays
-from ..data import sparse_regression
-from ..momentum import DivergenceError, Quadratic, alt_lam, mgd, mgf, step
+from ..data import figure1_quadratic, sparse_regression
+from ..dln import stacked_dln_grad, stacked_dln_hess
+from ..momentum import (DivergenceError, Quadratic, alt_lam, central_difference_iterates, central_difference_params,
+                        mgd, mgf, step)
 
 __all__ = ["central_difference_params", "central_difference_iterates", "stacked_dln_grad", "stacked_dln_hess",
            "QuadraticPaths", "quadratic_paths", "draw_quadratic_frame",
@@ -23,62 +26,6 @@ __all__ = ["central_difference_params", "central_difference_iterates", "stacked_
 
 _VERSION = "figA-v2"
 _C = {"mgd": "#000000", "lam": "#0072B2", "lamp": "#E69F00", "start2": "#CC79A7"}  # Okabe–Ito, distinct
-
-
-def central_difference_params(lam_, eps):
-    """(γ, β) = (ε²/(λ(1+ε/2λ)), (1−ε/2λ)/(1+ε/2λ)) of the central-difference scheme (Appendix A)."""
-    lam_ = check_positive(lam_, "lam")
-    eps = check_positive(eps, "eps")
-    if eps > 2.0 * lam_:
-        raise ValueError(f"eps must lie in (0, 2*lam] = (0, {2.0 * lam_!r}] so that beta >= 0, got {eps!r}")
-    r = eps / (2.0 * lam_)
-    return eps ** 2 / (lam_ * (1.0 + r)), (1.0 - r) / (1.0 + r)
-
-
-def central_difference_iterates(grad, w0, lam_, eps, n_steps):
-    """Iterates of λ(w_{k+1}−2w_k+w_{k−1})/ε² + (w_{k+1}−w_{k−1})/(2ε) + ∇F(w_k) = 0, w_1 = w_0 (App. A)."""
-    lam_ = check_positive(lam_, "lam")
-    eps = check_positive(eps, "eps")
-    n_steps = check_int(n_steps, "n_steps", minimum=0)
-    w0 = check_vector(np.atleast_1d(w0), "w0")
-    from ..momentum import _diverge_guard
-    grad = _diverge_guard(grad, w0, f"central difference (lam={lam_}, eps={eps})")
-    out = np.empty((n_steps + 1, w0.shape[0]))
-    out[0] = w0
-    if n_steps >= 1:
-        out[1] = w0
-    a, b = lam_ / eps ** 2, 1.0 / (2.0 * eps)
-    for k in range(1, n_steps):
-        # (a + b) w_{k+1} = 2a w_k − (a − b) w_{k−1} − ∇F(w_k), solved literally as written in Appendix A
-        out[k + 1] = (2.0 * a * out[k] - (a - b) * out[k - 1] - np.asarray(grad(out[k]), dtype=float)) / (a + b)
-    return out
-
-
-def stacked_dln_grad(X, y):
-    """w = (u, v) ↦ ∇F(u, v) as one vector, built on ``mdln.dln.dln_grad`` (Section 3)."""
-    d = X.shape[1]
-
-    def grad(w):
-        gu, gv = _dln.dln_grad(X, y, w[:d], w[d:])
-        return np.concatenate([gu, gv])
-    return grad
-
-
-def stacked_dln_hess(X, y):
-    """Hessian ∇²F(u, v) of F(u, v) = L(u⊙v) on w = (u, v), for the implicit ODE solver (Section 3)."""
-    n, d = X.shape
-    H = X.T @ X / n
-
-    def hess(w):
-        u, v = w[:d], w[d:]
-        g = _dln.loss_grad(X, y, u * v)
-        J = np.empty((2 * d, 2 * d))
-        J[:d, :d] = v[:, None] * H * v[None, :]
-        J[d:, d:] = u[:, None] * H * u[None, :]
-        J[:d, d:] = np.diag(g) + v[:, None] * H * u[None, :]
-        J[d:, :d] = J[:d, d:].T
-        return J
-    return hess
 
 
 @dataclass(frozen=True)
@@ -128,10 +75,8 @@ class FigAConfig:
                                paper=dict(betas=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)))
 
     def quadratic(self) -> Quadratic:
-        """The 2D quadratic F(w) = ½ wᵀHw of Figure 1."""
-        c, s = np.cos(self.quad_angle), np.sin(self.quad_angle)
-        R = np.array([[c, -s], [s, c]])
-        return Quadratic(R @ np.diag(np.asarray(self.quad_eigenvalues, dtype=float)) @ R.T, np.zeros(2))
+        """The 2D quadratic F(w) = ½ wᵀHw of Figure 1 (:func:`mdln.data.figure1_quadratic`)."""
+        return figure1_quadratic(self.quad_eigenvalues, self.quad_angle)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .._checks import check_beta, check_gamma, check_int, fidelity_preset
+from .._checks import fidelity_preset
 from ..cache import cached_arrays
-from ..momentum import Quadratic, accelerate, gd, lam, mgd, mgf, mgf_quadratic, step
+from ..data import figure1_quadratic
+from ..momentum import (Quadratic, accelerate, acceleration_gap, gap_vs_step, gd, lam, mgd, mgd_quadratic, mgf,
+                        mgf_quadratic, relative_gap, step)
 
 __all__ = ["Fig1Config", "Fig1Result", "fig1", "quadratic_of", "gap_vs_step", "acceleration_gap",
            "RegimesResult", "regimes", "draw_mgd_mgf_frame", "draw_acceleration_frame",
@@ -66,43 +68,8 @@ def power10_text(x, digits=2):
 
 
 def quadratic_of(config: Fig1Config) -> Quadratic:
-    """The 2D quadratic of Figure 1: H = R diag(eigenvalues) Rᵀ, minimiser w* = 0."""
-    c, s = np.cos(config.angle), np.sin(config.angle)
-    R = np.array([[c, -s], [s, c]])
-    return Quadratic(R @ np.diag(config.eigenvalues) @ R.T, np.zeros(2))
-
-
-def _gap(W, Wc, scale):
-    return float(np.max(np.linalg.norm(W - Wc, axis=1)) / scale)
-
-
-def gap_vs_step(q: Quadratic, w0, lam_, eps_values, horizon):
-    """max_k ‖w_k − w(kε)‖/‖w0 − w*‖ of MGD(ε²/λ, 1 − ε/λ) against MGF(λ) on [0, horizon], per ε (Prop. 1)."""
-    w0 = np.asarray(w0, dtype=float)
-    scale = np.linalg.norm(w0 - q.w_star)
-    gaps = []
-    for eps in eps_values:
-        if not 0 < eps <= lam_:
-            raise ValueError(f"eps must lie in (0, lam={lam_}] so that beta = 1 - eps/lam is in [0, 1), got {eps}")
-        gamma, beta = eps ** 2 / lam_, 1.0 - eps / lam_
-        n = int(round(horizon / eps))
-        W = mgd(q.grad, w0, gamma, beta, n)
-        Wc = mgf(q.grad, w0, lam_, eps * np.arange(n + 1), jac=q.hess)
-        gaps.append(_gap(W, Wc, scale))
-    return np.array(gaps)
-
-
-def acceleration_gap(q: Quadratic, w0, gamma, beta, rho, horizon):
-    """max_k ‖ŵ_k − w_{ρk}‖ / path length, ŵ = MGD(ρ²γ, 1−ρ(1−β)), w = MGD(γ, β) (Corollary 1)."""
-    if float(rho) != int(rho):
-        raise ValueError(f"rho must be an integer >= 1 to compare w_(rho k) with w_hat_k, got {rho}")
-    rho = int(rho)
-    g_hat, b_hat = accelerate(gamma, beta, rho)
-    n_hat = int(round(horizon / step(g_hat, b_hat)))
-    W = mgd(q.grad, w0, gamma, beta, rho * n_hat)
-    W_hat = mgd(q.grad, w0, g_hat, b_hat, n_hat)
-    path = np.sum(np.linalg.norm(np.diff(W, axis=0), axis=1))
-    return float(np.max(np.linalg.norm(W_hat - W[::rho], axis=1)) / path)
+    """The 2D quadratic of Figure 1 for this config (:func:`mdln.data.figure1_quadratic`), minimiser w* = 0."""
+    return figure1_quadratic(config.eigenvalues, config.angle)
 
 
 @dataclass(frozen=True)
@@ -230,7 +197,6 @@ def _contours(ax, q, path):
 def _fig1_compute(cfg: Fig1Config):
     q = quadratic_of(cfg)
     w0 = np.array(cfg.w0, dtype=float)
-    scale = np.linalg.norm(w0)
     n_gd = int(round(cfg.horizon / cfg.gamma_gd))
     gd_path = gd(q.grad, w0, cfg.gamma_gd, n_gd)
     gf_path = mgf(q.grad, w0, 0.0, cfg.gamma_gd * np.arange(n_gd + 1), jac=q.hess)
@@ -246,14 +212,14 @@ def _fig1_compute(cfg: Fig1Config):
     gd_slow_loss = q.value(gd(q.grad, w0, cfg.gamma_gd, n_loss))
     gd_fast_loss = q.value(gd(q.grad, w0, cfg.rho ** 2 * cfg.gamma_gd, n_loss))
     gap_eps = np.array(cfg.gap_eps, dtype=float)
-    gap_values = gap_vs_step(q, w0, cfg.gap_lam, gap_eps, cfg.gap_horizon)
+    gap_values = gap_vs_step(q.grad, w0, cfg.gap_lam, gap_eps, cfg.gap_horizon, q.w_star, jac=q.hess)
     out = dict(gd_path=gd_path, gf_path=gf_path, mgd_path=mgd_path, mgf_path=mgf_path,
                fast_path=fast_path, approx_path=approx_path, gd_slow_loss=gd_slow_loss,
                gd_fast_loss=gd_fast_loss, gap_eps=gap_eps, gap_values=gap_values)
-    out["gap_gd_gf"] = np.array(_gap(gd_path, gf_path, scale))
-    out["gap_mgd_mgf"] = np.array(_gap(mgd_path, mgf_path, scale))
+    out["gap_gd_gf"] = np.array(relative_gap(gd_path, gf_path, w0, q.w_star))
+    out["gap_mgd_mgf"] = np.array(relative_gap(mgd_path, mgf_path, w0, q.w_star))
     out["accel_rhos"] = np.array(cfg.check_rhos, dtype=float)
-    out["accel_gaps"] = np.array([acceleration_gap(q, w0, cfg.gamma, cfg.beta, r, cfg.horizon)
+    out["accel_gaps"] = np.array([acceleration_gap(q.grad, w0, cfg.gamma, cfg.beta, r, cfg.horizon)
                                   for r in cfg.check_rhos])
     return out
 
@@ -365,29 +331,6 @@ def regimes(config: Fig1Config | None = None) -> RegimesResult:
 
 # --------------------------------------------------------------------------- sliders
 _BOX = ((-1.8, 0.8), (-0.7, 1.6))     # holds every slider path from w0 = (-1.5, 1) (γ ≤ 1, β ≤ 0.98)
-
-
-def mgd_quadratic(q: Quadratic, w0, gamma, beta, n_steps):
-    """MGD(γ, β) from w1 = w0 on a quadratic, mode by mode: z_{k+1} = (1+β−γh)z_k − βz_{k−1} (Eq. (1)).
-
-    The same iterates as ``mgd(q.grad, w0, gamma, beta, n_steps)`` (to rounding), computed as a linear
-    recursion with ``scipy.signal.lfilter`` instead of a Python loop; diverging runs give inf/nan.
-    """
-    from scipy.signal import lfilter, lfiltic
-    gamma, beta = check_gamma(gamma), check_beta(beta)
-    n_steps = check_int(n_steps, "n_steps", minimum=0)
-    w0 = np.asarray(w0, dtype=float)
-    h, Q = np.linalg.eigh(q.H)
-    z0 = Q.T @ (w0 - q.w_star)
-    Z = np.empty((n_steps + 1, len(h)))
-    Z[:2] = z0
-    if n_steps >= 2:
-        x = np.zeros(n_steps - 1)
-        with np.errstate(over="ignore", invalid="ignore"):
-            for i, hi in enumerate(h):
-                a = [1.0, -(1.0 + beta - gamma * hi), beta]
-                Z[2:, i], _ = lfilter([1.0], a, x, zi=lfiltic([1.0], a, [z0[i], z0[i]]))
-    return q.w_star + Z[: n_steps + 1] @ Q.T
 
 
 def _slider_axes(fig, q):

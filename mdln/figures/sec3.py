@@ -3,7 +3,7 @@
 * ``mgf_points``: the cached (μ, replication, λ) sweep every figure here reads: θ_MGF, Δ∞, vanished,
   train/test loss, ‖θ‖₁ and the Theorem 1 normalised distance to θGF_Δ∞ = argmin_S ψ_Δ∞.
 * Figure 3 (test loss and ‖Δ∞‖₂ against λ, μ = 1), Figure 8 (+ ‖θ‖₁), Figure 9 (μ ∈ {0, .5, 1, 1.5}).
-* ``prop2_demo`` (Alvarez), ``corollary2_table``, ``small_lambda_table`` (Appendix C.5), the Δ slider
+* ``prop2_demo`` (Alvarez; computed in :mod:`mdln.implicit`), ``corollary2_table``, ``small_lambda_table`` (Appendix C.5), the Δ slider
   (ψ_Δ between ℓ1 and ℓ2) and the λ slider, with the frame-drawing functions shared by the live widgets
   and the kernel-free scrubbers.
 Replications are independent datasets ``sparse_regression(seed=s)``.
@@ -19,8 +19,8 @@ from .._checks import check_lam, check_positive, fidelity_preset
 from ..cache import cached_arrays
 from ..data import sparse_regression
 from ..dln import train_mgf
-from ..implicit import (corollary2_delta, implicit_solution, min_l1_interpolator, min_l2_interpolator,
-                       normalised_distance, prop3_bound, small_lambda_delta)
+from ..implicit import (Prop2Demo, corollary2_delta, implicit_solution, linear_shift, min_l1_interpolator,
+                       min_l2_interpolator, normalised_distance, prop2_demo, prop3_bound, small_lambda_delta)
 
 __all__ = ["mgf_points", "Fig3Config", "Fig3Result", "fig3", "Fig8Config", "Fig8Result", "fig8",
            "Fig9Config", "Fig9Result", "fig9", "prop2_demo", "Prop2Demo", "corollary2_table",
@@ -435,47 +435,6 @@ def fig9(config=None, progress=False):
                       converged=p["converged"].astype(bool))
 
 
-# ----------------------------------------------------------------------------- Proposition 2 demo
-@dataclass(frozen=True)
-class Prop2Demo:
-    """MGF(λ) on least squares from (θ0, θ̇0): limit vs projections of θ0 + λθ̇0 and of θ0 (Prop. 2)."""
-
-    lam: float
-    theta_limit: np.ndarray
-    predicted: np.ndarray
-    gf_projection: np.ndarray
-    distance: float
-    distance_to_gf_projection: float
-    train_loss: float
-
-
-def prop2_demo(lam=0.5, seed=0, t_end=400.0, speed_scale=1.0):
-    """Proposition 2 (Alvarez): MGF(λ) on L(θ) = ‖Xθ−y‖²/2n with θ̇0 ≠ 0 → proj_S(θ0 + λθ̇0)."""
-    from ..momentum import mgf
-    from .._checks import check_real
-    lam = check_positive(lam, "lam")
-    speed_scale, t_end = check_real(speed_scale, "speed_scale"), check_positive(t_end, "t_end")
-    ds = sparse_regression(seed=seed)
-    X, y = ds.X, ds.y
-    n = X.shape[0]
-    rng = np.random.default_rng(1000 + seed)
-    theta0 = rng.standard_normal(ds.d)
-    vel0 = speed_scale * rng.standard_normal(ds.d)
-    H = X.T @ X / n
-    grad = lambda th: X.T @ (X @ th - y) / n
-    from ..dln import _one_blas_thread
-    with _one_blas_thread():
-        W = mgf(grad, theta0, lam, np.array([0.0, t_end]), v0=vel0, jac=lambda th: H, rtol=1e-12, atol=1e-14)
-    lim = W[-1]
-    pred = min_l2_interpolator(X, y, theta0=theta0 + lam * vel0)
-    gfp = min_l2_interpolator(X, y, theta0=theta0)
-    r = X @ lim - y
-    return Prop2Demo(lam=lam, theta_limit=lim, predicted=pred, gf_projection=gfp,
-                     distance=float(np.linalg.norm(lim - pred)),
-                     distance_to_gf_projection=float(np.linalg.norm(lim - gfp)),
-                     train_loss=0.5 * float(r @ r) / n)
-
-
 # --------------------------------------------------------------- Corollary 2 and Appendix C.5
 def _traj_point(lam, seed, mu=1.0, alpha=0.01, refine=8):
     def compute():
@@ -735,15 +694,9 @@ def lambda_widget(fig3_result=None):
 
 
 # ------------------------------------------------- Theorem 1 in full and where θ̃0 ≈ 0 holds (issue 13)
-def linearised_shift(X, theta, delta, theta_tilde0):
-    """‖δθ‖/‖θ‖: first-order change of argmin_S D_ψΔ(·, θ̃0) when θ̃0 is dropped (Theorem 1 vs Eq. 8).
-
-    The KKT condition arcsinh(2θ/Δ) = 2Xᵀν + a, a = arcsinh(2θ̃0/Δ), moves θ by δθ = P(D a) with
-    D = diag(√(θ² + Δ²/4)) = dθ/dz and P the D-weighted projection onto ker X; the same measure as
-    chapter 4's, :func:`mdln.theorems.linear_shift`, which computes it.
-    """
-    from ..theorems import linear_shift
-    return linear_shift(np.asarray(X, float), np.asarray(theta, float), delta, theta_tilde0)
+linearised_shift = linear_shift
+"""‖δθ‖/‖θ‖: first-order change of argmin_S D_ψΔ(·, θ̃0) when θ̃0 is dropped (Theorem 1 vs Eq. 8); the same
+measure as chapter 4's, :func:`mdln.implicit.linear_shift`."""
 
 
 @dataclass(frozen=True)
