@@ -21,6 +21,13 @@ own ``S_plus``/``S_minus``), so the full prediction is exact up to the stopping 
 momentum boundary factor): the full-theorem distance goes to 0 with the train-loss tolerance
 (:func:`tolerance_study`), while the simplified one levels off at a run-dependent value
 (:func:`dropped_term_study` maps where it is below 1%).
+
+Layer: this module sits in the *upper* layer, beside :mod:`mdln.figures`: it checks Theorem 2 over the
+run families the figures define (``check_fig4`` takes a :class:`mdln.figures.sec4.Fig4Config`, the plots
+use :func:`mdln.figures.plotting.result_heatmap`). No core module imports it. The mathematics it
+applies lives in the core: θ̃0 in :func:`mdln.dln.perturbed_initialisation`, both predictions and the
+first-order shift in :func:`mdln.implicit.theorem2_predictions` and :func:`mdln.implicit.linear_shift`
+(re-exported here), the data and the grid in :mod:`mdln.data` and :mod:`mdln.grid`.
 """
 from __future__ import annotations
 
@@ -31,7 +38,10 @@ import numpy as np
 
 from ._checks import check_data, check_int, check_positive
 from .cache import cached_arrays
-from .grid import CellStatus
+from .data import sparse_regression, stacked_regressions
+from .figures.plotting import result_heatmap
+from .figures.sec4 import Fig4Config, Fig4Result, StochasticConfig
+from .grid import CellStatus, linear_beta_axes
 from .dln import perturbed_initialisation
 from .implicit import _RESID, linear_shift, theorem2_predictions
 
@@ -102,7 +112,7 @@ class Theorem2Check(CellStatus):
     gammas: np.ndarray | None = None
     betas: np.ndarray | None = None
 
-    # heatmap interface of mdln.figures.sec4.heatmap: per-cell masks from CellStatus (mdln/grid.py)
+    # heatmap interface of mdln.figures.plotting.result_heatmap: per-cell masks from CellStatus (mdln/grid.py)
     @property
     def converged(self):
         """Runs that reached the train-loss tolerance and whose two predictions exist."""
@@ -196,10 +206,9 @@ def check_sweep(sweep, X, y, tol, family="sweep", cache=True):
 
 def _fig4_sweep(cfg, batch_size=None, seeds=0, max_steps=None, replace=False):
     """The (cached) sweep behind fig4(cfg) (or a stochastic variant) and its stacked data."""
-    from .figures.sec4 import _datasets, _grid
     from .sweep import mgd_sweep
-    dss, X, y = _datasets(cfg)
-    gammas, betas = _grid(cfg)
+    _, X, y = stacked_regressions(cfg.seeds, n=cfg.n, d=cfg.d, s=cfg.s, mu=cfg.mu, sigma=cfg.sigma)
+    gammas, betas = linear_beta_axes(cfg.gamma_min, cfg.gamma_max, cfg.n_gamma, cfg.beta_max, cfg.n_beta)
     sw = mgd_sweep(X, y, gammas, betas, seeds=seeds, batch_size=batch_size, replace=replace, alpha=cfg.alpha,
                    max_steps=cfg.max_epochs if max_steps is None else max_steps, tol=cfg.tol)
     return sw, X, y
@@ -207,7 +216,6 @@ def _fig4_sweep(cfg, batch_size=None, seeds=0, max_steps=None, replace=False):
 
 def check_fig4(config=None, family=None):
     """Theorem2Check over the Figure 4 grid: ``config`` a Fig4Config, a Fig4Result or a fidelity name."""
-    from .figures.sec4 import Fig4Config, Fig4Result
     if config is None or isinstance(config, str):
         config = Fig4Config.preset(config or "book")
     elif isinstance(config, Fig4Result):
@@ -219,7 +227,6 @@ def check_fig4(config=None, family=None):
 
 def check_stochastic(config=None):
     """{B: Theorem2Check} for the stochastic-batch sweeps of :func:`mdln.figures.sec4.stochastic_batches`."""
-    from .figures.sec4 import StochasticConfig
     cfg = StochasticConfig() if config is None else config
     c4 = cfg.fig4
     out = {}
@@ -266,7 +273,6 @@ class ToleranceStudy:
 def tolerance_study(runs=TOLERANCE_RUNS, tols=(1e-8, 1e-12, 1e-16), seed=4242, n=20, d=30, s=5, mu=1.0,
                     alpha=0.01, max_steps=2 * 10 ** 7, cache=True):
     """Theorem 2 (full) and Eq. 10 distances of ``train_mgd`` runs stopped at each train-loss tolerance."""
-    from .data import sparse_regression
     from .smgd import train_mgd
     tols = np.array([check_positive(t, "tols") for t in tols])
     max_steps = check_int(max_steps, "max_steps", minimum=1)
@@ -357,14 +363,12 @@ def dropped_term_study(seeds=tuple(range(20)), random_from=10, n=20, d=30, s=5, 
                        n_gamma=6, n_beta=6, gamma_min=1e-3, gamma_max=10 ** -0.5, beta_max=0.95,
                        max_epochs=200_000, tol=1e-8):
     """MGD over a (γ, β) grid on many data sets (seeds ≥ ``random_from`` get a random support for θ*)."""
-    from .data import sparse_regression
     from .sweep import mgd_sweep
     seeds = np.asarray(seeds, dtype=np.int64)
     support = np.array(["random" if sd >= random_from else "first" for sd in seeds])
     dss = [sparse_regression(n=n, d=d, s=s, mu=mu, seed=int(sd), support=str(sp)) for sd, sp in zip(seeds, support)]
     X, y = np.stack([q.X for q in dss]), np.stack([q.y for q in dss])
-    gammas = np.logspace(np.log10(gamma_min), np.log10(gamma_max), n_gamma)
-    betas = np.linspace(0.0, beta_max, n_beta)
+    gammas, betas = linear_beta_axes(gamma_min, gamma_max, n_gamma, beta_max, n_beta)
     sw = mgd_sweep(X, y, gammas, betas, seeds=0, alpha=alpha, max_steps=max_epochs, tol=tol)
     c = check_sweep(sw, X, y, tol, family=f"{len(seeds)} data sets × {n_gamma}×{n_beta} grid")
     return DroppedTermStudy(check=c, support=support, seeds=seeds)
@@ -372,10 +376,9 @@ def dropped_term_study(seeds=tuple(range(20)), random_from=10, n=20, d=30, s=5, 
 
 # ------------------------------------------------------------------------------------- plotting
 def plot_distance_heatmaps(check):
-    """Two (β, γ) heatmaps: worst log₁₀ distance to the full (Theorem 2) and to the simplified prediction."""
+    """Two heatmaps (β on x, γ on y): worst log₁₀ distance to the full (Theorem 2) and to the simplified prediction."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
-    from .figures.sec4 import heatmap
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), constrained_layout=True)
     vals = [np.log10(check.cell_worst("dist_full")), np.log10(check.cell_worst("dist_simplified"))]
     lo = np.nanmin([np.nanmin(v) for v in vals])
@@ -383,7 +386,7 @@ def plot_distance_heatmaps(check):
     titles = ["full Theorem 2: log$_{10}$ distance", r"simplified ($\tilde\theta_0 = 0$): log$_{10}$ distance"]
     for ax, v, t in zip(axes, vals, titles):
         ax.set_facecolor("0.85")
-        heatmap(ax, check, v, t, cmap="magma", vmin=lo, vmax=hi)
+        result_heatmap(ax, check, v, t, cmap="magma", vmin=lo, vmax=hi)
         ax.title.set_fontsize(10)
     handles = [Patch(facecolor="0.85", label="not every run converged"),
                Patch(facecolor="0.8", hatch="///", edgecolor="0.3", label="diverged")]

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import mdln
 from mdln.data import sparse_regression
 
 
@@ -75,3 +76,25 @@ def test_random_support_keeps_X_and_draws_s_distinct_coordinates():
     # deterministic given the seed
     again = sparse_regression(n=20, d=d, s=s, seed=11, support="random")
     assert tuple(np.flatnonzero(again.theta_star)) == supports[0]
+
+
+def test_figure1_quadratic_is_the_rotated_diagonal():
+    q = mdln.data.figure1_quadratic((1.0, 0.1), np.pi / 6)
+    h, Q = np.linalg.eigh(q.H)
+    np.testing.assert_allclose(h, [0.1, 1.0], rtol=1e-14)
+    # the eigenvector of the large eigenvalue is the x-axis rotated by π/6
+    np.testing.assert_allclose(np.abs(Q[:, 1]), [np.cos(np.pi / 6), np.sin(np.pi / 6)], rtol=1e-12)
+    assert np.array_equal(q.w_star, np.zeros(2))
+    w = np.array([0.3, -0.7])
+    assert q.value(w) == pytest.approx(0.5 * w @ q.H @ w, rel=1e-14)
+
+
+def test_stacked_regressions_are_the_single_replications():
+    dss, X, y = mdln.data.stacked_regressions((3, 7), n=6, d=9, s=2, mu=0.5)
+    assert X.shape == (2, 6, 9) and y.shape == (2, 6)
+    for r, seed in enumerate((3, 7)):
+        one = mdln.sparse_regression(n=6, d=9, s=2, mu=0.5, seed=seed)
+        np.testing.assert_array_equal(X[r], one.X)
+        np.testing.assert_array_equal(y[r], one.y)
+        np.testing.assert_array_equal(dss[r].theta_star, one.theta_star)
+

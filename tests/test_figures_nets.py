@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+import mdln
 from mdln import nets
 from mdln.figures import nets as fig_nets  # noqa: E402
 
@@ -38,22 +39,22 @@ def _check_contract(res, config_cls, tmp_cache):
 def test_fig2_test_fidelity(tmp_cache):
     cfg = fig_nets.Fig2Config.preset("test")
     res = fig_nets.fig2(cfg)
-    assert res.test_loss.shape == (cfg.n_beta, cfg.n_gamma)
+    assert res.test_loss.shape == (cfg.n_gamma, cfg.n_beta)      # the one grid layout: rows γ
     s = _check_contract(res, fig_nets.Fig2Config, tmp_cache)
-    assert s["n_converged"] + s["n_step_cap"] + s["n_diverged"] == cfg.n_beta * cfg.n_gamma
+    assert s["n_converged"] + s["n_step_cap"] + s["n_diverged"] == cfg.n_gamma * cfg.n_beta
     conv = res.status == nets.CONVERGED
     assert s["n_converged"] > 0 and np.all(res.train_loss[conv] <= cfg.tol)
     assert np.all(res.test_loss[res.status == nets.DIVERGED] == np.inf)
     again = fig_nets.fig2(cfg)                             # from the cache: identical
     np.testing.assert_array_equal(again.test_loss, res.test_loss)
     np.testing.assert_array_equal(again.steps, res.steps)
-    np.testing.assert_allclose(res.lam, res.gammas[None, :] / (1 - res.betas[:, None]) ** 2)
+    np.testing.assert_allclose(res.lam, res.gammas[:, None] / (1 - res.betas[None, :]) ** 2)
 
 
 def test_fig6_test_fidelity(tmp_cache):
     cfg = fig_nets.Fig6Config.preset("test")
     res = fig_nets.fig6(cfg)
-    assert res.test_loss_reps.shape == (cfg.n_reps, cfg.n_beta, cfg.n_gamma)
+    assert res.test_loss_reps.shape == (cfg.n_reps, cfg.n_gamma, cfg.n_beta)
     s = _check_contract(res, fig_nets.Fig6Config, tmp_cache)
     ok = res.status != nets.DIVERGED
     np.testing.assert_allclose(res.test_loss[ok], res.test_loss_reps.mean(axis=0)[ok], rtol=1e-14)
@@ -69,25 +70,25 @@ def test_fig6_replication_uses_data_and_population_loss(tmp_cache):
     net = nets.DeepLinearNet(ds.X, ds.y, cfg.widths)
     w0 = nets.deep_linear_init(net.widths, np.random.default_rng([cfg.seed, 0, 6]), cfg.init_std)
     w = mdln.mgd(net.grad, w0, res.gammas[1], res.betas[0], cfg.epochs + 1)[-1]
-    assert res.test_loss[0, 1] == pytest.approx(ds.test_loss(net.end_to_end(w)), rel=1e-8)
-    assert res.train_loss[0, 1] == pytest.approx(net.loss(w), rel=1e-8)
+    assert res.test_loss[1, 0] == pytest.approx(ds.test_loss(net.end_to_end(w)), rel=1e-8)
+    assert res.train_loss[1, 0] == pytest.approx(net.loss(w), rel=1e-8)
 
 
 def test_quantification_on_synthetic_surfaces():
-    gammas, betas = fig_nets.grid_axes(15, 15, 1e-3, 1.0, 1e-2)
-    G, B = np.meshgrid(gammas, betas)
+    gammas, betas = mdln.grid.omb_axes(15, 14, 1e-3, 1.0, 1e-2)
+    G, B = np.meshgrid(gammas, betas, indexing="ij")      # (γ, β), the layout of mdln.grid
     log_lam = np.log10(G / (1 - B) ** 2)
     valid = np.ones(G.shape, bool)
-    levels = fig_nets._level_lines(gammas, betas, ())
-    q = fig_nets.lambda_quantification(log_lam, gammas, betas, valid, levels, n_bins=30)
+    levels = mdln.grid.lam_levels(gammas, betas)
+    q = mdln.grid.lambda_quantification(log_lam, gammas, betas, valid, levels, n_bins=30)
     assert q["r2_log_lam"] > 0.99
     assert q["r2_log_gamma"] < 0.9 and q["r2_log_one_minus_beta"] < 0.9
     assert q["spread_along"] < 1e-12 < q["spread_across"]      # exactly constant along λ lines
-    q = fig_nets.lambda_quantification(np.log10(G), gammas, betas, valid, levels, n_bins=30)
+    q = mdln.grid.lambda_quantification(np.log10(G), gammas, betas, valid, levels, n_bins=30)
     assert q["r2_log_gamma"] > 0.99 and q["r2_log_lam"] < q["r2_log_gamma"]
     assert q["spread_along"] > 0.3 * q["spread_across"]
     rng = np.random.default_rng(0)
-    q = fig_nets.lambda_quantification(rng.standard_normal(G.shape), gammas, betas, valid, levels)
+    q = mdln.grid.lambda_quantification(rng.standard_normal(G.shape), gammas, betas, valid, levels)
     assert max(q["r2_log_lam"], q["r2_log_gamma"], q["r2_log_one_minus_beta"]) < 0.2
 
 

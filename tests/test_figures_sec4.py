@@ -62,14 +62,16 @@ def test_presets():
 
 
 def test_eta_squared_reference_values():
+    from mdln.grid import eta_squared
+    assert F.eta_squared is eta_squared                  # one η², in mdln.grid (also used by Figures 2, 6)
     x = np.repeat(np.arange(5.0), 4)
-    assert F.eta_squared(x, x * 2 + 1, n_bins=5) == pytest.approx(1.0)
+    assert eta_squared(x, x * 2 + 1, n_bins=5) == pytest.approx(1.0)
     rng = np.random.default_rng(0)
     noise = rng.standard_normal(x.size)
     # values constant within bins plus noise: η² is the between-bin share of the variance
     v = x + 0.01 * noise
-    assert 0.99 < F.eta_squared(x, v, n_bins=5) < 1.0
-    assert F.eta_squared(rng.standard_normal(2000), rng.standard_normal(2000), n_bins=5) < 0.01
+    assert 0.99 < eta_squared(x, v, n_bins=5) < 1.0
+    assert eta_squared(rng.standard_normal(2000), rng.standard_normal(2000), n_bins=5) < 0.01
 
 
 def test_lambda_collapse_on_synthetic_result(r4):

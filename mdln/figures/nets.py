@@ -1,10 +1,11 @@
 """Figures 2 and 6: does λ = γ/(1−β)² alone govern the test loss of non-diagonal networks?
 (Section 2, Figure 2: ReLU teacher–student; Appendix F.1, Figure 6: deep linear network.)
 
-Grids are log-spaced in γ and in 1−β (β from 0 to 1 − (1−β)_min), so that the λ level lines
-log γ = log λ + 2 log(1−β) are straight lines of the plotted coordinates (log₁₀ γ, −log₁₀(1−β)).
+Grids are log-spaced in γ and in 1−β (β from 0 to 1 − (1−β)_min, :func:`mdln.grid.omb_axes`, re-exported
+here as ``grid_axes``), so that the λ level lines log γ = log λ + 2 log(1−β) are straight lines of the
+plotted coordinates (log₁₀ γ, −log₁₀(1−β)). Arrays are (γ, β): rows γ, columns β (:mod:`mdln.grid`).
 
-The quantification of the visual claim (``lambda_quantification``):
+The quantification of the visual claim (:func:`mdln.grid.lambda_quantification`, re-exported here):
 
 * ``r2_log_lam`` / ``r2_log_gamma`` / ``r2_log_one_minus_beta``: the share of the variance of log₁₀ test
   loss (over the valid cells) explained by ONE coordinate alone — the correlation ratio η² of binned
@@ -31,6 +32,8 @@ from .. import nets
 from .._checks import check_int, check_positive, fidelity_preset
 from ..cache import cached_arrays
 from ..data import sparse_regression
+from ..grid import lam_grid, lam_levels as _level_lines, lambda_quantification, omb_axes as grid_axes
+from .plotting import heatmap
 
 __all__ = ["transient_progress", "Fig2Config", "Fig2Result", "fig2", "Fig6Config", "Fig6Result", "fig6", "lambda_quantification",
            "quantification_report", "grid_axes", "FIGURES"]
@@ -38,95 +41,6 @@ __all__ = ["transient_progress", "Fig2Config", "Fig2Result", "fig2", "Fig6Config
 _VERSION = "nets-1"
 _Q_KEYS = ("r2_log_lam", "r2_log_gamma", "r2_log_one_minus_beta", "r2_log_eps", "spread_along", "spread_across",
            "spread_ratio")
-
-
-def grid_axes(n_gamma, n_beta, gamma_min, gamma_max, one_minus_beta_min):
-    """(γ values log-spaced, β values with 1−β log-spaced from 1 down to one_minus_beta_min)."""
-    n_gamma = check_int(n_gamma, "n_gamma", minimum=2)
-    n_beta = check_int(n_beta, "n_beta", minimum=2)
-    gamma_min = check_positive(gamma_min, "gamma_min")
-    gamma_max = check_positive(gamma_max, "gamma_max")
-    if not gamma_max > gamma_min:
-        raise ValueError(f"gamma_max must be > gamma_min={gamma_min!r}, got {gamma_max!r}")
-    omb = check_positive(one_minus_beta_min, "one_minus_beta_min")
-    if not omb < 1.0:
-        raise ValueError(f"one_minus_beta_min must lie in (0, 1), got {omb!r}")
-    gammas = np.logspace(np.log10(gamma_min), np.log10(gamma_max), n_gamma)
-    betas = 1.0 - np.logspace(0.0, np.log10(omb), n_beta)
-    betas[0] = 0.0
-    return gammas, betas
-
-
-def _level_lines(gammas, betas, levels):
-    """λ levels to draw: the given ones, or the decades whose line crosses the grid interior."""
-    if levels:
-        lv = np.array([check_positive(x, "lam_levels") for x in levels])
-    else:
-        lo = np.log10(gammas[0]) - 2 * np.log10(1 - betas[0])
-        hi = np.log10(gammas[-1]) - 2 * np.log10(1 - betas[-1])
-        ks = np.arange(np.ceil(lo + 0.25), np.floor(hi - 0.25) + 1)
-        lv = 10.0 ** ks
-    return lv
-
-
-def _line_points(gammas, betas, lam, n=60):
-    """Points (x = log₁₀γ, y = −log₁₀(1−β)) of the λ level line inside the grid's cell-centre box."""
-    x0, x1 = np.log10(gammas[0]), np.log10(gammas[-1])
-    y_all = -np.log10(1 - betas)
-    y = np.linspace(y_all[0], y_all[-1], n)
-    x = np.log10(lam) - 2 * y
-    inside = (x >= x0) & (x <= x1)
-    return x[inside], y[inside]
-
-
-def lambda_quantification(log_loss, gammas, betas, valid, levels, n_bins=8):
-    """η² of log loss on log λ, log γ, log(1−β) alone, and its spread along vs across λ lines (Section 2)."""
-    from scipy.interpolate import RegularGridInterpolator
-
-    log_loss = np.asarray(log_loss, dtype=float)
-    valid = np.asarray(valid, dtype=bool) & np.isfinite(log_loss)
-    n_bins = check_int(n_bins, "n_bins", minimum=2)
-    G, B = np.meshgrid(gammas, betas)
-    coords = {"log_lam": np.log10(G / (1 - B) ** 2), "log_gamma": np.log10(G), "log_one_minus_beta":
-              np.log10(1 - B), "log_eps": np.log10(G / (1 - B))}
-    y = log_loss[valid]
-    out = {"n_valid_cells": int(valid.sum()), "n_bins": n_bins}
-    total = float(np.sum((y - y.mean()) ** 2)) if y.size else 0.0
-    for name, z in coords.items():
-        z = z[valid]
-        if y.size < 2 or total == 0.0 or np.ptp(z) == 0.0:
-            out[f"r2_{name}"] = 0.0
-            continue
-        edges = np.linspace(z.min(), z.max(), n_bins + 1)
-        which = np.clip(np.searchsorted(edges, z, side="right") - 1, 0, n_bins - 1)
-        within = sum(float(np.sum((y[which == b] - y[which == b].mean()) ** 2))
-                     for b in range(n_bins) if np.any(which == b))
-        out[f"r2_{name}"] = 1.0 - within / total
-    grid = np.where(valid, log_loss, np.nan)
-    ys = -np.log10(1 - betas)
-    interp = RegularGridInterpolator((ys, np.log10(gammas)), grid, bounds_error=False, fill_value=np.nan)
-    means, variances, counts, used = [], [], [], []
-    for lam in levels:
-        x, yy = _line_points(gammas, betas, lam)
-        vals = interp(np.column_stack([yy, x])) if x.size else np.array([])
-        vals = vals[np.isfinite(vals)]
-        if vals.size >= 3:
-            means.append(vals.mean())
-            variances.append(vals.var())
-            counts.append(vals.size)
-            used.append(float(lam))
-    out["line_lams"] = used
-    out["line_means"] = [float(m) for m in means]
-    out["line_stds"] = [float(np.sqrt(v)) for v in variances]
-    if len(means) >= 2:
-        out["spread_along"] = float(np.sqrt(np.average(variances, weights=counts)))
-        out["spread_across"] = float(np.std(means))
-        out["spread_ratio"] = out["spread_along"] / out["spread_across"] if out["spread_across"] > 0 else \
-            float("inf")
-    else:
-        out["spread_along"] = out["spread_across"] = out["spread_ratio"] = float("nan")
-    out["n_lines_used"] = len(means)
-    return out
 
 
 def quantification_report(q, label="log10 test loss"):
@@ -173,52 +87,10 @@ def transient_progress():
 # ---------------------------------------------------------------------------------------------------
 # plotting
 def _heatmap(ax, gammas, betas, values, status, title, cbar_label, levels, valid, mark_cap=False):
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    x = np.log10(gammas)
-    y = -np.log10(1 - betas)
-    xe = np.concatenate([[1.5 * x[0] - 0.5 * x[1]], 0.5 * (x[1:] + x[:-1]), [1.5 * x[-1] - 0.5 * x[-2]]])
-    ye = np.concatenate([[1.5 * y[0] - 0.5 * y[1]], 0.5 * (y[1:] + y[:-1]), [1.5 * y[-1] - 0.5 * y[-2]]])
-    div = status == nets.DIVERGED
-    # grey background: cells not drawn (diverged: hatched; step cap with mark_cap: dotted)
-    ax.set_facecolor("0.82")
-    hide = div | ~np.isfinite(values) | ((status == nets.STEP_CAP) if mark_cap else False)
-    masked = np.ma.masked_where(hide, values)
-    ok = valid & np.isfinite(values)      # colour limits from the valid cells; others saturate
-    vmin, vmax = (values[ok].min(), values[ok].max()) if ok.any() else (None, None)
-    extend = "neither"
-    if ok.any() and np.any(masked.compressed() > vmax):
-        extend = "max"
-    if ok.any() and np.any(masked.compressed() < vmin):
-        extend = "both" if extend == "max" else "min"
-    mesh = ax.pcolormesh(xe, ye, masked, cmap="viridis", shading="flat", vmin=vmin, vmax=vmax)
-    plt.colorbar(mesh, ax=ax, label=cbar_label, extend=extend)
-    for i, j in zip(*np.nonzero(div)):
-        ax.add_patch(Rectangle((xe[j], ye[i]), xe[j + 1] - xe[j], ye[i + 1] - ye[i], fill=False, hatch="///",
-                               edgecolor="0.45", linewidth=0.0))
-    if mark_cap:
-        cap = status == nets.STEP_CAP
-        ax.plot(x[np.nonzero(cap)[1]], y[np.nonzero(cap)[0]], ".", color="0.3", ms=3, ls="none")
-    for lam in levels:
-        yy = np.linspace(ye[0], ye[-1], 100)
-        xx = np.log10(lam) - 2 * yy
-        ok = (xx >= xe[0]) & (xx <= xe[-1])
-        if ok.sum() < 2:
-            continue
-        ax.plot(xx[ok], yy[ok], "--", color="white", lw=1.2)
-        k = np.flatnonzero(ok)[int(0.65 * ok.sum())]
-        ax.text(xx[k], yy[k], f"λ={lam:g}", color="white", fontsize=9, ha="left", va="bottom")
-    ax.set_xlim(xe[0], xe[-1])
-    ax.set_ylim(ye[0], ye[-1])
-    xt = np.arange(np.ceil(xe[0]), np.floor(xe[-1]) + 1)
-    ax.set_xticks(xt, [f"$10^{{{int(t)}}}$" for t in xt])
-    bt = [b for b in (0.0, 0.5, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999) if ye[0] <= -np.log10(1 - b) <= ye[-1]]
-    ax.set_yticks([-np.log10(1 - b) for b in bt], [f"{b:g}" for b in bt])
-    ax.set_xlabel("step size γ")
-    ax.set_ylabel("momentum β")
-    ax.set_title(title, fontsize=10)
-    return mesh
+    """:func:`mdln.figures.plotting.heatmap` in (log γ, −log(1−β)) coordinates; arrays (γ, β)."""
+    return heatmap(ax, gammas, betas, values, title, diverged=status == nets.DIVERGED,
+                   capped=status == nets.STEP_CAP, coords="omb", lam_levels=levels, valid=valid,
+                   cbar_label=cbar_label, capped_style="dot" if mark_cap else None)
 
 
 def _status_legend(fig, mark_cap, n_div, n_cap=0, div_label="diverged"):
@@ -274,7 +146,7 @@ class Fig2Config:
 
 @dataclass(frozen=True)
 class Fig2Result:
-    """Final test/train loss, steps and status of the student on the (β, γ) grid (rows β, columns γ)."""
+    """Final test/train loss, steps and status of the student on the (γ, β) grid (rows γ, columns β)."""
 
     config: Fig2Config
     gammas: np.ndarray
@@ -287,16 +159,15 @@ class Fig2Result:
 
     @property
     def lam(self):
-        """λ = γ/(1−β)² on the grid (Proposition 1)."""
-        G, B = np.meshgrid(self.gammas, self.betas)
-        return G / (1 - B) ** 2
+        """λ = γ/(1−β)² on the (γ, β) grid (Proposition 1)."""
+        return lam_grid(self.gammas, self.betas)
 
     def quantification(self, gamma_max=None):
         """η² of log test loss on log λ / log γ / log(1−β) alone and spreads along vs across λ lines,
         over the converged cells (with γ ≤ gamma_max if given)."""
         valid = self.status == nets.CONVERGED
         if gamma_max is not None:
-            valid &= (self.gammas <= check_positive(gamma_max, "gamma_max"))[None, :]
+            valid &= (self.gammas <= check_positive(gamma_max, "gamma_max"))[:, None]
         with np.errstate(divide="ignore"):
             ll = np.log10(self.test_loss)
         return lambda_quantification(ll, self.gammas, self.betas, valid, self.lam_levels, self.config.n_bins)
@@ -360,7 +231,7 @@ def fig2(config=None, progress=False):
         return dict(test_loss=test.reshape(shape), train_loss=run.train_loss.reshape(shape),
                     steps=run.steps.reshape(shape), status=run.status.reshape(shape))
 
-    arr = _cached("fig2", config, compute)
+    arr = {k: v.T for k, v in _cached("fig2", config, compute).items()}    # computed (β, γ), stored (γ, β)
     return Fig2Result(config=config, gammas=gammas, betas=betas, lam_levels=levels, **arr)
 
 
@@ -406,14 +277,14 @@ class Fig6Config:
 
 @dataclass(frozen=True)
 class Fig6Result:
-    """Test/train loss of the deep linear network, averaged over replications, on the (β, γ) grid."""
+    """Test/train loss of the deep linear network, averaged over replications, on the (γ, β) grid."""
 
     config: Fig6Config
     gammas: np.ndarray
     betas: np.ndarray
-    test_loss: np.ndarray        # (n_beta, n_gamma) mean over replications; +inf where any diverged
+    test_loss: np.ndarray        # (n_gamma, n_beta) mean over replications; +inf where any diverged
     train_loss: np.ndarray
-    test_loss_reps: np.ndarray   # (n_reps, n_beta, n_gamma)
+    test_loss_reps: np.ndarray   # (n_reps, n_gamma, n_beta)
     train_loss_reps: np.ndarray
     status_reps: np.ndarray
     lam_levels: np.ndarray
@@ -493,7 +364,7 @@ def fig6(config=None, progress=False):
             stats.append(run.status.reshape(G.shape))
         return dict(test_loss_reps=np.array(tests), train_loss_reps=np.array(trains), status_reps=np.array(stats))
 
-    arr = _cached("fig6", config, compute)
+    arr = {k: np.swapaxes(v, -1, -2) for k, v in _cached("fig6", config, compute).items()}   # to (γ, β)
     div = np.any(arr["status_reps"] == nets.DIVERGED, axis=0)
     mean = lambda a: np.where(div, np.inf, np.mean(np.where(div, 0.0, a), axis=0))
     return Fig6Result(config=config, gammas=gammas, betas=betas, test_loss=mean(arr["test_loss_reps"]),

@@ -23,8 +23,11 @@ import numpy as np
 
 from .._checks import fidelity_preset
 from ..cache import cached_arrays
-from ..grid import CellStatus
-from ..data import sparse_regression
+from ..grid import CellStatus, eta_squared, lam_grid, linear_beta_axes
+from ..data import sparse_regression, stacked_regressions
+from ..dln import perturbed_initialisation, train_mgf
+from ..momentum import step
+from .plotting import CAPPED_FACE as _CAPPED_FACE, result_heatmap as heatmap
 from ..smgd import train_mgd
 from ..sweep import mgd_sweep
 
@@ -37,29 +40,13 @@ _VERSION = "fig4-v1"
 
 
 def _datasets(cfg):
-    dss = [sparse_regression(n=cfg.n, d=cfg.d, s=cfg.s, mu=cfg.mu, sigma=cfg.sigma, seed=int(s))
-           for s in cfg.seeds]
-    return dss, np.stack([d.X for d in dss]), np.stack([d.y for d in dss])
+    """The replications of a Fig4Config: ``sparse_regression(seed=s)`` for s in cfg.seeds, stacked."""
+    return stacked_regressions(cfg.seeds, n=cfg.n, d=cfg.d, s=cfg.s, mu=cfg.mu, sigma=cfg.sigma)
 
 
 def _grid(cfg):
-    gammas = np.logspace(np.log10(cfg.gamma_min), np.log10(cfg.gamma_max), cfg.n_gamma)
-    betas = np.linspace(0.0, cfg.beta_max, cfg.n_beta)
-    return gammas, betas
-
-
-def eta_squared(x, values, n_bins=10):
-    """Correlation ratio η²: share of the variance of ``values`` explained by equal-width bins of x."""
-    x, values = np.asarray(x, float).ravel(), np.asarray(values, float).ravel()
-    ok = np.isfinite(x) & np.isfinite(values)
-    x, values = x[ok], values[ok]
-    if values.size < 3 or np.ptp(values) == 0:
-        return float("nan")
-    edges = np.linspace(x.min(), x.max(), n_bins + 1)
-    idx = np.clip(np.digitize(x, edges[1:-1]), 0, n_bins - 1)
-    tot = np.sum((values - values.mean()) ** 2)
-    within = sum(np.sum((values[idx == b] - values[idx == b].mean()) ** 2) for b in np.unique(idx))
-    return float(1.0 - within / tot)
+    """(γ, β) axes of a Fig4Config (:func:`mdln.grid.linear_beta_axes`)."""
+    return linear_beta_axes(cfg.gamma_min, cfg.gamma_max, cfg.n_gamma, cfg.beta_max, cfg.n_beta)
 
 
 def _implicit(X, y, delta):
@@ -129,7 +116,7 @@ class Fig4Result(CellStatus):
     @property
     def lam(self):
         """λ = γ/(1−β)² on the (G, Bt) grid."""
-        return self.gammas[:, None] / (1.0 - self.betas[None, :]) ** 2
+        return lam_grid(self.gammas, self.betas)
 
 
     def cell_mean(self, name, log=True):
@@ -177,7 +164,7 @@ class Fig4Result(CellStatus):
     def capped_runs(self):
         """Runs stopped at the epoch cap: count, median step ε = γ/(1−β) and their train losses (Section 4)."""
         cap = self.status == 1
-        eps = np.broadcast_to((self.gammas[:, None] / (1 - self.betas[None, :]))[..., None], self.status.shape)
+        eps = np.broadcast_to(step(self.gammas[:, None], self.betas[None, :])[..., None], self.status.shape)
         if not cap.any():
             return dict(n=0, eps_median=float("nan"), train_loss_median=float("nan"),
                         train_loss_max=float("nan"))
@@ -221,56 +208,6 @@ def status_legend(fig, max_epochs=None, capped=True):
     fig.legend(handles=h, loc="outside lower center", ncol=2, fontsize=9, frameon=False)
 
 
-_CAPPED_FACE = (0.88, 0.88, 0.88, 0.8)
-
-
-def _edges(c, log):
-    c = np.log10(c) if log else np.asarray(c, float)
-    mid = 0.5 * (c[1:] + c[:-1])
-    e = np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]])
-    return 10 ** e if log else e
-
-
-def heatmap(ax, res, values, title, marker=None, cmap="viridis", vmin=None, vmax=None, grey_capped=True,
-            capped=None, colorbar=True, line_colour="w"):
-    """One (β, γ) heatmap with λ level lines, hatched diverged cells, greyed capped cells, sign-change dots."""
-    from matplotlib.patches import Rectangle
-    ge, be = _edges(res.gammas, True), _edges(res.betas, False)
-    m = np.ma.masked_invalid(values)
-    pc = ax.pcolormesh(be, ge, m, cmap=cmap, shading="flat", vmin=vmin, vmax=vmax)
-    if colorbar:
-        cb = ax.figure.colorbar(pc, ax=ax, shrink=0.95)
-        cb.ax.tick_params(labelsize=9)
-    div = res.cell_diverged
-    for gi, bj in zip(*np.nonzero(div)):
-        ax.add_patch(Rectangle((be[bj], ge[gi]), be[bj + 1] - be[bj], ge[gi + 1] - ge[gi], facecolor="0.8",
-                               edgecolor="0.3", hatch="///", lw=0))
-    if capped is None:   # works on any result with a (G, Bt, R) status (Fig4Result, theorems.Theorem2Check)
-        capped = np.any(np.asarray(res.status) == 1, axis=-1)
-    cap = capped & ~div & np.isfinite(np.asarray(values, float))   # NaN cells show the axes colour
-    if grey_capped:
-        for gi, bj in zip(*np.nonzero(cap)):
-            ax.add_patch(Rectangle((be[bj], ge[gi]), be[bj + 1] - be[bj], ge[gi + 1] - ge[gi],
-                                   facecolor=_CAPPED_FACE, edgecolor="0.35", hatch="..", lw=0))
-    B, G = np.meshgrid(res.betas, res.gammas)
-    cr = res.cell_crossed & ~div
-    ax.plot(B[cr], G[cr], "o", color="w", ms=3.5, mec="k", mew=0.5)
-    bb = np.linspace(be[0], be[-1], 200)
-    gg = np.geomspace(ge[0], ge[-1], 200)
-    BB, GG = np.meshgrid(bb, gg)
-    L = np.log10(GG / (1 - BB) ** 2)
-    lv = np.arange(np.ceil(L.min()), np.floor(L.max()) + 1)
-    cs = ax.contour(BB, GG, L, levels=lv, colors=line_colour, linewidths=0.9, linestyles="--")
-    ax.clabel(cs, fmt=lambda v: f"λ=1e{int(v)}", fontsize=9)
-    if marker is not None:
-        ax.plot([marker[1]], [marker[0]], "*", color="#D55E00", ms=14, mec="k")
-    ax.set_yscale("log")
-    ax.set_xlabel(r"momentum $\beta$")
-    ax.set_ylabel(r"step size $\gamma$")
-    ax.set_title(title, fontsize=10)
-    return pc
-
-
 def fig4(config=None, progress=False):
     """Figure 4: MGD(γ, β) over the grid, with Theorem 2, Corollary 3 and normalised distances."""
     cfg = Fig4Config.preset("book") if config is None else config
@@ -295,7 +232,7 @@ def fig4(config=None, progress=False):
     a2 = cfg.alpha ** 2
     with np.errstate(all="ignore"):
         cor3 = np.all(sw.delta_inf < a2, axis=-1)
-        tt0 = np.max(np.abs(0.25 * a2 * (np.exp(-2 * sw.S_plus) - np.exp(-2 * sw.S_minus))), axis=-1)
+        tt0 = np.max(np.abs(perturbed_initialisation(cfg.alpha, cfg.alpha, sw.S_plus, sw.S_minus)), axis=-1)
         cor3 = cor3 & (tt0 < a2)
     return Fig4Result(config=cfg, gammas=gammas, betas=betas, test_loss=test_loss,
                       delta_norm=np.linalg.norm(sw.delta_inf, axis=-1), l1=np.sum(np.abs(sw.theta), axis=-1),
@@ -521,26 +458,14 @@ class D2Config:
 
 
 def _mgf_log_integrals(X, y, lam, alpha, horizon):
-    """MGF(λ) on [0, T] with I± = ∫(ẇ±/w±)² dt carried as extra states (Eq. 12)."""
-    from scipy.integrate import solve_ivp
-    n, d = X.shape
-    H = X.T @ X / n
-    bvec = X.T @ y / n
-
-    def f(_t, z):
-        wp, wm, vp, vm = z[:d], z[d:2 * d], z[2 * d:3 * d], z[3 * d:4 * d]
-        g = H @ (0.25 * (wp * wp - wm * wm)) - bvec
-        return np.concatenate([vp, vm, -(vp + g * wp) / lam, -(vm - g * wm) / lam, (vp / wp) ** 2,
-                               (vm / wm) ** 2])
-    z0 = np.concatenate([np.full(2 * d, alpha), np.zeros(4 * d)])
-    sol = solve_ivp(f, (0.0, horizon), z0, method="RK45", rtol=1e-9, atol=1e-13)   # not stiff at λ ≥ 1e-2
-    if sol.status != 0:
-        raise RuntimeError(f"MGF integration failed: {sol.message}")
-    z = sol.y[:, -1]
-    w = z[:2 * d]
-    if np.any(np.sign(sol.y[:2 * d]) != np.sign(w)[:, None]):
+    """λ∫₀ᵀ(ẇ±/w±)² dt of MGF(λ) on [0, T] (Appendix D.2) from ``train_mgf``'s dense Eq. (12) trajectory."""
+    r = train_mgf(X, y, lam, alpha=alpha, tol=1e-300, t_max=horizon, trajectory=True, refine=16, rtol=1e-10,
+                  atol=1e-14)
+    if r.status != "max_time":
+        raise RuntimeError(f"MGF integration to T = {horizon} failed: {r.status}")
+    if r.vanished:
         raise RuntimeError("w± changed sign along MGF: D.2 compares non-crossing runs only")
-    return z[4 * d:5 * d], z[5 * d:]
+    return r.integrals()
 
 
 def d2_table(config=None):
@@ -549,7 +474,7 @@ def d2_table(config=None):
     ds = sparse_regression(n=cfg.n, d=cfg.d, s=cfg.s, seed=cfg.seed)
 
     def compute():
-        Ip, Im = _mgf_log_integrals(ds.X, ds.y, cfg.lam, cfg.alpha, cfg.horizon)
+        lam_Ip, lam_Im = _mgf_log_integrals(ds.X, ds.y, cfg.lam, cfg.alpha, cfg.horizon)
         rows = []
         for q in cfg.ratios:
             eps = cfg.lam * q
@@ -559,7 +484,7 @@ def d2_table(config=None):
             if r.crossed:
                 raise RuntimeError(f"MGD(ε={eps}) changed sign: D.2 compares non-crossing runs only")
             S = r.S_plus + r.S_minus
-            C = cfg.lam * (Ip + Im)
+            C = lam_Ip + lam_Im
             rows.append([eps, gamma, beta, K, np.linalg.norm(S), np.linalg.norm(C),
                          np.linalg.norm(S - C) / np.linalg.norm(C),
                          np.linalg.norm(S - 0.5 * (1 + beta) * C) / np.linalg.norm(0.5 * (1 + beta) * C)])
