@@ -1,12 +1,16 @@
 """On-disk cache for results that take more than a few seconds.
 
 Keys are SHA-256 digests of *every* parameter (arrays hashed by dtype, shape and bytes), a
-namespace and a fingerprint of the mdln source files, so a change in data, grid, seed or code never
-reuses a stale result. The cache lives in ``<repo>/.mdln_cache`` (git-ignored, never committed) unless
+namespace and the **code key** of the computation: a digest of the module that defines ``compute`` and
+of every mdln module it imports, transitively, as parsed code (``ast``) with docstrings stripped. That is
+the one invalidation mechanism (no hand-bumped version strings): a change in data, grid, seed or in code
+the result depends on never reuses a stale result, while editing a docstring, a comment, or a module the
+computation does not import (a widget, a plot) keeps the cache. The cache lives in ``<repo>/.mdln_cache`` (git-ignored, never committed) unless
 ``MDLN_CACHE_DIR`` says otherwise; ``MDLN_NO_CACHE=1`` disables it.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -17,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["cache_dir", "cache_key", "cached_arrays", "code_fingerprint", "remove_stale_temporaries"]
+__all__ = ["cache_dir", "cache_key", "cached_arrays", "code_key", "code_dependencies", "remove_stale_temporaries"]
 
 
 def _cache_path() -> Path:
@@ -75,24 +79,100 @@ def _canonical(obj):
     raise TypeError(f"cannot hash a parameter of type {type(obj).__name__} into a cache key")
 
 
-_FINGERPRINT = None
+_PACKAGE_DIR = Path(__file__).resolve().parent      # .../mdln
+_PACKAGE = _PACKAGE_DIR.name
 
 
-def code_fingerprint() -> str:
-    """Digest of every mdln source file: any change to the code invalidates every cached result."""
-    global _FINGERPRINT
-    if _FINGERPRINT is None:
+def _module_path(name: str):
+    """Source file of the mdln module ``name`` ('mdln.figures.sec4'), or None if it is not one."""
+    parts = name.split(".")
+    if parts[0] != _PACKAGE:
+        return None
+    base = _PACKAGE_DIR.joinpath(*parts[1:])
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _parse(name: str):
+    path = _module_path(name)
+    return None if path is None else ast.parse(path.read_text(), filename=str(path))
+
+
+def _direct_imports(name: str, tree) -> set:
+    """The mdln modules that ``name`` imports anywhere (top level or inside functions)."""
+    is_pkg = _module_path(name).name == "__init__.py"
+    package = name if is_pkg else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            for alias in node.names:    # ``from .figures import sec4`` names a module itself
+                if _module_path(f"{base}.{alias.name}") is not None:
+                    found.add(f"{base}.{alias.name}")
+            if node.module is not None or not node.level:
+                found.add(base)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    # the package's own __init__ only re-exports names: depending on it would make every module depend
+    # on every other one
+    return {m for m in found if m != _PACKAGE and _module_path(m) is not None}
+
+
+def code_dependencies(module: str) -> list:
+    """``module`` and every mdln module it imports, transitively (sorted names)."""
+    seen, todo = set(), [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        tree = _parse(name)
+        if tree is None:
+            continue
+        seen.add(name)
+        todo.extend(_direct_imports(name, tree) - seen)
+    return sorted(seen)
+
+
+def _strip_docstrings(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
+                                                                       ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+_CODE_KEYS = {}
+
+
+def code_key(module) -> str:
+    """Digest of the code a result computed in ``module`` depends on (see the module docstring).
+
+    ``module`` is a module name; a name outside mdln (a test's own helper) or None gives ''.
+    """
+    if not module or _module_path(module) is None:
+        return ""
+    if module not in _CODE_KEYS:
         h = hashlib.sha256()
-        for p in sorted(Path(__file__).resolve().parent.glob("*.py")):
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-        _FINGERPRINT = h.hexdigest()[:16]
-    return _FINGERPRINT
+        for name in code_dependencies(module):
+            h.update(name.encode())
+            h.update(ast.dump(_strip_docstrings(_parse(name))).encode())
+        _CODE_KEYS[module] = h.hexdigest()[:16]
+    return _CODE_KEYS[module]
 
 
-def cache_key(namespace: str, params: dict) -> str:
-    """Hex digest derived from the namespace, every parameter and the code fingerprint."""
-    blob = json.dumps({"ns": namespace, "params": _canonical(params), "code": code_fingerprint()},
+def cache_key(namespace: str, params: dict, module=None) -> str:
+    """Hex digest derived from the namespace, every parameter and the code key of ``module``."""
+    blob = json.dumps({"ns": namespace, "params": _canonical(params), "code": code_key(module)},
                       sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
@@ -162,6 +242,9 @@ def remove_stale_temporaries(pgids=None) -> int:
 def cached_arrays(namespace: str, params: dict, compute: Callable[[], dict], use_cache: bool = True) -> dict:
     """Return ``compute()`` (a dict of arrays), loading it from / saving it to the cache by key.
 
+    The key covers ``namespace``, ``params`` and the code key of the module that defines ``compute``
+    (pass a function or lambda defined where the computation lives).
+
     A cache that cannot be used (folder not creatable, not a folder, read-only) gives one warning and
     the run goes on uncached; an unusable entry is a miss (see ``_load_entry``).
     """
@@ -170,7 +253,7 @@ def cached_arrays(namespace: str, params: dict, compute: Callable[[], dict], use
     folder = _usable_dir()
     if folder is None:
         return compute()
-    key = cache_key(namespace, params)
+    key = cache_key(namespace, params, getattr(compute, "__module__", None))
     path = folder / f"{namespace}-{key}.npz"
     if path.exists():
         hit = _load_entry(path, key)

@@ -39,3 +39,85 @@ def test_cached_arrays_round_trip(tmp_path, monkeypatch):
 def test_unhashable_parameter_is_rejected():
     with pytest.raises(TypeError, match="cannot hash"):
         cache.cache_key("ns", {"f": object()})
+
+
+# ----------------------------------------------------------------------------- the code key
+def _fake_package(root):
+    """A throw-away package 'mdln' with a → b (relative and lazy imports), c imported by nobody."""
+    pkg = root / "mdln"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text('"""root."""\nfrom .a import f\n')
+    (pkg / "a.py").write_text('"""A."""\nfrom .sub.b import g\n\n\ndef f(x):\n    """Doc."""\n'
+                              '    from . import c as _unused_here\n    return g(x) + 1\n')
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "b.py").write_text('"""B."""\n\n\ndef g(x):\n    return 2 * x\n')
+    (pkg / "c.py").write_text("K = 1\n")
+    (pkg / "d.py").write_text("K = 2\n")
+    return pkg
+
+
+@pytest.fixture
+def fake_pkg(tmp_path, monkeypatch):
+    pkg = _fake_package(tmp_path)
+    monkeypatch.setattr(cache, "_PACKAGE_DIR", pkg)
+    monkeypatch.setattr(cache, "_CODE_KEYS", {})
+    return pkg
+
+
+def _key(module="mdln.a"):
+    cache._CODE_KEYS.clear()
+    return cache.code_key(module)
+
+
+def test_code_dependencies_follow_relative_and_lazy_imports(fake_pkg):
+    assert cache.code_dependencies("mdln.a") == ["mdln.a", "mdln.c", "mdln.sub.b"]
+    assert cache.code_dependencies("mdln.sub.b") == ["mdln.sub.b"]
+
+
+def test_code_key_ignores_docstrings_comments_and_unrelated_modules(fake_pkg):
+    k0 = _key()
+    b = fake_pkg / "sub" / "b.py"
+    b.write_text('"""B, reworded."""\n\n\ndef g(x):\n    """New doc."""\n    return 2 * x   # a comment\n')
+    (fake_pkg / "d.py").write_text("K = 3\n")            # nobody imports d
+    (fake_pkg / "__init__.py").write_text("from .a import f\nfrom .d import K\n")
+    assert _key() == k0
+
+
+@pytest.mark.parametrize("edit", ["dependency", "lazy_dependency", "module_itself"])
+def test_code_key_changes_with_the_code_it_depends_on(fake_pkg, edit):
+    k0 = _key()
+    if edit == "dependency":
+        (fake_pkg / "sub" / "b.py").write_text("def g(x):\n    return 3 * x\n")
+    elif edit == "lazy_dependency":
+        (fake_pkg / "c.py").write_text("K = 2\n")
+    else:
+        (fake_pkg / "a.py").write_text("from .sub.b import g\n\n\ndef f(x):\n    return g(x) + 2\n")
+    assert _key() != k0
+
+
+def test_outside_modules_have_an_empty_code_key():
+    assert cache.code_key(None) == "" and cache.code_key("tests.test_cache") == ""
+    assert cache.cache_key("ns", {"p": 1}) == cache.cache_key("ns", {"p": 1}, module="numpy")
+
+
+def test_the_sweep_cache_does_not_depend_on_widgets_or_figures():
+    """Editing a plot or a widget must not throw away the Figure 4 sweep (issue 11)."""
+    import mdln
+    deps = cache.code_dependencies(mdln.mgd_sweep.__module__)
+    assert not [m for m in deps if m.startswith(("mdln.figures", "mdln.widgets", "mdln.scrubber"))], deps
+    assert "mdln.smgd" in deps and "mdln.cache" in deps and "mdln.dln" not in deps
+
+
+def test_cached_arrays_keys_on_the_module_of_compute(tmp_path, monkeypatch):
+    monkeypatch.setenv("MDLN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("MDLN_NO_CACHE", raising=False)
+
+    def compute():
+        return {"x": np.ones(2)}
+
+    cache.cached_arrays("t", {"p": 1}, compute)
+    compute.__module__ = "mdln.grid"       # the same function, now said to live in mdln.grid
+    cache.cached_arrays("t", {"p": 1}, compute)
+    names = sorted(p.name for p in tmp_path.glob("t-*.npz"))
+    assert names == sorted([f"t-{cache.cache_key('t', {'p': 1})}.npz",
+                            f"t-{cache.cache_key('t', {'p': 1}, 'mdln.grid')}.npz"])
