@@ -20,16 +20,7 @@ from ._bdf import (_BDF_ALPHA, _BDF_CHUNK, _BDF_ERRC, _BDF_GAMMA, _BOUND, _EVENT
                    _bdf_init, _numba)
 from ._checks import check_data, check_lam, check_positive, check_vector
 
-try:   # the solvers factorise small dense matrices: a multi-threaded BLAS is ~10x slower on a busy machine
-    from threadpoolctl import threadpool_limits as _threadpool_limits
-except ImportError:  # pragma: no cover
-    _threadpool_limits = None
-
-
-def _one_blas_thread():
-    """Context manager limiting BLAS to one thread (a no-op without threadpoolctl)."""
-    import contextlib
-    return _threadpool_limits(1, user_api="blas") if _threadpool_limits else contextlib.nullcontext()
+from .momentum import _one_blas_thread
 
 __all__ = [
     "dln_loss", "dln_grad", "loss_grad", "balancedness", "to_w", "from_w", "theta_from_w",

@@ -12,8 +12,7 @@ from scipy.optimize import linprog
 
 from ._checks import check_data, check_finite_array, check_lam, check_positive, check_real, check_vector
 from .data import sparse_regression
-from .dln import _one_blas_thread
-from .momentum import mgf
+from .momentum import _one_blas_thread, mgf
 
 __all__ = [
     "hyperbolic_entropy", "hyperbolic_entropy_grad", "HyperbolicEntropy", "bregman_divergence",

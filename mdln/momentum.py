@@ -25,6 +25,18 @@ __all__ = [
 ]
 
 
+try:   # the solvers factorise small dense matrices: a multi-threaded BLAS is ~10x slower on a busy machine
+    from threadpoolctl import threadpool_limits as _threadpool_limits
+except ImportError:  # pragma: no cover
+    _threadpool_limits = None
+
+
+def _one_blas_thread():
+    """Context manager limiting BLAS to one thread (a no-op without threadpoolctl)."""
+    import contextlib
+    return _threadpool_limits(1, user_api="blas") if _threadpool_limits else contextlib.nullcontext()
+
+
 class DivergenceError(FloatingPointError):
     """Raised when MGD iterates stop being finite (the run diverged)."""
 

@@ -17,8 +17,8 @@ from .._checks import check_beta, check_int, check_positive, check_vector, fidel
 from ..cache import cached_arrays
 from ..data import figure1_quadratic, sparse_regression
 from ..dln import stacked_dln_grad, stacked_dln_hess
-from ..momentum import (DivergenceError, Quadratic, alt_lam, central_difference_iterates, central_difference_params,
-                        mgd, mgf, step)
+from ..momentum import (DivergenceError, Quadratic, _one_blas_thread, alt_lam, central_difference_iterates,
+                        central_difference_params, mgd, mgf, step)
 
 __all__ = ["central_difference_params", "central_difference_iterates", "stacked_dln_grad", "stacked_dln_hess",
            "QuadraticPaths", "quadratic_paths", "draw_quadratic_frame",
@@ -381,11 +381,7 @@ def _figA_compute(cfg: FigAConfig):
 def _single_threaded(fn, *args):
     """Run ``fn`` with one BLAS thread: the implicit solver factorises many small matrices, which
     multi-threaded BLAS makes ~10× slower on a busy 2-core machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: only a speed-up
-        return fn(*args)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _one_blas_thread():
         return fn(*args)
 
 
