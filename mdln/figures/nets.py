@@ -184,9 +184,7 @@ class Fig2Result:
                    n_step_cap=int(np.sum(self.status == nets.STEP_CAP)),
                    n_diverged=int(np.sum(self.status == nets.DIVERGED)), max_steps=int(self.config.max_steps),
                    max_steps_taken_converged=int(self.steps[conv].max()) if conv.any() else 0,
-                   log10_test_loss_min=float(np.log10(self.test_loss[conv].min())) if conv.any() else float("nan"),
-                   log10_test_loss_max=float(np.log10(self.test_loss[conv].max())) if conv.any() else float("nan"),
-                   lam_levels=[float(x) for x in self.lam_levels])
+                   **_loss_range(self.test_loss, conv, self.lam_levels))
         return out
 
     def arrays(self):
@@ -212,12 +210,7 @@ class Fig2Result:
 
 def fig2(config=None, progress=False):
     """Figure 2: test loss of a ReLU student trained by MGD(γ, β) to train loss 1e-5 (Section 2, App. F.1)."""
-    config = Fig2Config() if config is None else config
-    if not isinstance(config, Fig2Config):
-        raise ValueError(f"config must be a Fig2Config, got {type(config).__name__}")
-    gammas, betas = grid_axes(config.n_gamma, config.n_beta, config.gamma_min, config.gamma_max,
-                              config.one_minus_beta_min)
-    levels = _level_lines(gammas, betas, config.lam_levels)
+    config, gammas, betas, levels = _grid_of(config, Fig2Config)
 
     def compute():
         ts = nets.teacher_student(n=config.n, d=config.d, teacher_width=config.teacher_width,
@@ -309,9 +302,7 @@ class Fig6Result:
         tr = self.quantification("train")
         out.update({f"train_{k}": float(tr[k]) for k in _Q_KEYS})
         out.update(n_cells=int(ok.size), n_diverged=int((~ok).sum()), n_reps=int(self.config.n_reps),
-                   log10_test_loss_min=float(np.log10(self.test_loss[ok].min())) if ok.any() else float("nan"),
-                   log10_test_loss_max=float(np.log10(self.test_loss[ok].max())) if ok.any() else float("nan"),
-                   lam_levels=[float(x) for x in self.lam_levels])
+                   **_loss_range(self.test_loss, ok, self.lam_levels))
         return out
 
     def arrays(self):
@@ -338,12 +329,7 @@ class Fig6Result:
 
 def fig6(config=None, progress=False):
     """Figure 6: deep linear network (30, 60, 120, 60, 1) trained by MGD(γ, β) on sparse regression (App. F.1)."""
-    config = Fig6Config() if config is None else config
-    if not isinstance(config, Fig6Config):
-        raise ValueError(f"config must be a Fig6Config, got {type(config).__name__}")
-    gammas, betas = grid_axes(config.n_gamma, config.n_beta, config.gamma_min, config.gamma_max,
-                              config.one_minus_beta_min)
-    levels = _level_lines(gammas, betas, config.lam_levels)
+    config, gammas, betas, levels = _grid_of(config, Fig6Config)
     n_reps = check_int(config.n_reps, "n_reps", minimum=1)
     epochs = check_int(config.epochs, "epochs", minimum=1)
     init_std = check_positive(config.init_std, "init_std")
@@ -369,6 +355,23 @@ def fig6(config=None, progress=False):
     mean = lambda a: np.where(div, np.inf, np.mean(np.where(div, 0.0, a), axis=0))
     return Fig6Result(config=config, gammas=gammas, betas=betas, test_loss=mean(arr["test_loss_reps"]),
                       train_loss=mean(arr["train_loss_reps"]), lam_levels=levels, **arr)
+
+
+def _loss_range(test_loss, ok, lam_levels):
+    """Smallest and largest log₁₀ test loss over the ``ok`` cells (NaN if none) and the λ levels, for summaries."""
+    lo, hi = (float(np.log10(test_loss[ok].min())), float(np.log10(test_loss[ok].max()))) if ok.any() else \
+        (float("nan"), float("nan"))
+    return dict(log10_test_loss_min=lo, log10_test_loss_max=hi, lam_levels=[float(x) for x in lam_levels])
+
+
+def _grid_of(config, cls):
+    """(config, γ axis, β axis, λ levels) of a Fig2Config/Fig6Config (defaults when ``config`` is None)."""
+    config = cls() if config is None else config
+    if not isinstance(config, cls):
+        raise ValueError(f"config must be a {cls.__name__}, got {type(config).__name__}")
+    gammas, betas = grid_axes(config.n_gamma, config.n_beta, config.gamma_min, config.gamma_max,
+                              config.one_minus_beta_min)
+    return config, gammas, betas, _level_lines(gammas, betas, config.lam_levels)
 
 
 def _cached(namespace, config, compute):
