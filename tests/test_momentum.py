@@ -279,3 +279,20 @@ def test_mgf_budget_stops_a_runaway_solve():
     for kw, name in ((dict(max_seconds=0.0), "max_seconds"), (dict(max_evals=0), "max_evals")):
         with pytest.raises(ValueError, match=name):
             mdln.mgf(q.grad, np.ones(2), 0.5, [0.0, 1.0], **kw)
+
+
+def test_mgf_lipschitz_bounds_the_vector_field():
+    # ‖f(z1) − f(z2)‖ ≤ L_f ‖z1 − z2‖ for f(w, v) = (v, −(v + Hw)/λ), with equality along the top singular vector
+    H = mdln.data.figure1_quadratic().H
+    lam_ = 0.7
+    L = mdln.momentum.mgf_lipschitz(H, lam_)
+    f = lambda z: np.concatenate([z[2:], -(z[2:] + H @ z[:2]) / lam_])
+    rng = np.random.default_rng(1)
+    ratios = []
+    for _ in range(200):
+        z1, z2 = rng.standard_normal(4), rng.standard_normal(4)
+        ratios.append(np.linalg.norm(f(z1) - f(z2)) / np.linalg.norm(z1 - z2))
+    assert max(ratios) <= L * (1 + 1e-12)
+    assert max(ratios) > 0.8 * L
+    with pytest.raises(ValueError, match="lam"):
+        mdln.momentum.mgf_lipschitz(H, 0.0)
