@@ -1,7 +1,8 @@
 """Implicit bias of (M)GF on diagonal networks: hyperbolic entropy, Bregman projections, Δ∞ formulas.
 
 Section 3 (Eq. 5–8), Proposition 2 (MGF on least squares), Theorem 1, Corollary 2, Proposition 3,
-Appendix C.5 and Appendix E.
+Appendix C.5 and Appendix E; Section 4: the two predictions of Theorem 2 (full, and simplified as in
+Eq. 10) and the first-order shift the simplification causes.
 """
 from __future__ import annotations
 
