@@ -50,7 +50,6 @@ __all__ = ["theta_tilde0", "theorem2_predictions", "linear_shift", "Theorem2Chec
            "tolerance_study", "DroppedTermStudy", "dropped_term_study", "simplification_rule", "plot_distance_heatmaps",
            "plot_dropped_scatter", "TOLERANCE_RUNS"]
 
-_VERSION = "thm2-v1"
 
 
 def theta_tilde0(S_plus, S_minus, alpha):
@@ -172,7 +171,7 @@ def check_runs(X, y, theta, delta_inf, S_plus, S_minus, alpha, status, crossed, 
             res[idx] = _one(X[r], y[r], theta[idx], delta_inf[idx], tt0[idx])
         return dict(res=res)
     params = dict(X=X, y=y, theta=theta, delta=delta_inf, sp=S_plus, sm=S_minus, alpha=float(alpha),
-                  status=status.astype(np.int64), version=_VERSION)
+                  status=status.astype(np.int64))
     res = cached_arrays("thm2-check", params, compute, use_cache=cache)["res"]
     with np.errstate(invalid="ignore"):
         ttm = np.max(np.abs(tt0), axis=-1)
@@ -291,7 +290,7 @@ def tolerance_study(runs=TOLERANCE_RUNS, tols=(1e-8, 1e-12, 1e-16), seed=4242, n
                 out["status"][i, j], out["dropped"][i, j] = c.status, c.dropped
         return out
     params = dict(runs=[[g, b, -1 if B is None else B] for g, b, B in runs], tols=tols, seed=seed, n=n, d=d,
-                  s=s, mu=mu, alpha=alpha, max_steps=max_steps, version=_VERSION)
+                  s=s, mu=mu, alpha=alpha, max_steps=max_steps)
     a = cached_arrays("thm2-tol", params, compute, use_cache=cache)
     return ToleranceStudy(runs=tuple(runs), tols=tols, dist_full=a["full"], dist_simplified=a["simp"],
                           crossed=a["crossed"], steps=a["steps"], status=a["status"], dropped=a["dropped"])

@@ -24,7 +24,6 @@ __all__ = ["central_difference_params", "central_difference_iterates", "stacked_
            "QuadraticPaths", "quadratic_paths", "draw_quadratic_frame",
            "FigAConfig", "FigAResult", "figA", "FIGURES"]
 
-_VERSION = "figA-v2"
 _C = {"mgd": "#000000", "lam": "#0072B2", "lamp": "#E69F00", "start2": "#CC79A7"}  # Okabe–Ito, distinct
 
 
@@ -390,7 +389,7 @@ def figA(config: FigAConfig | None = None, progress=False) -> FigAResult:
     cfg = FigAConfig() if config is None else config
     if not isinstance(cfg, FigAConfig):
         raise ValueError(f"config must be a FigAConfig, got {type(cfg).__name__}")
-    params = dict(asdict(cfg), version=_VERSION)
+    params = dict(asdict(cfg))
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=1, desc="Appendix A: MGF(λ), MGF(λ') vs MGD")

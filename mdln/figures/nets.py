@@ -38,7 +38,6 @@ from .plotting import heatmap
 __all__ = ["transient_progress", "Fig2Config", "Fig2Result", "fig2", "Fig6Config", "Fig6Result", "fig6", "lambda_quantification",
            "quantification_report", "grid_axes", "FIGURES"]
 
-_VERSION = "nets-1"
 _Q_KEYS = ("r2_log_lam", "r2_log_gamma", "r2_log_one_minus_beta", "r2_log_eps", "spread_along", "spread_across",
            "spread_ratio")
 
@@ -375,7 +374,7 @@ def _grid_of(config, cls):
 
 
 def _cached(namespace, config, compute):
-    params = dict(dataclasses.asdict(config), version=_VERSION)
+    params = dict(dataclasses.asdict(config))
     return cached_arrays(namespace, params, compute)
 
 

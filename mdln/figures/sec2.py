@@ -17,7 +17,6 @@ __all__ = ["Fig1Config", "Fig1Result", "fig1", "quadratic_of", "gap_vs_step", "a
            "mgd_mgf_widget", "acceleration_widget", "mgd_quadratic", "MgdMgfView", "AccelerationView",
            "mgd_mgf_live", "acceleration_live", "power10_text", "FIGURES"]
 
-_VERSION = "fig1-v1"
 _C = {"gd": "#0072B2", "flow": "#000000", "mgd": "#D55E00", "fast": "#009E73", "approx": "#CC79A7"}
 
 
@@ -227,7 +226,7 @@ def _fig1_compute(cfg: Fig1Config):
 def fig1(config: Fig1Config | None = None, progress=False) -> Fig1Result:
     """Figure 1 (Section 2): (M)GD against (M)GF and the acceleration rule on a 2D quadratic."""
     cfg = Fig1Config() if config is None else config
-    a = cached_arrays("fig1", {"version": _VERSION, **asdict(cfg)}, lambda: _fig1_compute(cfg))
+    a = cached_arrays("fig1", asdict(cfg), lambda: _fig1_compute(cfg))
     slope = float(np.polyfit(np.log(a["gap_eps"]), np.log(a["gap_values"]), 1)[0])
     # Grönwall-type bound exp(L_f T) ε on the Proposition 1 gap
     L_f = mgf_lipschitz(quadratic_of(cfg).H, cfg.gap_lam)

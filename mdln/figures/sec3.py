@@ -28,7 +28,6 @@ __all__ = ["mgf_points", "Fig3Config", "Fig3Result", "fig3", "Fig8Config", "Fig8
            "draw_lambda_frame", "lambda_widget", "delta_view", "lambda_view", "theorem1_table", "linearised_shift", "SimplificationConfig",
            "SimplificationResult", "fig3b", "d2_link", "theorem1_forms_table", "precompute", "FIGURES"]
 
-_VERSION = "sec3-v3"
 _BOOK_LAMS = (0.0, 1e-3, 0.01, 0.03, 0.05, 0.07, 0.1, 0.12, 0.15, 0.21, 0.3, 0.5, 0.7, 1.0)
 _PAPER_LAMS = tuple(sorted(set((0.0,) + tuple(np.round(np.logspace(-4, -1.5, 6), 6))
                                + tuple(np.round(np.linspace(0.04, 1.0, 33), 4)))))
@@ -49,7 +48,7 @@ def _point(mu, seed, lam, alpha, n, d, s, sigma, support="first"):
                     nd=np.array(float(normalised_distance(r.theta, ref))),
                     nd_full=np.array(float(normalised_distance(r.theta, full))), theta_tilde0=tt0)
     params = dict(mu=float(mu), seed=int(seed), lam=float(lam), alpha=float(alpha), n=int(n), d=int(d),
-                  s=int(s), sigma=float(sigma), version=_VERSION)
+                  s=int(s), sigma=float(sigma))
     if support != "first":
         params["support"] = support
     return cached_arrays("sec3-point", params, compute)
@@ -448,8 +447,7 @@ def _traj_point(lam, seed, mu=1.0, alpha=0.01, refine=8):
             out["cor2"] = np.full(ds.d, -1.0)
             out["small"] = np.full(ds.d, -1.0)
         return out
-    params = dict(lam=float(lam), seed=int(seed), mu=float(mu), alpha=float(alpha), refine=int(refine),
-                  version=_VERSION)
+    params = dict(lam=float(lam), seed=int(seed), mu=float(mu), alpha=float(alpha), refine=int(refine))
     return cached_arrays("sec3-traj", params, compute)
 
 
@@ -488,8 +486,7 @@ def delta_path(log10_deltas=tuple(np.arange(-8.0, 4.01, 1.0)), seed=0):
         return dict(log10_delta=np.array(log10_deltas, float), thetas=thetas,
                     l1=min_l1_interpolator(ds.X, ds.y), l2=min_l2_interpolator(ds.X, ds.y),
                     theta_star=ds.theta_star)
-    return cached_arrays("sec3-deltapath", dict(log10_deltas=list(log10_deltas), seed=int(seed),
-                                                version=_VERSION), compute)
+    return cached_arrays("sec3-deltapath", dict(log10_deltas=list(log10_deltas), seed=int(seed)), compute)
 
 
 def _delta_theta(log10_delta, path):
@@ -618,8 +615,7 @@ def lambda_path(lam, seed=0, n_times=240):
         return dict(t=tr.t[idx], theta=tr.theta[idx], delta=tr.delta[idx], theta_final=r.theta,
                     theta_star=ds.theta_star, vanished=np.array(r.vanished),
                     test_loss=np.array(ds.test_loss(r.theta)))
-    return cached_arrays("sec3-lampath", dict(lam=float(lam), seed=int(seed), n_times=int(n_times),
-                                              version=_VERSION), compute)
+    return cached_arrays("sec3-lampath", dict(lam=float(lam), seed=int(seed), n_times=int(n_times)), compute)
 
 
 def lambda_view(fig, fig3_result=None, lams=_SLIDER_LAMS):
@@ -889,7 +885,7 @@ def theorem1_forms_table(lams=(0.001, 0.01, 0.03, 0.05), seeds=(0, 1, 2), mu=1.0
                     full = implicit_solution(ds.X, ds.y, r.delta_inf, theta0=r.theta_tilde0())
                     out["full_traj"] = np.array(float(normalised_distance(r.theta, full)))
                 return out
-            p = cached_arrays("sec3-forms", dict(lam=float(la), seed=int(sd), mu=float(mu), version=_VERSION),
+            p = cached_arrays("sec3-forms", dict(lam=float(la), seed=int(sd), mu=float(mu)),
                               compute)
             rows.append((float(la), int(sd), bool(p["vanished"]), float(p["diff"]), float(p["full_traj"]),
                          float(p["full_end"]), float(p["simplified"])))
@@ -913,8 +909,7 @@ def d2_link(lam=0.1, eps=(0.05, 0.025, 0.0125), seed=0, mu=1.0, n=20, d=30, s=5,
         ip, im = r.integrals(ds.X, ds.y)
         return dict(theta=r.theta, delta_inf=r.delta_inf, I_plus=ip, I_minus=im, tt0=r.theta_tilde0(ds.X, ds.y),
                     vanished=np.array(r.vanished))
-    base = dict(lam=float(lam), seed=int(seed), mu=float(mu), n=int(n), d=int(d), s=int(s), alpha=float(alpha),
-                version=_VERSION)
+    base = dict(lam=float(lam), seed=int(seed), mu=float(mu), n=int(n), d=int(d), s=int(s), alpha=float(alpha))
     m = cached_arrays("sec3-d2-mgf", base, mgf_part)
     ds = sparse_regression(n=n, d=d, s=s, mu=mu, seed=seed)
     a_mgf = np.arcsinh(2 * m["tt0"] / m["delta_inf"])

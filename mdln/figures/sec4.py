@@ -36,7 +36,6 @@ __all__ = ["Fig4Config", "Fig4Result", "fig4", "Fig7Config", "Fig7Result", "fig7
            "draw_smgd_frame", "smgd_widget", "SMGDFrame", "WIDGET_STEPS", "status_legend", "plot_collapse",
            "plot_stochastic", "heatmap", "FIGURES"]
 
-_VERSION = "fig4-v1"
 
 
 def _datasets(cfg):
@@ -227,7 +226,7 @@ def fig4(config=None, progress=False):
                 except Exception:   # solver failure: leave NaN (reported in the count)
                     pass
         return dict(norm_dist=nd)
-    extra = cached_arrays("fig4-dist", dict(cfg=dataclasses.asdict(cfg), version=_VERSION), compute)
+    extra = cached_arrays("fig4-dist", dict(cfg=dataclasses.asdict(cfg)), compute)
     test_loss = np.stack([dss[r].test_loss(sw.theta[:, :, r]) for r in range(len(dss))], axis=-1)
     a2 = cfg.alpha ** 2
     with np.errstate(all="ignore"):
@@ -425,7 +424,7 @@ def fig7(config=None, progress=False):
             r = train_mgf(ds.X, ds.y, float(lams[i]), alpha=c4.alpha, tol=cfg.mgf_tol)
             out[i, k] = np.log10(ds.test_loss(r.theta))
         return dict(mgf=out)
-    arr = cached_arrays("fig7-mgf", dict(cfg=dataclasses.asdict(cfg), lams=lams, version=_VERSION), compute)
+    arr = cached_arrays("fig7-mgf", dict(cfg=dataclasses.asdict(cfg), lams=lams), compute)
     mgf = arr["mgf"]
     ridx = [list(c4.seeds).index(s) for s in seeds]
     with np.errstate(divide="ignore"):
@@ -489,7 +488,7 @@ def d2_table(config=None):
                          np.linalg.norm(S - C) / np.linalg.norm(C),
                          np.linalg.norm(S - 0.5 * (1 + beta) * C) / np.linalg.norm(0.5 * (1 + beta) * C)])
         return dict(rows=np.array(rows))
-    return cached_arrays("d2-table", dict(cfg=dataclasses.asdict(cfg), version=_VERSION), compute)["rows"]
+    return cached_arrays("d2-table", dict(cfg=dataclasses.asdict(cfg)), compute)["rows"]
 
 
 # ------------------------------------------------------------------------------ stochastic batches
