@@ -786,8 +786,11 @@ def draw_smgd_frame(fig, value, fig4_result, max_steps=WIDGET_STEPS, seed=0):
     return SMGDFrame(fig, fig4_result, max_steps=max_steps, seed=seed).update(value)
 
 
-def smgd_widget(fig4_result, max_steps=WIDGET_STEPS):
-    """ipywidgets γ (log) and β sliders; λ and ε shown live; the figure is updated, not rebuilt (displayed)."""
+def smgd_widget(fig4_result, max_steps=WIDGET_STEPS, show=True):
+    """ipywidgets γ (log) and β sliders; λ and ε shown live; the figure is updated, not rebuilt.
+
+    Displays the box too when ``show`` (the chapter's cell ends with ``;``).
+    """
     from IPython.display import display
     from .. import widgets
     gs, bs = fig4_result.gammas, fig4_result.betas
@@ -799,7 +802,8 @@ def smgd_widget(fig4_result, max_steps=WIDGET_STEPS):
         return fig
     box = widgets.slider(draw, gamma=widgets.log(gs[0], gs[-1], 0.05, float(np.clip(0.01, gs[0], gs[-1]))),
                          beta=widgets.linear(0.0, float(bs[-1]), 0.05, min(0.5, float(bs[-1]))))
-    display(box)
+    if show:
+        display(box)
     return box
 
 
