@@ -2,8 +2,8 @@
 
 Imports every ``benchmarks/widgets_ch*.py`` (written by the chapters; interface in the coordination notes):
 ``cases()`` returns ``(name, target_median_ms, make_redraw, positions)``; ``make_redraw()`` builds the
-figure once (set-up, not timed) and returns ``redraw(position)``, which runs the widget's own callback
-for that slider value and ends with ``fig.canvas.draw()`` on the Agg backend.
+widget once (set-up, not timed) and returns ``redraw(position)``, which moves its sliders to that value
+with the widget's own ``move`` (``mdln.widgets.slider``: draw the frame on Agg, PNG, λ/ε readout).
 
 For each widget: one warm-up redraw at the first position (not timed), then one timed redraw per position
 of the scripted sweep (``time.perf_counter``, callback plus drawing), repeated ``--repeat`` times. Prints

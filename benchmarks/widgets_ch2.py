@@ -1,8 +1,8 @@
 """Chapter 2 widget redraw latency (issue 14): the γ/β slider and the ρ slider.
 
-``cases()`` follows the interface of ``benchmarks/bench_widgets.py``: each case builds its figure once
-(not timed) and returns ``redraw(position)``, which runs the widget's own callback — update the artists
-for the slider value, ``fig.canvas.draw()`` on Agg, and encode the PNG the widget shows.
+``cases()`` follows the interface of ``benchmarks/bench_widgets.py``: each case builds the ipywidget once
+(not timed) and returns ``redraw(position)``, which moves its sliders with the widget's own ``move`` —
+the frame (artists updated, blitted on Agg, PNG encoded), the λ/ε readout and the Image update.
 Run alone: ``python benchmarks/widgets_ch2.py`` (the same as ``bench_widgets.py --only ch2``).
 """
 
@@ -15,15 +15,15 @@ def _gamma_beta_positions():
 
 
 def _make_mgd_mgf():
-    from mdln.figures.sec2 import mgd_mgf_live
-    _, callback = mgd_mgf_live()
-    return callback
+    from mdln.figures.sec2 import mgd_mgf_widget
+    box = mgd_mgf_widget()
+    return lambda p: box.move(gamma=p[0], beta=p[1])
 
 
 def _make_acceleration():
-    from mdln.figures.sec2 import acceleration_live
-    _, callback = acceleration_live()
-    return callback
+    from mdln.figures.sec2 import acceleration_widget
+    box = acceleration_widget()
+    return lambda rho: box.move(rho=rho)
 
 
 def cases():

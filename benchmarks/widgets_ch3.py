@@ -1,30 +1,23 @@
 """Redraw latency of chapter 3's sliders (issue 14): the Δ slider and the λ slider.
 
 Interface of NOTES.md: ``cases()`` returns ``(name, target_median_ms, make_redraw, positions)``;
-``make_redraw()`` builds the figure once (not timed) and returns ``redraw(position)``, which runs the same
-callback as the ipywidget (move the artists, ``fig.canvas.draw()``, encode the PNG the widget shows).
+``make_redraw()`` builds the ipywidget once (not timed) and returns ``redraw(position)``, which moves its
+slider with the widget's own ``move`` (move the artists, ``fig.canvas.draw()``, encode the PNG, readout).
 Run directly: ``python benchmarks/widgets_ch3.py`` prints median and worst per widget.
 """
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mdln.figures import sec3  # noqa: E402
 
 
-def _make(view, figsize, transform=lambda v: v):
+def _make(builder, name, transform=lambda v: v):
     def make_redraw():
-        fig = sec3._agg_figure(figsize)
-        update = view(fig)
-
-        def redraw(position):
-            update(transform(position))
-            fig.canvas.draw()
-            sec3._png(fig)
-        return redraw
+        box = builder()
+        return lambda position: box.move(**{name: transform(position)})
     return make_redraw
 
 
@@ -33,8 +26,8 @@ def cases():
     deltas = [float(x) for x in np.round(np.arange(-8.0, 4.001, 0.5), 2)]
     lams = list(sec3._SLIDER_LAMS) + list(sec3._SLIDER_LAMS[::-1])
     return [
-        ("ch3 Δ slider", 300.0, _make(sec3.delta_view, (8.6, 3.4)), deltas),
-        ("ch3 λ slider", 300.0, _make(sec3.lambda_view, (9.0, 5.8)), lams),
+        ("ch3 Δ slider", 300.0, _make(sec3.delta_widget, "delta", lambda x: 10.0 ** x), deltas),
+        ("ch3 λ slider", 300.0, _make(sec3.lambda_widget, "lam"), lams),
     ]
 
 

@@ -20,6 +20,7 @@ from .nets import DeepLinearNet, GridRun, ReluNet, TeacherStudent, teacher_stude
 from .figures.nets import Fig2Config, Fig6Config, fig2, fig6
 from .smgd import MGDResult, MGDTrajectory, lemma2_r, train_mgd
 from .sweep import SweepResult, mgd_sweep
+from .widgets import scrubber, slider
 from .figures.sec4 import Fig4Config, Fig7Config, d2_table, fig4, fig7, lambda_collapse, stochastic_batches
 
 __version__ = "0.1.0"

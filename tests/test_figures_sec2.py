@@ -67,14 +67,16 @@ def test_preset_rejects_unknown_fidelity():
         sec2.Fig1Config.preset("huge")
 
 
-def test_live_callbacks_show_lambda_and_change_the_picture():
-    fig, cb = sec2.mgd_mgf_live()
-    text1, png1 = cb((0.01, 0.9))
-    text2, png2 = cb((0.04, 0.8))
+def test_live_widgets_show_lambda_and_change_the_picture():
+    box = sec2.mgd_mgf_widget()                      # starts at the Figure 1 (γ, β) = (0.01, 0.9)
+    text1, png1 = box.readout_html.value, box.image.value
+    box.move(gamma=0.04, beta=0.8)
+    text2, png2 = box.readout_html.value, box.image.value
     assert "λ = γ/(1−β)² = 1<" in text1 and "ε = γ/(1−β) = 0.1" in text1 and "ε = γ/(1−β) = 0.2" in text2
     assert png1[:8] == b"\x89PNG\r\n\x1a\n" and png1 != png2
-    fig, cb = sec2.acceleration_live()
-    text, png = cb(4.0)
+    box = sec2.acceleration_widget()
+    box.controls["rho"].value = 4.0
+    text, png = box.readout_html.value, box.image.value
     assert "λ = 1<" in text and "ε̂ = 0.4" in text and png[:4] == b"\x89PNG"
 
 

@@ -123,7 +123,7 @@ def test_fig3b_contract_and_rule():
 
 def test_sliders_update_in_place(r3):
     """The Δ and λ views are built once; update() moves the same artists (no new axes)."""
-    fig = F._agg_figure((8.6, 3.4))
+    fig = mdln.widgets.agg_figure((8.6, 3.4))
     update = F.delta_view(fig, F.delta_path(log10_deltas=(-8.0, -4.0, 0.0)))
     n_axes = len(fig.axes)
     update(-4.0)
@@ -132,11 +132,11 @@ def test_sliders_update_in_place(r3):
     update(0.0)
     assert len(fig.axes) == n_axes
     assert not all(np.allclose(a, b) for a, b in zip(seg_a, stems.get_segments()))
-    fig = F._agg_figure((9.0, 5.8))
+    fig = mdln.widgets.agg_figure((9.0, 5.8))
     update = F.lambda_view(fig, r3, lams=(0.0, 0.05))
     update(0.05)
     fig.canvas.draw()
-    assert "0.05" in fig.axes[3].get_title() and len(F._png(fig)) > 1000
+    assert "0.05" in fig.axes[3].get_title() and len(mdln.widgets.png_bytes(fig)) > 1000
 
 
 def test_sparse_regression_random_support():

@@ -149,6 +149,17 @@ def test_widget_update_moves_data_not_axes(r4):
     plt.close(fig)
 
 
+def test_smgd_widget_sliders_span_the_grid_and_redraw(r4):
+    box = F.smgd_widget(r4, max_steps=300, show=False)
+    g, b = box.controls["gamma"], box.controls["beta"]
+    assert 10 ** g.min == pytest.approx(r4.gammas[0]) and 10 ** g.max == pytest.approx(r4.gammas[-1])
+    assert b.max == pytest.approx(r4.betas[-1])
+    png = box.image.value
+    box.move(gamma=float(r4.gammas[1]), beta=0.0)
+    assert f"λ = γ/(1−β)² = {r4.gammas[1]:.4g}<" in box.readout_html.value
+    assert box.image.value[:4] == b"\x89PNG" and box.image.value != png
+
+
 def test_cell_capped_partition(r4):
     # each cell is exactly one of: all converged, some diverged, or (no divergence and) some capped
     conv, div, cap = r4.cell_converged, r4.cell_diverged, r4.cell_capped

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from mdln.scrubber import COLUMN_PX, MAX_PAGE_MB, MIN_TEXT_PX, displayed_text_px, scrubber
+from mdln.widgets import COLUMN_PX, MAX_PAGE_MB, MIN_TEXT_PX, displayed_text_px, scrubber
 
 _FRAME = re.compile(r'frames\[(\d+)\] = "data:image/png;base64,([^"]*)"')
 

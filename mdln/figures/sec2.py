@@ -435,109 +435,55 @@ def draw_acceleration_frame(fig, rho, config: Fig1Config | None = None):
     return AccelerationView(fig, config).update(rho)
 
 
-def _agg_figure(figsize, dpi):
-    """A pyplot-free figure on an Agg canvas (the widget shows its PNG, not an inline plot)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=figsize, dpi=dpi)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-class _BlitPNG:
-    """PNG of a figure whose static part (contours, axes, ticks, legends) is drawn once and cached:
-    each call restores that background and draws only the ``dynamic`` artists (Agg blitting)."""
-
-    def __init__(self, fig, dynamic):
-        self.fig, self.dynamic, self.background = fig, list(dynamic), None
-
-    def __call__(self):
-        import io
-        from PIL import Image
-        canvas = self.fig.canvas
-        if self.background is None:
-            for a in self.dynamic:
-                a.set_visible(False)
-            canvas.draw()
-            self.background = canvas.copy_from_bbox(self.fig.bbox)
-            for a in self.dynamic:
-                a.set_visible(True)
-        canvas.restore_region(self.background)
-        for a in self.dynamic:
-            self.fig.draw_artist(a)
-        buf = io.BytesIO()
-        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
-        return buf.getvalue()
-
-
 def mgd_mgf_live(config: Fig1Config | None = None, figsize=(9.0, 3.4), dpi=100):
-    """The γ/β widget's figure and callback: ``callback((γ, β))`` updates it and returns (text, PNG)."""
-    fig = _agg_figure(figsize, dpi)
+    """The γ/β widget's figure and frame: ``draw(gamma, beta)`` updates it and returns its PNG."""
+    from .. import widgets
+    fig = widgets.agg_figure(figsize, dpi)
     view = MgdMgfView(fig, config)
-    png = _BlitPNG(fig, [view.flow, view.dots, view.loss_dots, view.loss_flow, view.title])
+    png = widgets.BlitPNG(fig, [view.flow, view.dots, view.loss_dots, view.loss_flow, view.title])
 
-    def callback(params):
-        gamma, beta = params
-        view.update(params)
-        text = (f"<b>λ = γ/(1−β)² = {lam(gamma, beta):.4g}</b>, ε = γ/(1−β) = {step(gamma, beta):.4g}")
-        return text, png()
-    return fig, callback
+    def draw(gamma, beta):
+        view.update((gamma, beta))
+        return png()
+    return fig, draw
+
+
+def acceleration_text(rho, config: Fig1Config | None = None):
+    """The ρ widget's readout: γ̂ = ρ²γ, β̂ = 1 − ρ(1 − β), the unchanged λ and ε̂ (Corollary 1)."""
+    cfg = Fig1Config() if config is None else config
+    g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, rho)
+    return (f"γ̂ = ρ²γ = {g_hat:.4g}, β̂ = 1−ρ(1−β) = {b_hat:.4g}; "
+            f"<b>λ = {lam(g_hat, b_hat):.4g}</b> (unchanged), ε̂ = {step(g_hat, b_hat):.4g}")
 
 
 def acceleration_live(config: Fig1Config | None = None, figsize=(9.0, 3.4), dpi=100):
-    """The ρ widget's figure and callback: ``callback(ρ)`` updates it and returns (text, PNG)."""
-    cfg = Fig1Config() if config is None else config
-    fig = _agg_figure(figsize, dpi)
-    view = AccelerationView(fig, cfg)
-    png = _BlitPNG(fig, [view.fast, view.fast_loss, view.title])
+    """The ρ widget's figure and frame: ``draw(rho)`` updates it and returns its PNG."""
+    from .. import widgets
+    fig = widgets.agg_figure(figsize, dpi)
+    view = AccelerationView(fig, config)
+    png = widgets.BlitPNG(fig, [view.fast, view.fast_loss, view.title])
 
-    def callback(rho):
-        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, rho)
-        text = (f"γ̂ = ρ²γ = {g_hat:.4g}, β̂ = 1−ρ(1−β) = {b_hat:.4g}; "
-                f"<b>λ = {lam(g_hat, b_hat):.4g}</b> (unchanged), ε̂ = {step(g_hat, b_hat):.4g}")
+    def draw(rho):
         view.update(rho)
-        return text, png()
-    return fig, callback
+        return png()
+    return fig, draw
 
 
 def mgd_mgf_widget(config: Fig1Config | None = None):
     """ipywidgets: γ (log) and β sliders, λ and ε shown live, MGD over MGF redrawn (Proposition 1)."""
-    import ipywidgets as widgets
+    from .. import widgets
     cfg = Fig1Config() if config is None else config
-    g = widgets.FloatLogSlider(value=cfg.gamma, base=10, min=-3, max=0, step=0.05, description="γ",
-                               readout_format=".3g", continuous_update=False)
-    b = widgets.FloatSlider(value=cfg.beta, min=0.0, max=0.98, step=0.01, description="β",
-                            continuous_update=False)
-    info = widgets.HTML()
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
-    _, callback = mgd_mgf_live(cfg)
-
-    def redraw(*_):
-        info.value, image.value = callback((g.value, b.value))
-
-    g.observe(redraw, "value")
-    b.observe(redraw, "value")
-    redraw()
-    return widgets.VBox([widgets.HBox([g, b]), info, image])
+    return widgets.slider(mgd_mgf_live(cfg)[1], gamma=widgets.log(1e-3, 1.0, 0.05, cfg.gamma),
+                          beta=widgets.linear(0.0, 0.98, 0.01, cfg.beta))
 
 
 def acceleration_widget(config: Fig1Config | None = None):
     """ipywidgets: a ρ slider for the acceleration rule (Corollary 1), λ and ε̂ shown live."""
-    import ipywidgets as widgets
+    from .. import widgets
     cfg = Fig1Config() if config is None else config
-    rho_max = 1.0 / (1.0 - cfg.beta)
-    r = widgets.FloatSlider(value=2.0, min=1.0, max=min(rho_max, 8.0), step=0.5, description="ρ",
-                            continuous_update=False)
-    info = widgets.HTML()
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
-    _, callback = acceleration_live(cfg)
-
-    def redraw(*_):
-        info.value, image.value = callback(r.value)
-
-    r.observe(redraw, "value")
-    redraw()
-    return widgets.VBox([r, info, image])
+    rho_max = min(1.0 / (1.0 - cfg.beta), 8.0)
+    return widgets.slider(acceleration_live(cfg)[1], readout=lambda rho: acceleration_text(rho, cfg),
+                          rho=widgets.linear(1.0, rho_max, 0.5, 2.0))
 
 
 FIGURES = {

@@ -553,49 +553,18 @@ def _freeze_ticks(fig):
             axis.set_minor_locator(NullLocator())
 
 
-def _png(fig):
-    """PNG bytes of the figure as last drawn (no second draw)."""
-    import io
-    from PIL import Image
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
-    return buf.getvalue()
-
-
-def _agg_figure(figsize):
-    """A matplotlib Figure on its own Agg canvas, outside pyplot (never auto-displayed inline)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=figsize, dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _image_widget(fig, update, slider, label_fn):
-    """An ipywidgets box: slider, a text label and the figure as an Image updated in place."""
-    import ipywidgets as widgets
-    image = widgets.Image(format="png")
-    label = widgets.Label()
-
-    def redraw(change=None):
-        update(slider.value)
-        fig.canvas.draw()
-        image.value = _png(fig)
-        label.value = label_fn(slider.value)
-    slider.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([widgets.HBox([slider, label]), image])
-
-
 def delta_widget():
     """ipywidgets: a log Δ slider over the precomputed path (49 positions), artists moved in place."""
-    import ipywidgets as widgets
-    fig = _agg_figure((8.6, 3.4))
+    from .. import widgets
+    fig = widgets.agg_figure((8.6, 3.4))
     update = delta_view(fig)
-    slider = widgets.FloatLogSlider(value=1e-4, base=10, min=-8, max=4, step=0.25, description="Δ",
-                                    readout=False)
-    return _image_widget(fig, lambda v: update(np.round(np.log10(v), 2)), slider,
-                         lambda v: f"Δ = {v:.3g}  (log₁₀ Δ = {np.log10(v):+.2f})")
+
+    def draw(delta):
+        update(np.round(np.log10(delta), 2))
+        return fig
+    return widgets.slider(draw, continuous_update=True,
+                          readout=lambda delta: f"Δ = {delta:.3g}  (log₁₀ Δ = {np.log10(delta):+.2f})",
+                          delta=widgets.log(1e-8, 1e4, 0.25, 1e-4, readout=False))
 
 
 # ------------------------------------------------------------------------------- the λ slider
@@ -682,11 +651,15 @@ def draw_lambda_frame(fig, lam, fig3_result=None):
 
 def lambda_widget(fig3_result=None):
     """ipywidgets: a λ slider over the 14 precomputed Figure 3 runs, artists moved in place."""
-    import ipywidgets as widgets
-    fig = _agg_figure((9.0, 5.8))
+    from .. import widgets
+    fig = widgets.agg_figure((9.0, 5.8))
     update = lambda_view(fig, fig3_result)
-    slider = widgets.SelectionSlider(options=list(_SLIDER_LAMS), value=0.1, description="λ", readout=False)
-    return _image_widget(fig, update, slider, lambda v: f"λ = {v:g}")
+
+    def draw(lam):
+        update(lam)
+        return fig
+    return widgets.slider(draw, continuous_update=True, readout=lambda lam: f"λ = {lam:g}",
+                          lam=widgets.choice(_SLIDER_LAMS, 0.1, readout=False))
 
 
 # ------------------------------------------------- Theorem 1 in full and where θ̃0 ≈ 0 holds (issue 13)

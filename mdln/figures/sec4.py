@@ -710,35 +710,24 @@ def draw_smgd_frame(fig, value, fig4_result, max_steps=WIDGET_STEPS, seed=0):
     return SMGDFrame(fig, fig4_result, max_steps=max_steps, seed=seed).update(value)
 
 
-def smgd_widget(fig4_result, max_steps=WIDGET_STEPS):
-    """ipywidgets γ (log) and β sliders; λ and ε shown as text; the figure is updated, not rebuilt."""
-    import ipywidgets as w
+def smgd_widget(fig4_result, max_steps=WIDGET_STEPS, show=True):
+    """ipywidgets γ (log) and β sliders; λ and ε shown live; the figure is updated, not rebuilt.
+
+    Displays the box too when ``show`` (the chapter's cell ends with ``;``).
+    """
     from IPython.display import display
+    from .. import widgets
     gs, bs = fig4_result.gammas, fig4_result.betas
-    g = w.FloatLogSlider(value=0.01, base=10, min=np.log10(gs[0]), max=np.log10(gs[-1]), step=0.05,
-                         description="γ", continuous_update=False)
-    b = w.FloatSlider(value=0.5, min=0.0, max=float(bs[-1]), step=0.05, description="β",
-                      continuous_update=False)
-    info = w.HTML()
-    out = w.Output()
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(9, 6.6), dpi=100)   # outside pyplot: no later plt.show() picks it up
-    FigureCanvasAgg(fig)
+    fig = widgets.agg_figure((9, 6.6))   # outside pyplot: no later plt.show() picks it up
     frame = SMGDFrame(fig, fig4_result, max_steps=max_steps)
 
-    def redraw(*_):
-        lam_, eps = g.value / (1 - b.value) ** 2, g.value / (1 - b.value)
-        info.value = f"λ = {lam_:.3g} (γ/(1−β)²), ε = {eps:.3g} (γ/(1−β))"
-        frame.update((g.value, b.value))
-        with out:
-            out.clear_output(wait=True)
-            display(fig)
-    g.observe(redraw, "value")
-    b.observe(redraw, "value")
-    redraw()
-    box = w.VBox([w.HBox([g, b, info]), out])
-    display(box)
+    def draw(gamma, beta):
+        frame.update((gamma, beta))
+        return fig
+    box = widgets.slider(draw, gamma=widgets.log(gs[0], gs[-1], 0.05, float(np.clip(0.01, gs[0], gs[-1]))),
+                         beta=widgets.linear(0.0, float(bs[-1]), 0.05, min(0.5, float(bs[-1]))))
+    if show:
+        display(box)
     return box
 
 
