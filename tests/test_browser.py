@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import functools
 import html as htmllib
-import os
 import re
 import shutil
 import subprocess

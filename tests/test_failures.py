@@ -1,6 +1,5 @@
 """Failure modes (issue 12): each group of bad inputs, interrupts and damaged caches ends with what a user
 expects — a ValueError naming the argument, a clear status, or one line and a non-zero exit."""
-import json
 import os
 import re
 import signal
