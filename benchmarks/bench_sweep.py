@@ -22,7 +22,7 @@ import numpy as np
 
 from mdln.data import sparse_regression
 from mdln.smgd import have_numba
-from mdln.sweep import mgd_sweep
+from mdln.smgd import mgd_sweep
 
 
 REPEAT = 3

@@ -32,6 +32,7 @@ import numpy as np
 from ._checks import check_data, check_int, check_positive
 from .cache import cached_arrays
 from .grid import CellStatus
+from .status import Status
 from .implicit import ImplicitSolveError, _newton_dual, _primal, implicit_solution
 
 __all__ = ["theta_tilde0", "theorem2_predictions", "linear_shift", "Theorem2Check", "check_runs",
@@ -155,7 +156,7 @@ class Theorem2Check(CellStatus):
     @property
     def converged(self):
         """Runs that reached the train-loss tolerance and whose two predictions exist."""
-        return (self.status == 0) & np.isfinite(self.dist_full) & np.isfinite(self.dist_simplified)
+        return (self.status == Status.CONVERGED) & np.isfinite(self.dist_full) & np.isfinite(self.dist_simplified)
 
     def cell_worst(self, name):
         """(G, Bt) worst (max over replications) of a per-run field; NaN unless every run converged."""
@@ -167,9 +168,9 @@ class Theorem2Check(CellStatus):
     def summary(self):
         """Worst/median of both distances over converged runs, all / without / with sign changes."""
         conv = self.converged
-        out = dict(family=self.family, runs=int(self.status.size), converged=int(np.sum(self.status == 0)),
-                   max_steps=int(np.sum(self.status == 1)), diverged=int(np.sum(self.status == 2)),
-                   solver_failed=int(np.sum((self.status == 0) & ~conv)), tol=float(self.tol),
+        out = dict(family=self.family, runs=int(self.status.size), converged=int(np.sum(self.status == Status.CONVERGED)),
+                   max_steps=int(np.sum(self.status == Status.STEP_CAP)), diverged=int(np.sum(self.status == Status.DIVERGED)),
+                   solver_failed=int(np.sum((self.status == Status.CONVERGED) & ~conv)), tol=float(self.tol),
                    train_loss_max=float(np.max(self.train_loss[conv])) if conv.any() else float("nan"))
         for tag, sel in (("all", conv), ("calm", conv & ~self.crossed), ("crossed", conv & self.crossed)):
             out[f"n_{tag}"] = int(sel.sum())
@@ -205,7 +206,7 @@ def check_runs(X, y, theta, delta_inf, S_plus, S_minus, alpha, status, crossed, 
     def compute():
         res = np.full(lead + (8,), np.nan)
         for idx in np.ndindex(*lead):
-            if status[idx] == 2:
+            if status[idx] == Status.DIVERGED:
                 continue
             r = idx[-1] if R > 1 else 0
             res[idx] = _one(X[r], y[r], theta[idx], delta_inf[idx], tt0[idx])
@@ -225,7 +226,7 @@ def check_runs(X, y, theta, delta_inf, S_plus, S_minus, alpha, status, crossed, 
 def check_run(res, X, y, family="single run", tol=float("nan")):
     """Theorem2Check (0-d arrays) for one :class:`mdln.MGDResult` of ``train_mgd(X, y, ..., tol=tol)``."""
     X, y = check_data(X, y)
-    st = {"converged": 0, "max_steps": 1, "diverged": 2}[res.status]
+    st = int(res.code)
     c = check_runs(X, y, res.theta[None], res.delta_inf[None], res.S_plus[None], res.S_minus[None], res.alpha,
                    np.array([st]), np.array([res.crossed]), np.array([res.train_loss]), tol, family=family,
                    cache=False)
@@ -246,7 +247,7 @@ def check_sweep(sweep, X, y, tol, family="sweep", cache=True):
 def _fig4_sweep(cfg, batch_size=None, seeds=0, max_steps=None, replace=False):
     """The (cached) sweep behind fig4(cfg) (or a stochastic variant) and its stacked data."""
     from .figures.sec4 import _datasets, _grid
-    from .sweep import mgd_sweep
+    from .smgd import mgd_sweep
     dss, X, y = _datasets(cfg)
     gammas, betas = _grid(cfg)
     sw = mgd_sweep(X, y, gammas, betas, seeds=seeds, batch_size=batch_size, replace=replace, alpha=cfg.alpha,
@@ -305,7 +306,7 @@ class ToleranceStudy:
             " | simplified (tightest tol) |"
         lines = [head, "|" + "---|" * (len(self.tols) + 5)]
         for i, (g, b, B) in enumerate(self.runs):
-            cells = [f"{v:.1e}" if self.status[i, j] == 0 else f"({v:.1e}, not converged)"
+            cells = [f"{v:.1e}" if self.status[i, j] == Status.CONVERGED else f"({v:.1e}, not converged)"
                      for j, v in enumerate(self.dist_full[i])]
             lines.append(f"| {g:g} | {b:g} | {'n' if B is None else B} | {'yes' if self.crossed[i].any() else 'no'} | "
                          + " | ".join(cells) + f" | {self.dist_simplified[i, -1]:.1e} |")
@@ -407,7 +408,7 @@ def dropped_term_study(seeds=tuple(range(20)), random_from=10, n=20, d=30, s=5, 
                        max_epochs=200_000, tol=1e-8):
     """MGD over a (γ, β) grid on many data sets (seeds ≥ ``random_from`` get a random support for θ*)."""
     from .data import sparse_regression
-    from .sweep import mgd_sweep
+    from .smgd import mgd_sweep
     seeds = np.asarray(seeds, dtype=np.int64)
     support = np.array(["random" if sd >= random_from else "first" for sd in seeds])
     dss = [sparse_regression(n=n, d=d, s=s, mu=mu, seed=int(sd), support=str(sp)) for sd, sp in zip(seeds, support)]

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-import mdln.sweep as sweep_mod
+import mdln.smgd as sweep_mod
 from mdln.data import sparse_regression
 from mdln.smgd import have_numba, train_mgd
-from mdln.sweep import mgd_sweep
+from mdln.smgd import mgd_sweep
 
 GAMMAS = np.array([0.2, 0.3, 3.0])        # the last one diverges
 BETAS = np.array([0.6, 0.9])
