@@ -66,6 +66,7 @@ __all__ = ["MGDResult", "MGDTrajectory", "SweepResult", "train_mgd", "mgd_sweep"
 
 SWEEP_VERSION = "sweep-2"
 _CONVERGED, _STEP_CAP, _DIVERGED = int(Status.CONVERGED), int(Status.STEP_CAP), int(Status.DIVERGED)
+_GRAM_MARGIN = 1e-12   # full batch: below tol + 1e-12·(1 + ½|y|²/n) the loss is recomputed from the residual
 _M64 = (1 << 64) - 1
 _GOLDEN, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 
@@ -405,6 +406,17 @@ if _numba is not None:
                     for l in range(L):
                         gj[l] -= bj
                         loss[l] += 0.5 * tj[l] * (gj[l] - bj)
+                # the Gram form cancels to ~eps·c: near tol, the stopping test and the reported loss
+                # use the residual form |Xθ − y|²/(2n), lane by lane
+                for l in range(L):
+                    if mid[l] >= 0 and loss[l] < tol + _GRAM_MARGIN * (1.0 + c0):
+                        acc = 0.0
+                        for i in range(n):
+                            ri = -y[i]
+                            for j in range(d):
+                                ri += X[i, j] * th[j, l]
+                            acc += ri * ri
+                        loss[l] = acc * (0.5 / n)
             else:
                 # residual r = Xθ − y (BLAS), L(θ) = |r|²/(2n)
                 np.dot(X, th, r)
