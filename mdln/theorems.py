@@ -168,8 +168,10 @@ class Theorem2Check(CellStatus):
     def summary(self):
         """Worst/median of both distances over converged runs, all / without / with sign changes."""
         conv = self.converged
-        out = dict(family=self.family, runs=int(self.status.size), converged=int(np.sum(self.status == Status.CONVERGED)),
-                   max_steps=int(np.sum(self.status == Status.STEP_CAP)), diverged=int(np.sum(self.status == Status.DIVERGED)),
+        out = dict(family=self.family, runs=int(self.status.size),
+                   converged=int(np.sum(self.status == Status.CONVERGED)),
+                   max_steps=int(np.sum(self.status == Status.STEP_CAP)),
+                   diverged=int(np.sum(self.status == Status.DIVERGED)),
                    solver_failed=int(np.sum((self.status == Status.CONVERGED) & ~conv)), tol=float(self.tol),
                    train_loss_max=float(np.max(self.train_loss[conv])) if conv.any() else float("nan"))
         for tag, sel in (("all", conv), ("calm", conv & ~self.crossed), ("crossed", conv & self.crossed)):

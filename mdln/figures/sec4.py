@@ -149,7 +149,8 @@ class Fig4Result(CellStatus):
         i, j = np.unravel_index(np.nanargmin(lt), lt.shape)
         out = dict(
             runs=int(self.status.size), converged=int(conv.sum()), diverged=int((self.status == Status.DIVERGED).sum()),
-            max_steps=int((self.status == Status.STEP_CAP).sum()), crossed=int((self.crossed & (self.status != Status.DIVERGED)).sum()),
+            max_steps=int((self.status == Status.STEP_CAP).sum()),
+            crossed=int((self.crossed & (self.status != Status.DIVERGED)).sum()),
             theorem2_worst=float(np.nanmax(np.where(self.status != Status.DIVERGED, self.theorem2_error, np.nan))),
             theorem2_worst_converged=float(np.max(self.theorem2_error[conv])) if conv.any() else float("nan"),
             theorem2_worst_finite=float(np.nanmax(np.where(self.status != Status.DIVERGED, self.theorem2_error_finite,
@@ -605,7 +606,8 @@ def stochastic_batches(config=None, progress=False):
         lam = np.log10(sw.lam)
         gam = np.log10(np.broadcast_to(gammas[:, None], lam.shape))
         out[B] = dict(sweep=sw, log_test=cell, log_delta=dn,
-                      converged=int((sw.status == Status.CONVERGED).sum()), diverged=int((sw.status == Status.DIVERGED).sum()),
+                      converged=int((sw.status == Status.CONVERGED).sum()),
+                      diverged=int((sw.status == Status.DIVERGED).sum()),
                       runs=int(sw.status.size), crossed=int((sw.crossed & ok).sum()),
                       theorem2_worst=float(np.nanmax(np.where(ok, sw.theorem2_error(), np.nan))),
                       eta2_delta_lam=eta_squared(lam, dn, 6), eta2_delta_gamma=eta_squared(gam, dn, 6),
@@ -706,7 +708,8 @@ class SMGDFrame:
         j = int(np.argmin(np.abs(r.betas - beta)))
         st = r.status[i, j]
         return dict(gamma=float(r.gammas[i]), beta=float(r.betas[j]), log_test=float(r.cell_mean("test_loss")[i, j]),
-                    converged=int(np.sum(st == Status.CONVERGED)), capped=int(np.sum(st == Status.STEP_CAP)), diverged=int(np.sum(st == Status.DIVERGED)),
+                    converged=int(np.sum(st == Status.CONVERGED)), capped=int(np.sum(st == Status.STEP_CAP)),
+                    diverged=int(np.sum(st == Status.DIVERGED)),
                     runs=int(st.size))
 
     def update(self, value):
