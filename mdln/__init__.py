@@ -18,8 +18,7 @@ from .figures.sec3 import Fig3Config, Fig8Config, Fig9Config, fig3, fig8, fig9
 from .figures.appendix_a import FigAConfig, figA
 from .nets import DeepLinearNet, GridRun, ReluNet, TeacherStudent, teacher_student, train_grid
 from .figures.nets import Fig2Config, Fig6Config, fig2, fig6
-from .smgd import MGDResult, MGDTrajectory, lemma2_r, train_mgd
-from .sweep import SweepResult, mgd_sweep
+from .smgd import MGDResult, MGDTrajectory, SweepResult, have_numba, lemma2_r, mgd_sweep, train_mgd
 from .widgets import scrubber, slider
 from .figures.sec4 import Fig4Config, Fig7Config, d2_table, fig4, fig7, lambda_collapse, stochastic_batches
 

@@ -19,6 +19,7 @@ from scipy.linalg.lapack import dgetrf as _dgetrf, dgetrs as _dgetrs
 from ._bdf import (_BDF_ALPHA, _BDF_CHUNK, _BDF_ERRC, _BDF_GAMMA, _BOUND, _EVENT, _TOO_SMALL, _bdf_chunk,
                    _bdf_init, _numba)
 from ._checks import check_data, check_lam, check_positive, check_vector
+from .status import STATUS_NAMES, Status
 
 from .momentum import _one_blas_thread
 
@@ -147,7 +148,15 @@ class MGFResult:
     @property
     def converged(self):
         """True when the train loss went below ``tol``."""
-        return self.status == "converged"
+        return self.status == STATUS_NAMES[Status.CONVERGED]
+
+    @property
+    def code(self):
+        """The status as a :class:`mdln.status.Status`: CONVERGED, STEP_CAP for any exhausted budget
+        ('step_cap', 'max_time', 'max_seconds'), DIVERGED when the solver failed ('solver_failed: ...')."""
+        if self.converged:
+            return Status.CONVERGED
+        return Status.DIVERGED if self.status.startswith("solver_failed") else Status.STEP_CAP
 
     def integrals(self, X=None, y=None):
         """(I+, I−) of Lemma 1 / Theorem 1 from the dense trajectory (``train_mgf(..., trajectory=True)``).
@@ -268,9 +277,10 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
     analytic Jacobian; a terminal event stops it when the train loss reaches ``tol``. ``vanished`` is
     True when some w±,i changed sign, i.e. Δ_t hit 0: signs are checked at every accepted step and at
     ``refine`` points inside each step of the solver's dense output. ``trajectory=True`` also returns
-    the dense trajectory on that refined grid. The solve stops with status 'max_steps' after
+    the dense trajectory on that refined grid. The solve stops with status 'step_cap' after
     ``max_steps`` accepted steps and 'max_seconds' after ``max_seconds`` of wall-clock time (runaway
-    solves, e.g. a huge α); 'max_time' means t reached ``t_max``.
+    solves, e.g. a huge α); 'max_time' means t reached ``t_max`` (``MGFResult.code``: all three are
+    ``Status.STEP_CAP``, a budget ran out).
     """
     X, y, lam, u0, v0 = _init(X, y, lam, alpha, u0, v0)
     tol = check_positive(tol, "tol")
@@ -304,7 +314,7 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
     start = time.perf_counter()
     status = None
     if initial_loss < tol:
-        status = "converged"
+        status = STATUS_NAMES[Status.CONVERGED]
     else:
         with np.errstate(all="ignore"), _one_blas_thread():
             init(H, bv, lam, s0, d, t_max, rtol, atol, D, A, fs, ist)
@@ -320,7 +330,7 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
                     grid_ts.append(gt[:ist[7]])
                     grid_ss.append(gs[:ist[7]])
                 if code == _EVENT:
-                    status = "converged"
+                    status = STATUS_NAMES[Status.CONVERGED]
                 elif code == _BOUND:
                     status = "max_time"
                 elif code == _TOO_SMALL:
@@ -328,7 +338,7 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
                 elif not np.all(np.isfinite(s_end)):
                     status = "solver_failed: the state is no longer finite"
                 elif ist[2] >= max_steps:
-                    status = "max_steps"
+                    status = STATUS_NAMES[Status.STEP_CAP]
                 elif time.perf_counter() - start > max_seconds:
                     status = "max_seconds"
     if not np.all(np.isfinite(s_end)):   # a failed run reports its last finite state

@@ -12,7 +12,7 @@ and ``betas`` of length Bt (`mdln.figures.sec4.Fig4Result`, `mdln.SweepResult`, 
   explains), and :func:`lambda_quantification`, η² on log λ / log γ / log(1−β) / log ε plus the spread of
   a quantity along versus across the λ level lines (the claim "λ alone governs the loss");
 * :class:`CellStatus`: per-cell masks of a (G, Bt, R) run array with a trainer status per run
-  (0 converged, 1 step cap, 2 diverged, as `mdln.smgd.STATUS_NAMES`) and a sign-change flag.
+  (`mdln.status.Status`: converged, step cap, diverged) and a sign-change flag.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import numpy as np
 
 from ._checks import check_int, check_positive
 from .momentum import lam as _lam
+from .status import Status
 
 __all__ = ["CellStatus", "lam_grid", "linear_beta_axes", "omb_axes", "lam_levels", "eta_squared",
            "lambda_quantification"]
@@ -148,14 +149,14 @@ class CellStatus:
     @property
     def cell_diverged(self):
         """(G, Bt): some replication diverged."""
-        return np.any(self.status == 2, axis=-1)
+        return np.any(self.status == Status.DIVERGED, axis=-1)
 
     @property
     def cell_crossed(self):
         """(G, Bt): some non-diverged replication had w± change sign."""
-        return np.any(self.crossed & (self.status != 2), axis=-1)
+        return np.any(self.crossed & (self.status != Status.DIVERGED), axis=-1)
 
     @property
     def cell_converged(self):
         """(G, Bt): every replication reached train loss < tol."""
-        return np.all(self.status == 0, axis=-1)
+        return np.all(self.status == Status.CONVERGED, axis=-1)

@@ -334,7 +334,8 @@ def theorem2_predictions(X, y, delta_inf, theta0, theta_hint=None):
 
     Both come from :func:`mdln.implicit_solution`. When θ̃0 is far beyond Δ∞ (|arcsinh(2θ̃0/Δ∞)| up to
     ~250 at β = 0.95) its Newton solve from ν = 0 can stall; the full prediction then follows a homotopy
-    a = t·arcsinh(2θ̃0/Δ∞), t: 0 → 1, from the simplified solution, and finally (if given) a Newton solve
+    a = t·arcsinh(2θ̃0/Δ∞), t: 0 → 1 in 20 steps (80 if that ends above the residual bound), from the
+    simplified solution, and finally (if given) a Newton solve
     warm-started at the multiplier that best explains ``theta_hint``. Whatever the start, the returned
     point satisfies the KKT form θ = (Δ/2) sinh(2Xᵀν + a) exactly, so it is the unique minimiser to the
     accuracy of its residual ‖Xθ − y‖ (checked by the caller).
@@ -351,10 +352,15 @@ def theorem2_predictions(X, y, delta_inf, theta0, theta_hint=None):
     cands = [full]
     a0 = np.arcsinh(2 * theta0 / delta_inf)
     with np.errstate(all="ignore"):
-        nu = np.linalg.lstsq(X @ X.T, X @ np.arcsinh(2 * simp / delta_inf) / 2, rcond=None)[0]
-        for t in np.linspace(0.0, 1.0, 21)[1:]:
-            nu = _newton_dual(X, y, delta_inf, 0.5 * delta_inf * np.sinh(t * a0), nu, 1e-13 if t == 1 else 1e-9, 500)
-        cands.append(_primal(X, delta_inf, theta0, nu))
+        nu_simp = np.linalg.lstsq(X @ X.T, X @ np.arcsinh(2 * simp / delta_inf) / 2, rcond=None)[0]
+        for n_steps in (20, 80):     # a finer path when the coarse one ends just above _RESID
+            nu = nu_simp
+            for t in np.linspace(0.0, 1.0, n_steps + 1)[1:]:
+                nu = _newton_dual(X, y, delta_inf, 0.5 * delta_inf * np.sinh(t * a0), nu,
+                                  1e-13 if t == 1 else 1e-9, 500)
+            cands.append(_primal(X, delta_inf, theta0, nu))
+            if good(cands[-1]):
+                break
         if not good(cands[-1]) and theta_hint is not None:
             nu = np.linalg.lstsq(2 * X.T, np.arcsinh(2 * theta_hint / delta_inf) - a0, rcond=None)[0]
             nu = _newton_dual(X, y, delta_inf, theta0, nu, 1e-13, 500)

@@ -22,14 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import check_beta, check_finite_array, check_gamma, check_int, check_nonneg, check_positive
+from .status import CONVERGED, DIVERGED, STATUS_NAMES, STEP_CAP  # noqa: F401  (re-exported: mdln.nets.*)
 
 __all__ = [
     "ReluNet", "DeepLinearNet", "TeacherStudent", "teacher_student", "relu_init", "deep_linear_init",
     "GridRun", "train_grid", "STATUS_NAMES", "CONVERGED", "STEP_CAP", "DIVERGED",
 ]
 
-CONVERGED, STEP_CAP, DIVERGED = 0, 1, 2
-STATUS_NAMES = ("converged", "step_cap", "diverged")
 
 
 def _batched(w, n_params, name="w"):

@@ -9,7 +9,14 @@ multiplied by a scalar at every step, and Lemma 2's sums
 
 give the asymptotic balancedness of Theorem 2:  Δ∞ = Δ0 ⊙ exp(−(S+ + S−)).
 
-Conventions (used identically by :func:`train_mgd` and :func:`mdln.mgd_sweep`):
+One engine runs Eq. (13) on a (γ, β, replication) grid (Figures 4, 7): a compiled numba kernel that
+deals each replication's members, ordered by cost, into groups of 32 SIMD lanes run in parallel on
+``n_threads`` cores, and one pure-numpy twin that steps all active members in lock-step with matrix
+products per replication and compacts the active set whenever members stop. Both can record the
+iterates at requested steps. :func:`mgd_sweep` runs a grid (cached on disk); :func:`train_mgd` is the
+1×1×1 grid with a trajectory, so it equals the corresponding cell of :func:`mgd_sweep` bit for bit.
+
+Conventions (shared by every run of the engine):
 
 * a *step* is one update of Eq. (9) (one mini-batch); ``steps`` counts updates, so the returned
   iterate is θ after ``steps`` updates of (u_1, v_1) = (u_0, v_0);
@@ -18,14 +25,24 @@ Conventions (used identically by :func:`train_mgd` and :func:`mdln.mgd_sweep`):
   with replacement every step draws an independent uniformly random B-subset of [n];
   full batch (``batch_size=None`` or n) makes steps and epochs coincide and uses no randomness;
 * the stopping test "full training loss L(θ_k) < tol" is evaluated at every epoch boundary
-  (k a multiple of ⌈n/B⌉); the divergence test (L(θ_k) non-finite or > 1e12·(1 + L(θ_0))) at every
-  step, and a diverged run reports the last iterate whose loss was finite (never NaN);
-* an update with max_i |γ g_i| ≥ 2^52 (g the mini-batch gradient) is divergent too: it multiplies
-  some w± = u ± v by more than 1/eps, so the w± form of the sweep engine can no longer represent the
-  iterate (u is lost to rounding); every engine then drops that iterate like an overflowed one;
-* ``seed`` is an integer in [0, 2^64) (the SplitMix64 state);
-* batches come from a SplitMix64 stream seeded by ``seed``, so a sweep member and
-  ``train_mgd`` with the same seed see the same batches.
+  (k a multiple of ⌈n/B⌉); the divergence test (L(θ_k) non-finite or > DIVERGENCE_FACTOR·(1 + L(θ_0)),
+  :mod:`mdln.status`) at every step, and a diverged run reports the last iterate whose loss was finite;
+* an update with max_i |γ g_i| ≥ UNREPRESENTABLE = 2^52 (g the mini-batch gradient) is divergent too:
+  it multiplies some w± = u ± v by more than 1/eps, so the iterate is lost to rounding and dropped;
+* the replication axis r indexes *datasets*: the paper's "5 replications" are 5 independent draws of
+  (X, y), passed stacked as X of shape (R, n, d) and y of shape (R, n);
+* batches come from a SplitMix64 stream seeded by ``seeds[r]`` (an integer in [0, 2^64)); all
+  (γ, β) members of a replication share that stream (common random numbers).
+
+Lemma 2's sums are accumulated in a cheaper but exactly equivalent form: since
+r(z) + βr(1/z) = (z − 1) + β(1/z − 1) − (1 − β) ln|z| and Σ_k ln|w_{k+1}/w_k| = ln|w_K/w_1|
+telescopes, S± = [Σ_k (z±,k − 1) + β Σ_k (1/z±,k − 1)]/(1 − β) − ln|w±,K / w±,1|. The dynamical
+content of Theorem 2 (the sum over ± of the bracket vanishes up to a boundary term) is *not*
+assumed: both sums are accumulated from the actual iterates, step by step.
+
+The grouping of the numba kernel depends only on the grid and on the machine's core count, never on
+``n_threads``, and a member's arithmetic does not depend on its lane, so results are bit-for-bit
+identical on one thread or on all of them.
 """
 from __future__ import annotations
 
@@ -34,19 +51,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_beta, check_data, check_gamma, check_int, check_positive
+from ._checks import (check_beta, check_data, check_finite_array, check_gamma, check_int,
+                      check_positive)
+from .cache import cached_arrays
+from .status import DIVERGENCE_FACTOR, STATUS_NAMES, UNREPRESENTABLE, Status
 
-try:  # optional compiled kernels; every kernel has a pure-numpy twin giving the same numbers
+try:  # optional compiled kernel; the numpy twin gives the same numbers to rounding
     import numba as _numba
 except ImportError:  # pragma: no cover - exercised by the fallback tests via engine="numpy"
     _numba = None
 
-__all__ = ["MGDResult", "MGDTrajectory", "train_mgd", "lemma2_r", "STATUS_NAMES", "have_numba"]
+__all__ = ["MGDResult", "MGDTrajectory", "SweepResult", "train_mgd", "mgd_sweep", "lemma2_r", "STATUS_NAMES",
+           "have_numba"]
 
-STATUS_NAMES = ("converged", "max_steps", "diverged")
-_CONVERGED, _MAX_STEPS, _DIVERGED = 0, 1, 2
-DIVERGENCE_FACTOR = 1e12
-UNREPRESENTABLE = 2.0 ** 52    # max |γ g_i| of an update beyond which its iterate is dropped as diverged
+SWEEP_VERSION = "sweep-2"
+_CONVERGED, _STEP_CAP, _DIVERGED = int(Status.CONVERGED), int(Status.STEP_CAP), int(Status.DIVERGED)
+_GRAM_MARGIN = 1e-12   # full batch: below tol + 1e-12·(1 + ½|y|²/n) the loss is recomputed from the residual
 _M64 = (1 << 64) - 1
 _GOLDEN, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 
@@ -73,6 +93,7 @@ def lemma2_r(z):
     return (z - 1.0) - np.log(np.abs(z))
 
 
+# ------------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class MGDTrajectory:
     """Iterates of one SMGD run recorded at (log-spaced) steps: loss, Δ_k and θ_k."""
@@ -85,7 +106,7 @@ class MGDTrajectory:
 
 @dataclass(frozen=True)
 class MGDResult:
-    """Outcome of SMGD(γ, β) (Eq. 9): final weights, Δ∞ (= Δ_K), Lemma 2 sums S± up to K, status."""
+    """Outcome of SMGD(γ, β) (Eq. 9): final weights, Δ∞ (= Δ_K), Lemma 2 sums S± up to K, status name."""
 
     theta: np.ndarray
     u: np.ndarray
@@ -104,6 +125,11 @@ class MGDResult:
     batch_size: int
     boundary: np.ndarray = field(default=None, repr=False)
     trajectory: MGDTrajectory | None = field(default=None, repr=False)
+
+    @property
+    def code(self):
+        """The status as a :class:`mdln.status.Status` (``status`` is its name)."""
+        return Status(STATUS_NAMES.index(self.status))
 
     @property
     def lam(self):
@@ -126,16 +152,87 @@ class MGDResult:
         At finite K the two sides differ exactly by a factor exp(b), b = β/(1−β) Σ± (w±,K−1 − w±,K)/w±,K
         (``boundary``), which vanishes as the iterates converge; ``finite=True`` includes it.
         """
-        pred = self.theorem2_delta(finite)
-        den = np.maximum(self.delta_inf, pred)
-        with np.errstate(all="ignore"):
-            rel = np.where(den > 0, np.abs(self.delta_inf - pred) / den, 0.0)
-        return float(np.max(rel))
+        return float(np.max(_relative_error(self.delta_inf, self.theorem2_delta(finite))))
 
     def theta_tilde0(self):
         """Perturbed initialisation θ̃0 = ¼(w+,0² e^{−2S+} − w−,0² e^{−2S−}) (Theorem 2)."""
         w0 = self.alpha  # w±,0 = u0 ± v0 = α1
         return 0.25 * (w0 ** 2 * np.exp(-2 * self.S_plus) - w0 ** 2 * np.exp(-2 * self.S_minus))
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """SMGD outcomes over the (γ, β, replication) grid; arrays have leading shape (G, Bt, R)."""
+
+    gammas: np.ndarray
+    betas: np.ndarray
+    theta: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    delta_inf: np.ndarray
+    S_plus: np.ndarray
+    S_minus: np.ndarray
+    crossed: np.ndarray
+    steps: np.ndarray
+    train_loss: np.ndarray
+    status: np.ndarray
+    boundary: np.ndarray
+    alpha: float
+    batch_size: int
+    n: int
+
+    @property
+    def lam(self):
+        """λ = γ/(1−β)² on the (G, Bt) grid (Proposition 1)."""
+        return self.gammas[:, None] / (1.0 - self.betas[None, :]) ** 2
+
+    @property
+    def converged(self):
+        """Boolean (G, Bt, R): the run reached the training-loss tolerance."""
+        return self.status == Status.CONVERGED
+
+    @property
+    def diverged(self):
+        """Boolean (G, Bt, R): the run diverged."""
+        return self.status == Status.DIVERGED
+
+    @property
+    def epochs(self):
+        """Epochs run, steps/⌈n/B⌉ (G, Bt, R)."""
+        return self.steps / (-(-self.n // self.batch_size))
+
+    def status_names(self):
+        """Status codes as strings (``mdln.status.STATUS_NAMES``)."""
+        return np.array(STATUS_NAMES)[self.status]
+
+    def theorem2_delta(self, finite=False):
+        """Δ0 ⊙ exp(−(S+ + S−)) for every member (Theorem 2); ``finite`` adds the boundary term."""
+        return self.alpha ** 2 * np.exp(-(self.S_plus + self.S_minus - (self.boundary if finite else 0.0)))
+
+    def theorem2_error(self, finite=False):
+        """(G, Bt, R) max_i |Δ_K − Δ0 exp(−(S+ + S−))| / max(Δ_K, prediction) (Theorem 2), NaN if diverged."""
+        rel = _relative_error(self.delta_inf, self.theorem2_delta(finite))
+        return np.where(self.diverged, np.nan, np.max(rel, axis=-1))
+
+    def arrays(self):
+        """All fields as a dict of arrays."""
+        return {k: np.asarray(getattr(self, k)) for k in self.__dataclass_fields__}
+
+
+def _relative_error(delta, pred):
+    """|Δ − prediction| / max(Δ, prediction) coordinate-wise, 0 where both underflowed (Theorem 2)."""
+    den = np.maximum(delta, pred)
+    with np.errstate(all="ignore"):
+        return np.where(den > 0, np.abs(delta - pred) / den, 0.0)
+
+
+def _weights(wp, wm, wpp, wmp, beta):
+    """(u, v, θ, Δ_K, boundary) from the final and previous w± (Eq. 13; boundary term of Theorem 2)."""
+    u, v = 0.5 * (wp + wm), 0.5 * (wp - wm)
+    with np.errstate(all="ignore"):
+        boundary = np.nan_to_num(beta / (1 - beta) * ((wpp - wp) / wp + (wmp - wm) / wm), nan=0.0,
+                                 posinf=1e300, neginf=-1e300)
+    return u, v, 4.0 * u * v * 0.25, np.abs(wp * wm), boundary
 
 
 # --------------------------------------------------------------------------- random batches
@@ -171,7 +268,7 @@ def _subset_py(s, perm, b):
 
 
 class _PyBatches:
-    """Batch index stream of the conventions above (pure Python)."""
+    """Batch index stream of the conventions above (pure Python twin of ``_next_batch_nb``)."""
 
     def __init__(self, n, batch_size, replace, seed):
         self.n, self.b, self.replace = n, batch_size, replace
@@ -191,8 +288,19 @@ class _PyBatches:
         return np.array(self.perm[pos * self.b:min((pos + 1) * self.b, self.n)])
 
 
+# ------------------------------------------------------------------------------- kernels
 if _numba is not None:
     _u64 = _numba.uint64
+
+    # The lane loops touch many arrays; LLVM only vectorises them when allowed enough run-time
+    # alias checks (its default of 8 is too small), so raise that limit before compiling.
+    try:
+        import llvmlite.binding as _llb
+        _llb.set_option("", "-runtime-memory-check-threshold=256")
+        _llb.set_option("", "-memory-check-merge-threshold=256")
+    except Exception:  # pragma: no cover - speed only
+        pass
+    _LANES = 32
 
     @_numba.njit(cache=True, error_model="numpy", inline="always")
     def _splitmix_nb(s):
@@ -228,155 +336,434 @@ if _numba is not None:
                 perm[j] = t
         return s, pos * b, min((pos + 1) * b, n)
 
-    @_numba.njit(cache=True, error_model="numpy")
-    def _train_uv_nb(X, y, gamma, beta, alpha, b, replace, seed, max_steps, tol, rec_steps,
-                     rec_loss, rec_delta, rec_theta):
-        """Eq. (9) in the (u, v) form with Lemma 2's sums accumulated term by term (compiled)."""
+    @_numba.njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
+    def _run_group(X, XT, y, H, bv, c0, members, gam_all, bet_all, alpha, b, replace, seed, max_steps, tol,
+                   out_wp, out_wm, out_wpp, out_wmp, out_sp, out_sm, out_crossed, out_steps, out_loss,
+                   out_status, rec_steps, out_rec_loss, out_rec_delta, out_rec_theta, out_nrec):
+        """Eq. (13) for the members of one replication on _LANES SIMD lanes, Lemma 2's sums accumulated;
+        a lane that stops is written out and refilled at once. Iterates at ``rec_steps`` are recorded."""
+        L = _LANES
         n, d = X.shape
         spe = (n + b - 1) // b
         full = b == n
-        s = _u64(seed)
-        perm = np.arange(n)
-        u = np.full(d, alpha)
-        v = np.zeros(d)
-        up = u.copy()
-        vp = v.copy()
-        acc_p = np.zeros(d)
-        acc_m = np.zeros(d)
-        pend_p = np.zeros(d)
-        pend_m = np.zeros(d)
-        crossed = False
-        pend_crossed = False
-        lost = False
+        nm = members.shape[0]
+        wp = np.full((d, L), alpha)
+        wm = np.full((d, L), alpha)
+        wpp = np.full((d, L), alpha)
+        wmp = np.full((d, L), alpha)
+        qi = np.full((d, L), 1.0 / (alpha * alpha))  # 1/(w+ w−) of the current iterate
+        a0 = np.zeros((d, L))  # Σ(z+ − 1)
+        a1 = np.zeros((d, L))  # Σ(1/z+ − 1)
+        a2 = np.zeros((d, L))  # Σ(z− − 1)
+        a3 = np.zeros((d, L))  # Σ(1/z− − 1)
+        lossp = np.zeros(L)    # loss of the previous iterate (reported when the new one overflows)
+        big = np.zeros(L)      # max_i |γ g_i| of the last update (≥ 2^52: its iterate is not representable)
+        th = np.zeros((d, L))
+        g = np.zeros((d, L))
+        r = np.zeros((n, L))
+        rw = np.zeros((n, L))
+        wgt = np.zeros((n, L))
+        loss = np.zeros(L)
+        gam = np.zeros(L)
+        geff = np.zeros(L)
+        bet = np.zeros(L)
+        sgn = np.zeros(L)
+        kk = np.zeros(L, np.int64)
+        s = np.zeros(L, np.uint64)
+        loss0 = np.full(L, -1.0)
+        cross = np.zeros(L, np.bool_)
+        fresh = np.ones(L, np.bool_)
+        mid = np.full(L, -1, np.int64)
+        perm = np.empty((L, n), np.int64)
+        ir = np.zeros(L, np.int64)   # iterates recorded so far, per lane
         nrec = rec_steps.shape[0]
-        ir = 0
-        status = 1
-        k = 0
-        loss0 = -1.0
-        loss = 0.0
-        while True:
-            theta = u * v
-            res = X @ theta - y
-            loss = 0.5 * (res @ res) / n
-            if loss0 < 0.0:
-                loss0 = loss
-            if lost or not (np.isfinite(loss) and loss <= 1e12 * (1.0 + loss0)):
-                status = 2
-                if lost or not np.isfinite(loss):
-                    u = up
-                    v = vp
-                    theta = u * v
-                    r2 = X @ theta - y
-                    loss = 0.5 * (r2 @ r2) / n
-                    if not np.isfinite(loss):
-                        loss = 1e300
-                else:
-                    acc_p += pend_p
-                    acc_m += pend_m
-                    crossed = crossed or pend_crossed
-                break
-            acc_p += pend_p
-            acc_m += pend_m
-            crossed = crossed or pend_crossed
-            while ir < nrec and rec_steps[ir] <= k:
-                rec_loss[ir] = loss
-                rec_delta[ir] = np.abs(u * u - v * v)
-                rec_theta[ir] = theta
-                ir += 1
-            if k % spe == 0 and loss < tol:
-                status = 0
-                break
-            if k >= max_steps:
-                status = 1
-                break
+        nxt = 0
+        active = 0
+        for l in range(L):
+            s[l] = seed
+            if nxt < nm:
+                mid[l] = members[nxt]
+                gam[l] = gam_all[mid[l]]
+                bet[l] = bet_all[mid[l]]
+                nxt += 1
+                active += 1
+        while active > 0:
+            for j in range(d):
+                wpj = wp[j]
+                wmj = wm[j]
+                tj = th[j]
+                for l in range(L):
+                    tj[l] = 0.25 * (wpj[l] - wmj[l]) * (wpj[l] + wmj[l])   # = u v, no cancellation
             if full:
-                g = X.T @ res / n
+                # Gram form: g = Hθ − b (one BLAS product for all lanes), L(θ) = ½θ·(g − b) + c
+                np.dot(H, th, g)
+                for l in range(L):
+                    loss[l] = c0
+                for j in range(d):
+                    gj = g[j]
+                    bj = bv[j]
+                    tj = th[j]
+                    for l in range(L):
+                        gj[l] -= bj
+                        loss[l] += 0.5 * tj[l] * (gj[l] - bj)
+                # the Gram form cancels to ~eps·c: near tol, the stopping test and the reported loss
+                # use the residual form |Xθ − y|²/(2n), lane by lane
+                for l in range(L):
+                    if mid[l] >= 0 and loss[l] < tol + _GRAM_MARGIN * (1.0 + c0):
+                        acc = 0.0
+                        for i in range(n):
+                            ri = -y[i]
+                            for j in range(d):
+                                ri += X[i, j] * th[j, l]
+                            acc += ri * ri
+                        loss[l] = acc * (0.5 / n)
             else:
-                s, i0, i1 = _next_batch_nb(s, perm, k, n, b, spe, replace)
-                idx = perm[i0:i1]
-                g = X[idx].T @ res[idx] / (i1 - i0)
-            lost = np.max(np.abs(gamma * g)) >= 4503599627370496.0   # UNREPRESENTABLE
-            un = u - gamma * g * v + beta * (u - up)
-            vn = v - gamma * g * u + beta * (v - vp)
-            zp = (un + vn) / (u + v)
-            zm = (un - vn) / (u - v)
-            pend_p = (zp - 1.0) - np.log(np.abs(zp)) + beta * ((1.0 / zp - 1.0) + np.log(np.abs(zp)))
-            pend_m = (zm - 1.0) - np.log(np.abs(zm)) + beta * ((1.0 / zm - 1.0) + np.log(np.abs(zm)))
-            pend_crossed = bool(np.any(zp < 0.0) or np.any(zm < 0.0))
-            up = u
-            vp = v
-            u = un
-            v = vn
-            k += 1
-        return u, v, up, vp, acc_p, acc_m, crossed, k, loss, status, ir
+                # residual r = Xθ − y (BLAS), L(θ) = |r|²/(2n)
+                np.dot(X, th, r)
+                for l in range(L):
+                    loss[l] = 0.0
+                for i in range(n):
+                    ri = r[i]
+                    yi = y[i]
+                    for l in range(L):
+                        ri[l] -= yi
+                        loss[l] += ri[l] * ri[l]
+                for l in range(L):
+                    loss[l] *= 0.5 / n
+            # per-lane stop tests; a stopped lane is written out and refilled
+            for l in range(L):
+                if mid[l] < 0:
+                    continue
+                lo = loss[l]
+                if loss0[l] < 0.0:
+                    loss0[l] = lo
+                stop = -1
+                lost = big[l] >= UNREPRESENTABLE
+                if lost or not (np.isfinite(lo) and lo <= DIVERGENCE_FACTOR * (1.0 + loss0[l])):
+                    stop = _DIVERGED
+                elif kk[l] % spe == 0 and lo < tol:
+                    stop = _CONVERGED
+                elif kk[l] >= max_steps:
+                    stop = _STEP_CAP
+                m = mid[l]
+                if stop != _DIVERGED:
+                    while ir[l] < nrec and rec_steps[ir[l]] <= kk[l]:
+                        q = ir[l]
+                        out_rec_loss[m, q] = lo
+                        for j in range(d):
+                            out_rec_delta[m, q, j] = abs(wp[j, l] * wm[j, l])
+                            out_rec_theta[m, q, j] = th[j, l]
+                        ir[l] += 1
+                # an iterate whose loss overflowed (or that rounding destroyed) is dropped: report the
+                # last finite one, as train_mgd does
+                back = stop == _DIVERGED and (lost or not np.isfinite(lo))
+                if not back:
+                    cross[l] = cross[l] or sgn[l] < 0.0
+                lossp_l = lossp[l]
+                lossp[l] = lo
+                if stop < 0:
+                    continue
+                bb = bet[l]
+                if back:
+                    # drop the last update's Lemma 2 terms (recomputed from the same operands; a
+                    # non-finite difference is cleaned up by _compute)
+                    lo = lossp_l if np.isfinite(lossp_l) else 1e300
+                    for j in range(d):
+                        a = wpp[j, l]
+                        c = wmp[j, l]
+                        npl = wp[j, l]
+                        nmi = wm[j, l]
+                        qo = 1.0 / (a * c)
+                        qn = 1.0 / (npl * nmi)
+                        dp = npl - a
+                        dm = nmi - c
+                        s0_ = a0[j, l] - dp * (c * qo)
+                        s1_ = a1[j, l] + dp * (nmi * qn)
+                        s2_ = a2[j, l] - dm * (a * qo)
+                        s3_ = a3[j, l] + dm * (npl * qn)
+                        out_wp[m, j] = a
+                        out_wm[m, j] = c
+                        out_wpp[m, j] = a
+                        out_wmp[m, j] = c
+                        out_sp[m, j] = (s0_ + bb * s1_) / (1.0 - bb) - np.log(np.abs(a / alpha))
+                        out_sm[m, j] = (s2_ + bb * s3_) / (1.0 - bb) - np.log(np.abs(c / alpha))
+                else:
+                    for j in range(d):
+                        out_wp[m, j] = wp[j, l]
+                        out_wm[m, j] = wm[j, l]
+                        out_wpp[m, j] = wpp[j, l]
+                        out_wmp[m, j] = wmp[j, l]
+                        out_sp[m, j] = (a0[j, l] + bb * a1[j, l]) / (1.0 - bb) - np.log(np.abs(wp[j, l] / alpha))
+                        out_sm[m, j] = (a2[j, l] + bb * a3[j, l]) / (1.0 - bb) - np.log(np.abs(wm[j, l] / alpha))
+                out_crossed[m] = cross[l]
+                out_steps[m] = kk[l]
+                out_loss[m] = lo
+                out_status[m] = stop
+                out_nrec[m] = ir[l]
+                ir[l] = 0
+                if nxt < nm:
+                    mid[l] = members[nxt]
+                    gam[l] = gam_all[mid[l]]
+                    bet[l] = bet_all[mid[l]]
+                    nxt += 1
+                else:
+                    mid[l] = -1
+                    gam[l] = 0.0
+                    bet[l] = 0.0
+                    active -= 1
+                for j in range(d):
+                    wp[j, l] = alpha
+                    wm[j, l] = alpha
+                    wpp[j, l] = alpha
+                    wmp[j, l] = alpha
+                    qi[j, l] = 1.0 / (alpha * alpha)
+                    a0[j, l] = 0.0
+                    a1[j, l] = 0.0
+                    a2[j, l] = 0.0
+                    a3[j, l] = 0.0
+                fresh[l] = True  # no update this round: the next round checks its θ_0 first
+                kk[l] = 0
+                s[l] = seed
+                loss0[l] = -1.0
+                cross[l] = False
+            if active == 0:
+                break
+            if not full:
+                # per-lane mini-batches as row weights, g = Xᵀ(w ⊙ r)
+                for l in range(L):
+                    for i in range(n):
+                        wgt[i, l] = 0.0
+                    if mid[l] < 0 or fresh[l]:
+                        continue
+                    s[l], i0, i1 = _next_batch_nb(s[l], perm[l], kk[l], n, b, spe, replace)
+                    for t in range(i0, i1):
+                        wgt[perm[l, t], l] = 1.0 / (i1 - i0)
+                for i in range(n):
+                    ri = r[i]
+                    wi = wgt[i]
+                    rwi = rw[i]
+                    for l in range(L):
+                        rwi[l] = ri[l] * wi[l]
+                np.dot(XT, rw, g)
+            # Eq. (13) with Lemma 2's terms accumulated from the iterates (z = w_{k+1}/w_k);
+            # one division per coordinate: q = 1/(w+ w−) gives both reciprocals.
+            for l in range(L):
+                geff[l] = 0.0 if fresh[l] else gam[l]
+                sgn[l] = 1.0
+                big[l] = 0.0
+            for j in range(d):   # max_i |γ g_i| of this update, per lane (UNREPRESENTABLE test)
+                gj = g[j]
+                for l in range(L):
+                    big[l] = max(big[l], abs(gj[l]))
+            for l in range(L):
+                big[l] *= geff[l]
+            for j in range(d):
+                gj = g[j]
+                wpj = wp[j]
+                wmj = wm[j]
+                wppj = wpp[j]
+                wmpj = wmp[j]
+                qj = qi[j]
+                a0j = a0[j]
+                a1j = a1[j]
+                a2j = a2[j]
+                a3j = a3[j]
+                for l in range(L):
+                    gg = geff[l] * gj[l]
+                    bb = bet[l]
+                    a = wpj[l]
+                    c = wmj[l]
+                    npl = a - gg * a + bb * (a - wppj[l])
+                    nmi = c + gg * c + bb * (c - wmpj[l])
+                    qo = qj[l]
+                    qn = 1.0 / (npl * nmi)
+                    dp = npl - a
+                    dm = nmi - c
+                    a0j[l] += dp * (c * qo)
+                    a1j[l] -= dp * (nmi * qn)
+                    a2j[l] += dm * (a * qo)
+                    a3j[l] -= dm * (npl * qn)
+                    sgn[l] = min(sgn[l], min(npl * a, nmi * c))
+                    wppj[l] = a
+                    wmpj[l] = c
+                    wpj[l] = npl
+                    wmj[l] = nmi
+                    qj[l] = qn
+            for l in range(L):
+                if fresh[l]:
+                    fresh[l] = False
+                elif mid[l] >= 0:
+                    kk[l] += 1
+
+    @_numba.njit(cache=True, error_model="numpy", parallel=True)
+    def _sweep_nb(Xs, XTs, ys, Hs, bs, cs, groups, grep, gam, bet, alpha, b, replace, seeds, max_steps, tol,
+                  wp, wm, wpp, wmp, sp, sm, crossed, steps, loss, status, rec_steps, rec_loss, rec_delta,
+                  rec_theta, nrec):
+        """Groups of members (one replication each) in parallel, one group per thread at a time."""
+        ng = grep.shape[0]
+        for q in _numba.prange(ng):
+            rr = grep[q]
+            mem = groups[q]
+            cnt = 0
+            for t in range(mem.shape[0]):
+                if mem[t] >= 0:
+                    cnt += 1
+            _run_group(Xs[rr], XTs[rr], ys[rr], Hs[rr], bs[rr], cs[rr], mem[:cnt], gam, bet, alpha, b, replace,
+                       seeds[rr], max_steps, tol, wp, wm, wpp, wmp, sp, sm, crossed, steps, loss, status,
+                       rec_steps, rec_loss, rec_delta, rec_theta, nrec)
 
 
-def _train_uv_py(X, y, gamma, beta, alpha, b, replace, seed, max_steps, tol, rec_steps,
-                 rec_loss, rec_delta, rec_theta):
-    """Eq. (9) in the (u, v) form with Lemma 2's sums accumulated term by term (pure numpy twin)."""
-    n, d = X.shape
+
+
+def _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out, progress_cb):
+    """Numpy twin of the lane kernel: Eq. (13) for every active member in lock-step, products per
+    replication, Lemma 2's sums in the same telescoped form, the active set compacted as members stop."""
+    R, n, d = Xs.shape
+    M = gam.shape[0]
     spe = -(-n // b)
     full = b == n
-    batches = _PyBatches(n, b, replace, seed)
-    u = np.full(d, alpha)
-    v = np.zeros(d)
-    up, vp = u.copy(), v.copy()
-    acc_p, acc_m = np.zeros(d), np.zeros(d)
-    pend_p, pend_m = np.zeros(d), np.zeros(d)
-    crossed = pend_crossed = lost = False
-    ir, nrec = 0, len(rec_steps)
-    k, loss0 = 0, None
+    rec_steps, nrec = out["rec_steps"], out["rec_steps"].shape[0]
+    act = np.arange(M)
+    g_, b_, rp = gam[:, None], bet[:, None], rep.copy()
+    wp = np.full((M, d), alpha)
+    wm = np.full((M, d), alpha)
+    wpp, wmp = wp.copy(), wm.copy()
+    ip, im = 1.0 / wp, 1.0 / wm
+    ap, bp, am, bm = (np.zeros((M, d)) for _ in range(4))
+    pap, pbp, pam, pbm = (np.zeros((M, d)) for _ in range(4))
+    cr = np.zeros(M, bool)
+    pcr = np.zeros(M, bool)
+    streams = [_PyBatches(n, b, replace, int(seeds[r])) for r in range(R)]
+    loss0 = None
+    k = ir = 0
+    lost = np.zeros(M, bool)
+
+    def finish(sel, st, loss_sel):
+        idx = act[sel]
+        out["wp"][idx], out["wm"][idx] = wp[sel], wm[sel]
+        out["wpp"][idx], out["wmp"][idx] = wpp[sel], wmp[sel]
+        bb = b_[sel]
+        out["sp"][idx] = (ap[sel] + bb * bp[sel]) / (1 - bb) - np.log(np.abs(wp[sel] / alpha))
+        out["sm"][idx] = (am[sel] + bb * bm[sel]) / (1 - bb) - np.log(np.abs(wm[sel] / alpha))
+        out["crossed"][idx] = cr[sel]
+        out["steps"][idx] = k
+        out["loss"][idx] = loss_sel
+        out["status"][idx] = st
+        if progress_cb is not None:
+            progress_cb(len(idx))
+
+    def member_loss(wp_, wm_, rp_):
+        th = 0.25 * (wp_ - wm_) * (wp_ + wm_)
+        res = np.einsum("mnd,md->mn", Xs[rp_], th) - ys[rp_]
+        return res, 0.5 * np.einsum("mn,mn->m", res, res) / n
+
     with np.errstate(all="ignore"):
-        while True:
-            theta = u * v
-            res = X @ theta - y
-            loss = 0.5 * float(res @ res) / n
+        while act.size:
+            res, loss = member_loss(wp, wm, rp) if R > 1 and act.size < 8 else _grouped_loss(
+                Xs, ys, wp, wm, rp, R)
             if loss0 is None:
-                loss0 = loss
-            if lost or not (np.isfinite(loss) and loss <= DIVERGENCE_FACTOR * (1.0 + loss0)):
-                status = _DIVERGED
-                if lost or not np.isfinite(loss):
-                    u, v = up, vp
-                    r2 = X @ (u * v) - y
-                    loss = 0.5 * float(r2 @ r2) / n
-                    loss = loss if np.isfinite(loss) else 1e300
-                else:
-                    acc_p += pend_p
-                    acc_m += pend_m
-                    crossed = crossed or pend_crossed
-                break
-            acc_p += pend_p
-            acc_m += pend_m
-            crossed = crossed or pend_crossed
-            while ir < nrec and rec_steps[ir] <= k:
-                rec_loss[ir] = loss
-                rec_delta[ir] = np.abs(u * u - v * v)
-                rec_theta[ir] = theta
+                loss0 = loss.copy()
+            bad = lost | ~(np.isfinite(loss) & (loss <= DIVERGENCE_FACTOR * (1.0 + loss0)))
+            fin = np.isfinite(loss) & ~lost
+            commit = ~bad | fin
+            ap[commit] += pap[commit]
+            bp[commit] += pbp[commit]
+            am[commit] += pam[commit]
+            bm[commit] += pbm[commit]
+            cr[commit] |= pcr[commit]
+            while ir < nrec and rec_steps[ir] <= k:   # record the iterates that did not diverge
+                ok = ~bad
+                idx = act[ok]
+                out["rec_loss"][idx, ir] = loss[ok]
+                out["rec_delta"][idx, ir] = np.abs(wp[ok] * wm[ok])
+                out["rec_theta"][idx, ir] = 0.25 * (wp[ok] - wm[ok]) * (wp[ok] + wm[ok])
+                out["nrec"][idx] = ir + 1
                 ir += 1
-            if k % spe == 0 and loss < tol:
-                status = _CONVERGED
-                break
+            if np.any(bad & ~fin):  # revert to the previous finite iterate
+                sel = bad & ~fin
+                wp[sel], wm[sel] = wpp[sel], wmp[sel]
+                _, l2 = member_loss(wp[sel], wm[sel], rp[sel])
+                loss = loss.copy()
+                loss[sel] = np.where(np.isfinite(l2), l2, 1e300)
+            done = bad.copy()
+            st = np.where(bad, _DIVERGED, _CONVERGED)
+            if k % spe == 0:
+                conv = ~bad & (loss < tol)
+                done |= conv
             if k >= max_steps:
-                status = _MAX_STEPS
-                break
+                st = np.where(done, st, _STEP_CAP)
+                done[:] = True
+            if np.any(done):
+                finish(done, st[done], loss[done])
+                keep = ~done
+                act, rp, g_, b_ = act[keep], rp[keep], g_[keep], b_[keep]
+                wp, wm, wpp, wmp, ip, im = wp[keep], wm[keep], wpp[keep], wmp[keep], ip[keep], im[keep]
+                ap, bp, am, bm = ap[keep], bp[keep], am[keep], bm[keep]
+                cr, res, loss0, lost = cr[keep], res[keep], loss0[keep], lost[keep]
+                if not act.size:
+                    break
             if full:
-                g = X.T @ res / n
+                g = np.empty_like(wp)
+                for r in np.unique(rp):
+                    sel = rp == r
+                    g[sel] = res[sel] @ Xs[r] / n
             else:
-                idx = batches.batch(k)
-                g = X[idx].T @ res[idx] / len(idx)
-            lost = bool(np.max(np.abs(gamma * g)) >= UNREPRESENTABLE)
-            un = u - gamma * g * v + beta * (u - up)
-            vn = v - gamma * g * u + beta * (v - vp)
-            zp = (un + vn) / (u + v)
-            zm = (un - vn) / (u - v)
-            pend_p = lemma2_r(zp) + beta * lemma2_r(1.0 / zp)
-            pend_m = lemma2_r(zm) + beta * lemma2_r(1.0 / zm)
-            pend_crossed = bool(np.any(zp < 0.0) or np.any(zm < 0.0))
-            up, vp, u, v = u, v, un, vn
+                g = np.empty_like(wp)
+                batches = {r: streams[r].batch(k) for r in range(R)}
+                for r in np.unique(rp):
+                    sel = rp == r
+                    idx = batches[r]
+                    g[sel] = res[sel][:, idx] @ Xs[r][idx] / len(idx)
+            gg = g_ * g
+            lost = np.max(np.abs(gg), axis=1) >= UNREPRESENTABLE
+            npl = wp - gg * wp + b_ * (wp - wpp)
+            nmi = wm + gg * wm + b_ * (wm - wmp)
+            inp, inm = 1.0 / npl, 1.0 / nmi
+            pap, pbp = (npl - wp) * ip, (wp - npl) * inp
+            pam, pbm = (nmi - wm) * im, (wm - nmi) * inm
+            pcr = np.any((npl * wp < 0) | (nmi * wm < 0), axis=1)
+            wpp, wmp, wp, wm, ip, im = wp, wm, npl, nmi, inp, inm
             k += 1
-    return u, v, up, vp, acc_p, acc_m, crossed, k, loss, status, ir
 
 
+def _grouped_loss(Xs, ys, wp, wm, rp, R):
+    """Residuals Xθ − y and L(θ) of every member, one matrix product per replication."""
+    th = 0.25 * (wp - wm) * (wp + wm)   # = u v without the cancellation of w+² − w−²
+    res = np.empty((wp.shape[0], Xs.shape[1]))
+    for r in range(R):
+        sel = rp == r
+        if np.any(sel):
+            res[sel] = th[sel] @ Xs[r].T - ys[r]
+    return res, 0.5 * np.einsum("mn,mn->m", res, res) / Xs.shape[1]
+
+
+def _max_threads():
+    """Cores the numba engine may use (NUMBA_NUM_THREADS, by default every core)."""
+    return int(_numba.config.NUMBA_NUM_THREADS) if _numba is not None else 1
+
+
+def _make_groups(gam, bet, rep, R, nthreads):
+    """Split each replication's members into groups of similar total cost (members dealt round-robin
+    in order of decreasing cost ~ 1/ε, ε = γ/(1−β)), padded with −1; returns (groups, replication).
+    ``nthreads`` is the machine's core count (not the threads used), so the grouping, and with it
+    every member's arithmetic, is the same whatever ``n_threads`` a sweep runs on."""
+    per = max(1, -(-4 * nthreads // R))   # at least 4 groups per thread
+    rows, reps = [], []
+    for r in range(R):
+        mem = np.flatnonzero(rep == r)
+        mem = mem[np.argsort(gam[mem] / (1.0 - bet[mem]), kind="stable")]
+        for p in range(per):
+            if mem[p::per].size:
+                rows.append(mem[p::per])
+                reps.append(r)
+    width = max(len(x) for x in rows)
+    groups = np.full((len(rows), width), -1, np.int64)
+    for q, x in enumerate(rows):
+        groups[q, :len(x)] = x
+    return groups, np.array(reps, np.int64)
+
+
+# ------------------------------------------------------------------------------- argument checks
 def _check_seed(seed, name="seed"):
     """A batch seed: an integer in [0, 2^64) (the SplitMix64 state), the same for every engine."""
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= _M64:
@@ -393,12 +780,154 @@ def _check_batch(batch_size, n):
     return b
 
 
+def _check_replace(replace):
+    if not isinstance(replace, (bool, np.bool_)):
+        raise ValueError(f"replace must be True or False, got {replace!r}")
+    return bool(replace)
+
+
 def _record_steps(record, max_steps):
+    """``record`` log-spaced steps in [0, max_steps] (duplicates removed)."""
     record = check_int(record, "record", minimum=0)
     if record == 0:
         return np.zeros(0, dtype=np.int64)
-    pts = np.unique(np.round(np.geomspace(1, max_steps + 1, record)).astype(np.int64) - 1)
-    return pts
+    return np.unique(np.round(np.geomspace(1, max_steps + 1, record)).astype(np.int64) - 1)
+
+
+def _as_stack(X, y, seeds):
+    X = check_finite_array(X, "X")
+    y = check_finite_array(y, "y")
+    if X.ndim == 2:
+        X = X[None]
+    if y.ndim == 1:
+        y = y[None]
+    if X.ndim != 3 or y.ndim != 2:
+        raise ValueError(f"X must have shape (n, d) or (R, n, d) and y (n,) or (R, n); got {X.shape}, {y.shape}")
+    if y.shape[1] != X.shape[1]:
+        raise ValueError(f"y must have {X.shape[1]} samples per replication to match X, got shape {y.shape}")
+    seeds = np.atleast_1d(np.asarray(seeds))
+    if seeds.ndim != 1 or seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer) or np.any(seeds < 0):
+        raise ValueError(f"seeds must be an integer in [0, 2**64 - 1] or a 1-D sequence of them, got {seeds!r}")
+    R = max(X.shape[0], y.shape[0], seeds.size)
+    for name, a in (("X", X), ("y", y), ("seeds", seeds)):
+        if a.shape[0] not in (1, R):
+            raise ValueError(f"{name} has {a.shape[0]} replications, expected 1 or {R}")
+    X = np.ascontiguousarray(np.broadcast_to(X, (R,) + X.shape[1:]))
+    y = np.ascontiguousarray(np.broadcast_to(y, (R,) + y.shape[1:]))
+    seeds = np.broadcast_to(seeds, (R,)).astype(np.uint64)
+    return X, y, seeds
+
+
+# ------------------------------------------------------------------------------- the engine
+def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, engine, progress, n_threads=None,
+             rec_steps=None):
+    """Run every (γ, β, replication) member on ``engine``; flat arrays by member (γ-major, then β, then r)."""
+    R, n, d = Xs.shape
+    gg, bb, rr = np.meshgrid(gammas, betas, np.arange(R), indexing="ij")
+    gam, bet, rep = gg.ravel().copy(), bb.ravel().copy(), rr.ravel().astype(np.int64)
+    M = gam.size
+    rec_steps = np.zeros(0, np.int64) if rec_steps is None else np.ascontiguousarray(rec_steps, np.int64)
+    q = rec_steps.size
+    out = dict(wp=np.zeros((M, d)), wm=np.zeros((M, d)), wpp=np.zeros((M, d)), wmp=np.zeros((M, d)),
+               sp=np.zeros((M, d)), sm=np.zeros((M, d)), crossed=np.zeros(M, bool), steps=np.zeros(M, np.int64),
+               loss=np.zeros(M), status=np.zeros(M, np.int64), rec_steps=rec_steps, rec_loss=np.zeros((M, q)),
+               rec_delta=np.zeros((M, q, d)), rec_theta=np.zeros((M, q, d)), nrec=np.zeros(M, np.int64))
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=M, desc="MGD sweep", unit="run")
+    try:
+        if engine == "numba":
+            _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out, bar, n_threads)
+        else:
+            _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out,
+                         None if bar is None else bar.update)
+    finally:
+        if bar is not None:
+            bar.close()
+    # a diverged member stops at the first iterate whose loss exceeds the threshold, which is finite
+    # in practice; should an overflow still slip through, report huge finite numbers, never NaN
+    div = out["status"] == _DIVERGED
+    for key in ("wp", "wm", "wpp", "wmp", "sp", "sm", "loss"):
+        x = out[key]
+        if np.any(div) and not np.all(np.isfinite(x[div])):
+            x[div] = np.nan_to_num(x[div], nan=0.0, posinf=1e300, neginf=-1e300)
+    return out
+
+
+def _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out, bar, n_threads):
+    """The lane kernel on groups of members, in parallel (``prange``, dynamic scheduling)."""
+    R, n, d = Xs.shape
+    XTs = np.ascontiguousarray(Xs.transpose(0, 2, 1))
+    Hs = np.einsum("rni,rnj->rij", Xs, Xs) / n
+    bs = np.einsum("rni,rn->ri", Xs, ys) / n
+    cs = 0.5 * np.einsum("rn,rn->r", ys, ys) / n
+    groups, grep = _make_groups(gam, bet, rep, R, _max_threads())
+    nth = _max_threads() if n_threads is None else int(n_threads)
+    # groups have similar costs (members dealt round-robin by cost); with a bar, hand them over
+    # nthreads at a time so that every chunk keeps all threads busy. Chunk size 1 = dynamic
+    # scheduling: a thread slowed down by another process does not hold up the rest.
+    step_ = len(grep) if bar is None else nth
+    old_threads, old_chunk = _numba.get_num_threads(), _numba.get_parallel_chunksize()
+    _numba.set_num_threads(nth)
+    _numba.set_parallel_chunksize(1)
+    try:
+        for c0 in range(0, len(grep), step_):
+            chunk = np.arange(c0, min(c0 + step_, len(grep)))
+            _sweep_nb(Xs, XTs, ys, Hs, bs, cs, groups[chunk], grep[chunk], gam, bet, alpha, b, replace,
+                      seeds, max_steps, tol, out["wp"], out["wm"], out["wpp"], out["wmp"], out["sp"],
+                      out["sm"], out["crossed"], out["steps"], out["loss"], out["status"], out["rec_steps"],
+                      out["rec_loss"], out["rec_delta"], out["rec_theta"], out["nrec"])
+            if bar is not None:
+                bar.update(int(np.sum(groups[chunk] >= 0)))
+    finally:
+        _numba.set_num_threads(old_threads)
+        _numba.set_parallel_chunksize(old_chunk)
+
+
+def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace=False,
+              max_steps=10 ** 6, tol=1e-8, engine="auto", progress=False, cache=True, n_threads=None):
+    """SMGD (Eq. 9/13) on every (γ, β, replication) of the grid, stopping members one by one (Figure 4).
+
+    X is (n, d) or (R, n, d) (one dataset per replication), y is (n,) or (R, n), ``seeds`` the batch
+    seed(s) per replication. Results are cached on disk keyed by every argument (data included).
+    ``n_threads`` (numba engine; default: every core) runs groups of members in parallel; the results
+    do not depend on it, bit for bit.
+    """
+    gammas = np.array([check_gamma(g, "gammas") for g in np.atleast_1d(gammas)], dtype=float)
+    betas = np.array([check_beta(b_, "betas") for b_ in np.atleast_1d(betas)], dtype=float)
+    for name, grid in (("gammas", gammas), ("betas", betas)):
+        if grid.size == 0:
+            raise ValueError(f"{name} must hold at least one value, got an empty list")
+    Xs, ys, seeds = _as_stack(X, y, seeds)
+    R, n, d = Xs.shape
+    alpha = check_positive(alpha, "alpha")
+    b = _check_batch(batch_size, n)
+    max_steps = check_int(max_steps, "max_steps", minimum=0)
+    tol = check_positive(tol, "tol")
+    replace = _check_replace(replace)
+    eng = _resolve_engine(engine)
+    nmax = _max_threads()
+    n_threads = nmax if n_threads is None else check_int(n_threads, "n_threads", minimum=1)
+    if n_threads > nmax:
+        raise ValueError(f"n_threads must lie in [1, {nmax}] (NUMBA_NUM_THREADS), got {n_threads}")
+    params = dict(X=Xs, y=ys, gammas=gammas, betas=betas, seeds=seeds.astype(np.uint64), alpha=alpha,
+                  batch_size=b, replace=replace, max_steps=max_steps, tol=tol, version=SWEEP_VERSION,
+                  engine=eng)
+
+    def compute():
+        out = _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, eng, progress, n_threads)
+        return {k: out[k] for k in ("wp", "wm", "wpp", "wmp", "sp", "sm", "crossed", "steps", "loss", "status")}
+    arr = cached_arrays("mgd_sweep", params, compute, use_cache=cache)
+    sh = (gammas.size, betas.size, R)
+    wp, wm = arr["wp"].reshape(sh + (d,)), arr["wm"].reshape(sh + (d,))
+    wpp, wmp = arr["wpp"].reshape(sh + (d,)), arr["wmp"].reshape(sh + (d,))
+    u, v, theta, delta_inf, boundary = _weights(wp, wm, wpp, wmp, betas[None, :, None, None])
+    return SweepResult(gammas=gammas, betas=betas, theta=theta, u=u, v=v, boundary=boundary, delta_inf=delta_inf,
+                       S_plus=arr["sp"].reshape(sh + (d,)), S_minus=arr["sm"].reshape(sh + (d,)),
+                       crossed=arr["crossed"].reshape(sh).astype(bool), steps=arr["steps"].reshape(sh).astype(np.int64),
+                       train_loss=arr["loss"].reshape(sh), status=arr["status"].reshape(sh).astype(np.int64),
+                       alpha=alpha, batch_size=b, n=n)
 
 
 def train_mgd(X, y, gamma, beta, alpha=0.01, batch_size=None, seed=0, max_steps=10 ** 6, tol=1e-8,
@@ -408,7 +937,8 @@ def train_mgd(X, y, gamma, beta, alpha=0.01, batch_size=None, seed=0, max_steps=
     ``max_steps`` counts updates (mini-batch steps; one epoch is ⌈n/B⌉ steps), ``tol`` is the full
     training loss at which the run stops (tested at epoch boundaries), ``replace`` samples batches
     with replacement, ``record > 0`` keeps that many log-spaced iterates in ``.trajectory``, and
-    ``engine`` picks the compiled ('numba') or the pure-numpy kernel ('auto': numba when present).
+    ``engine`` picks the compiled ('numba') or the pure-numpy engine ('auto': numba when present).
+    The run is the 1×1×1 grid of :func:`mgd_sweep` (not cached): the same numbers, bit for bit.
     """
     X, y = check_data(X, y)
     gamma = check_gamma(gamma)
@@ -419,33 +949,26 @@ def train_mgd(X, y, gamma, beta, alpha=0.01, batch_size=None, seed=0, max_steps=
     seed = _check_seed(seed)
     max_steps = check_int(max_steps, "max_steps", minimum=0)
     tol = check_positive(tol, "tol")
-    if not isinstance(replace, (bool, np.bool_)):
-        raise ValueError(f"replace must be True or False, got {replace!r}")
+    replace = _check_replace(replace)
     engine = _resolve_engine(engine)
     rec_steps = _record_steps(record, max_steps)
-    m = len(rec_steps)
-    rec_loss, rec_delta, rec_theta = np.zeros(m), np.zeros((m, d)), np.zeros((m, d))
-    fn = _train_uv_nb if engine == "numba" else _train_uv_py
-    u, v, up, vp, acc_p, acc_m, crossed, k, loss, status, ir = fn(
-        X, y, gamma, beta, alpha, b, bool(replace), np.uint64(seed) if engine == "numba" else seed, max_steps,
-        tol, rec_steps, rec_loss, rec_delta, rec_theta)
-    u, v = np.array(u), np.array(v)
-    theta = u * v
+    out = _compute(np.ascontiguousarray(X[None]), np.ascontiguousarray(y[None]), np.array([gamma]),
+                   np.array([beta]), np.array([seed], np.uint64), alpha, b, replace, max_steps, tol, engine,
+                   False, None, rec_steps)
+    o = {k: v[0] for k, v in out.items() if k != "rec_steps"}
+    u, v, theta, delta_inf, boundary = _weights(o["wp"], o["wm"], o["wpp"], o["wmp"], beta)
+    k, loss = int(o["steps"]), float(o["loss"])
     traj = None
     if record:
+        ir = int(o["nrec"])
         # close the trajectory with the final iterate
         st = np.append(rec_steps[:ir], k) if (ir == 0 or rec_steps[ir - 1] != k) else rec_steps[:ir]
         keep = len(st)
-        lo = np.append(rec_loss[:ir], loss)[:keep]
-        de = np.vstack([rec_delta[:ir], np.abs(u * u - v * v)])[:keep]
-        th = np.vstack([rec_theta[:ir], theta])[:keep]
+        lo = np.append(o["rec_loss"][:ir], loss)[:keep]
+        de = np.vstack([o["rec_delta"][:ir], delta_inf])[:keep]
+        th = np.vstack([o["rec_theta"][:ir], theta])[:keep]
         traj = MGDTrajectory(steps=st, train_loss=lo, delta=de, theta=th)
-    with np.errstate(all="ignore"):
-        wp, wm, wpp, wmp = u + v, u - v, np.asarray(up) + np.asarray(vp), np.asarray(up) - np.asarray(vp)
-        boundary = beta / (1.0 - beta) * ((wpp - wp) / wp + (wmp - wm) / wm)
-    boundary = np.nan_to_num(boundary, nan=0.0, posinf=1e300, neginf=-1e300)
-    return MGDResult(theta=theta, u=u, v=v, delta_inf=np.abs(u * u - v * v), boundary=boundary,
-                     S_plus=np.array(acc_p) / (1.0 - beta), S_minus=np.array(acc_m) / (1.0 - beta),
-                     crossed=bool(crossed), steps=int(k), epochs=int(k) / (-(-n // b)),
-                     train_loss=float(loss), status=STATUS_NAMES[status], gamma=gamma, beta=beta,
+    return MGDResult(theta=theta, u=u, v=v, delta_inf=delta_inf, boundary=boundary, S_plus=o["sp"],
+                     S_minus=o["sm"], crossed=bool(o["crossed"]), steps=k, epochs=k / (-(-n // b)),
+                     train_loss=loss, status=STATUS_NAMES[int(o["status"])], gamma=gamma, beta=beta,
                      alpha=alpha, batch_size=b, trajectory=traj)

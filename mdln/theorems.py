@@ -43,6 +43,7 @@ from .figures.plotting import result_heatmap
 from .figures.sec4 import Fig4Config, Fig4Result, StochasticConfig
 from .grid import CellStatus, linear_beta_axes
 from .dln import perturbed_initialisation
+from .status import Status
 from .implicit import _RESID, linear_shift, theorem2_predictions
 
 __all__ = ["theta_tilde0", "theorem2_predictions", "linear_shift", "Theorem2Check", "check_runs",
@@ -115,7 +116,7 @@ class Theorem2Check(CellStatus):
     @property
     def converged(self):
         """Runs that reached the train-loss tolerance and whose two predictions exist."""
-        return (self.status == 0) & np.isfinite(self.dist_full) & np.isfinite(self.dist_simplified)
+        return (self.status == Status.CONVERGED) & np.isfinite(self.dist_full) & np.isfinite(self.dist_simplified)
 
     def cell_worst(self, name):
         """(G, Bt) worst (max over replications) of a per-run field; NaN unless every run converged."""
@@ -127,9 +128,11 @@ class Theorem2Check(CellStatus):
     def summary(self):
         """Worst/median of both distances over converged runs, all / without / with sign changes."""
         conv = self.converged
-        out = dict(family=self.family, runs=int(self.status.size), converged=int(np.sum(self.status == 0)),
-                   max_steps=int(np.sum(self.status == 1)), diverged=int(np.sum(self.status == 2)),
-                   solver_failed=int(np.sum((self.status == 0) & ~conv)), tol=float(self.tol),
+        out = dict(family=self.family, runs=int(self.status.size),
+                   converged=int(np.sum(self.status == Status.CONVERGED)),
+                   max_steps=int(np.sum(self.status == Status.STEP_CAP)),
+                   diverged=int(np.sum(self.status == Status.DIVERGED)),
+                   solver_failed=int(np.sum((self.status == Status.CONVERGED) & ~conv)), tol=float(self.tol),
                    train_loss_max=float(np.max(self.train_loss[conv])) if conv.any() else float("nan"))
         for tag, sel in (("all", conv), ("calm", conv & ~self.crossed), ("crossed", conv & self.crossed)):
             out[f"n_{tag}"] = int(sel.sum())
@@ -165,7 +168,7 @@ def check_runs(X, y, theta, delta_inf, S_plus, S_minus, alpha, status, crossed, 
     def compute():
         res = np.full(lead + (8,), np.nan)
         for idx in np.ndindex(*lead):
-            if status[idx] == 2:
+            if status[idx] == Status.DIVERGED:
                 continue
             r = idx[-1] if R > 1 else 0
             res[idx] = _one(X[r], y[r], theta[idx], delta_inf[idx], tt0[idx])
@@ -185,7 +188,7 @@ def check_runs(X, y, theta, delta_inf, S_plus, S_minus, alpha, status, crossed, 
 def check_run(res, X, y, family="single run", tol=float("nan")):
     """Theorem2Check (0-d arrays) for one :class:`mdln.MGDResult` of ``train_mgd(X, y, ..., tol=tol)``."""
     X, y = check_data(X, y)
-    st = {"converged": 0, "max_steps": 1, "diverged": 2}[res.status]
+    st = int(res.code)
     c = check_runs(X, y, res.theta[None], res.delta_inf[None], res.S_plus[None], res.S_minus[None], res.alpha,
                    np.array([st]), np.array([res.crossed]), np.array([res.train_loss]), tol, family=family,
                    cache=False)
@@ -205,7 +208,7 @@ def check_sweep(sweep, X, y, tol, family="sweep", cache=True):
 
 def _fig4_sweep(cfg, batch_size=None, seeds=0, max_steps=None, replace=False):
     """The (cached) sweep behind fig4(cfg) (or a stochastic variant) and its stacked data."""
-    from .sweep import mgd_sweep
+    from .smgd import mgd_sweep
     _, X, y = stacked_regressions(cfg.seeds, n=cfg.n, d=cfg.d, s=cfg.s, mu=cfg.mu, sigma=cfg.sigma)
     gammas, betas = linear_beta_axes(cfg.gamma_min, cfg.gamma_max, cfg.n_gamma, cfg.beta_max, cfg.n_beta)
     sw = mgd_sweep(X, y, gammas, betas, seeds=seeds, batch_size=batch_size, replace=replace, alpha=cfg.alpha,
@@ -262,7 +265,7 @@ class ToleranceStudy:
             " | simplified (tightest tol) |"
         lines = [head, "|" + "---|" * (len(self.tols) + 5)]
         for i, (g, b, B) in enumerate(self.runs):
-            cells = [f"{v:.1e}" if self.status[i, j] == 0 else f"({v:.1e}, not converged)"
+            cells = [f"{v:.1e}" if self.status[i, j] == Status.CONVERGED else f"({v:.1e}, not converged)"
                      for j, v in enumerate(self.dist_full[i])]
             lines.append(f"| {g:g} | {b:g} | {'n' if B is None else B} | {'yes' if self.crossed[i].any() else 'no'} | "
                          + " | ".join(cells) + f" | {self.dist_simplified[i, -1]:.1e} |")
@@ -362,7 +365,7 @@ def dropped_term_study(seeds=tuple(range(20)), random_from=10, n=20, d=30, s=5, 
                        n_gamma=6, n_beta=6, gamma_min=1e-3, gamma_max=10 ** -0.5, beta_max=0.95,
                        max_epochs=200_000, tol=1e-8):
     """MGD over a (γ, β) grid on many data sets (seeds ≥ ``random_from`` get a random support for θ*)."""
-    from .sweep import mgd_sweep
+    from .smgd import mgd_sweep
     seeds = np.asarray(seeds, dtype=np.int64)
     support = np.array(["random" if sd >= random_from else "first" for sd in seeds])
     dss = [sparse_regression(n=n, d=d, s=s, mu=mu, seed=int(sd), support=str(sp)) for sd, sp in zip(seeds, support)]

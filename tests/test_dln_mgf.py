@@ -185,7 +185,7 @@ def test_runaway_solve_stops_at_its_budget(data):
     assert r.status == "max_seconds" and time.perf_counter() - t0 < 30
     assert np.all(np.isfinite(r.theta)) and 0 < r.t < 1e7 and r.n_steps > 0
     r = train_mgf(data.X, data.y, 0.05, alpha=1e3, max_steps=300, trajectory=True)
-    assert r.status == "max_steps" and r.n_steps == 300 and not r.converged
+    assert r.status == "step_cap" and r.n_steps == 300 and not r.converged and r.code == 1
     assert r.trajectory.t[-1] == r.t and np.all(np.isfinite(r.trajectory.w_plus))
     ok = train_mgf(data.X, data.y, 0.05, max_steps=10 ** 5)     # an ordinary solve is untouched
     assert ok.converged and ok.n_steps < 10 ** 5

@@ -20,8 +20,8 @@ CORE, WIDGETS, FIGURES, TOP = 0, 1, 2, 3
 LAYER_OF = {
     "mdln._checks": CORE, "mdln.status": CORE, "mdln.cache": CORE, "mdln.grid": CORE, "mdln.data": CORE,
     "mdln.momentum": CORE, "mdln._bdf": CORE, "mdln.dln": CORE, "mdln.implicit": CORE, "mdln.smgd": CORE,
-    "mdln.sweep": CORE, "mdln.nets": CORE,
-    "mdln.widgets": WIDGETS, "mdln.scrubber": WIDGETS,
+    "mdln.nets": CORE,
+    "mdln.widgets": WIDGETS,
     "mdln.figures": FIGURES, "mdln.figures.plotting": FIGURES, "mdln.figures.sec2": FIGURES,
     "mdln.figures.sec3": FIGURES, "mdln.figures.sec4": FIGURES, "mdln.figures.nets": FIGURES,
     "mdln.figures.appendix_a": FIGURES, "mdln.theorems": FIGURES,

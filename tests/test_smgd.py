@@ -32,7 +32,7 @@ def test_iterates_match_generic_mgd_on_uv(small, engine):
     W = mgd(_uv_grad(X, y), np.concatenate([np.full(d, 0.01), np.zeros(d)]), 0.1, 0.6, K)
     res = train_mgd(X, y, 0.1, 0.6, max_steps=K - 1, tol=1e-30, engine=engine)
     # W[k] is w_k with w_1 = w_0; after m updates train_mgd holds w_{1+m}
-    assert res.status == "max_steps" and res.steps == K - 1
+    assert res.status == "step_cap" and res.steps == K - 1
     np.testing.assert_allclose(res.u, W[K, :d], rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(res.v, W[K, d:], rtol=1e-10, atol=1e-14)
 
@@ -119,7 +119,7 @@ def test_divergence_is_a_status_never_nan(small):
 
 def test_max_steps_and_epochs(small):
     res = train_mgd(small.X, small.y, 0.001, 0.0, batch_size=3, max_steps=20)
-    assert res.status == "max_steps" and res.steps == 20
+    assert res.status == "step_cap" and res.steps == 20
     assert res.epochs == pytest.approx(20 / 4)     # ⌈10/3⌉ = 4 steps per epoch
     assert res.batch_size == 3
 

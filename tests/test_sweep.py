@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-import mdln.sweep as sweep_mod
+import mdln.smgd as sweep_mod
 from mdln.data import sparse_regression
 from mdln.smgd import have_numba, train_mgd
-from mdln.sweep import mgd_sweep
+from mdln.smgd import mgd_sweep
 
 GAMMAS = np.array([0.2, 0.3, 3.0])        # the last one diverges
 BETAS = np.array([0.6, 0.9])
@@ -44,19 +44,15 @@ def test_theorem2_on_every_converged_member(full):
 
 
 def test_members_match_train_mgd(data, full):
+    """Converged members of a long full-batch sweep (tol 1e-12) are train_mgd runs, bit for bit."""
     X, y = data
     for (i, j, r) in [(0, 0, 0), (1, 1, 1), (0, 1, 0)]:
         ref = train_mgd(X[r], y[r], GAMMAS[i], BETAS[j], max_steps=200_000, tol=1e-12)
-        # the sweep evaluates the loss in Gram form, train_mgd from the residual: when the loss
-        # crosses tol within rounding of a step, the two may stop one step apart
-        assert abs(ref.steps - full.steps[i, j, r]) <= 1 and ref.crossed == full.crossed[i, j, r]
-        one_step = 1e-10
-        if ref.steps != full.steps[i, j, r]:
-            assert max(ref.train_loss, full.train_loss[i, j, r]) < 1e-12 * (1 + 1e-6)
-            one_step = 1e-8   # one more converged step moves θ by ~1e-9
-        np.testing.assert_allclose(full.theta[i, j, r], ref.theta, rtol=1e-7, atol=one_step)
-        np.testing.assert_allclose(full.S_plus[i, j, r], ref.S_plus, rtol=1e-6, atol=1e-9)
-        np.testing.assert_allclose(full.S_minus[i, j, r], ref.S_minus, rtol=1e-6, atol=1e-9)
+        assert ref.steps == full.steps[i, j, r] and ref.crossed == full.crossed[i, j, r]
+        exact = np.testing.assert_array_equal if have_numba() else (
+            lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-15))
+        for f in ("theta", "S_plus", "S_minus", "delta_inf"):
+            exact(getattr(full, f)[i, j, r], getattr(ref, f))
 
 
 @pytest.mark.parametrize("batch_size,replace", [(3, False), (4, True)])
@@ -207,3 +203,85 @@ def test_huge_and_out_of_range_seeds(data):
     for bad in (2 ** 64, [0, 2 ** 64], -1, [1.5]):
         with pytest.raises(ValueError, match=r"seeds must be an integer in \[0, 2\*\*64 - 1\]"):
             mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=bad, **kw)
+
+
+# ------------------------------------------------------------------ one engine: lanes, twin, train_mgd
+GRID_G, GRID_B = np.array([0.01, 0.1, 3.0]), np.array([0.0, 0.7])   # γ = 3 diverges, γ = 0.01 hits the cap
+CAP, TOL = 3000, 1e-5
+
+
+@pytest.mark.parametrize("batch_size,replace", [(None, False), (3, False), (4, True)])
+def test_lanes_and_numpy_twin_record_the_same_trajectories(data, batch_size, replace):
+    """The numba lane kernel and its numpy lock-step twin record the iterates at the same steps, end with
+    the same statuses and step counts, and agree on the recorded loss, Δ and θ to rounding."""
+    if not have_numba():
+        pytest.skip("numba not installed")
+    X, y = data
+    seeds = np.array([7, 8], np.uint64)
+    rec = np.array([0, 1, 5, 40, 300, 1999, CAP])
+    b = 10 if batch_size is None else batch_size
+    runs = {e: sweep_mod._compute(X, y, GRID_G, GRID_B, seeds, 0.01, b, replace, CAP, TOL, e, False,
+                                  rec_steps=rec) for e in ("numba", "numpy")}
+    a, n = runs["numba"], runs["numpy"]
+    np.testing.assert_array_equal(a["status"], n["status"])
+    np.testing.assert_array_equal(a["steps"], n["steps"])
+    np.testing.assert_array_equal(a["nrec"], n["nrec"])
+    assert set(a["status"].tolist()) == {0, 1, 2}                      # every outcome is exercised
+    for m in range(a["status"].size):
+        q = a["nrec"][m]
+        # recorded exactly at the requested steps up to where the member stopped (a diverged iterate is
+        # never recorded)
+        last = a["steps"][m] - (a["status"][m] == 2)
+        assert q == np.sum(rec <= last)
+        np.testing.assert_allclose(a["rec_loss"][m, :q], n["rec_loss"][m, :q], rtol=1e-8, atol=1e-14)
+        np.testing.assert_allclose(a["rec_delta"][m, :q], n["rec_delta"][m, :q], rtol=1e-8, atol=1e-14)
+        np.testing.assert_allclose(a["rec_theta"][m, :q], n["rec_theta"][m, :q], rtol=1e-7, atol=1e-12)
+        if q:
+            np.testing.assert_allclose(a["rec_delta"][m, 0], 1e-4)      # Δ0 = α²
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+@pytest.mark.parametrize("batch_size,replace", [(None, False), (3, False), (4, True)])
+def test_train_mgd_is_the_one_by_one_sweep(data, engine, batch_size, replace):
+    """train_mgd(γ, β, seed) is the (γ, β, r) cell of mgd_sweep: bit for bit on the numba lanes (a member's
+    arithmetic does not depend on its lane or its neighbours), to rounding on the numpy twin (whose
+    products are batched over however many members are active)."""
+    if engine == "numba" and not have_numba():
+        pytest.skip("numba not installed")
+    X, y = data
+    kw = dict(batch_size=batch_size, replace=replace, max_steps=CAP, tol=TOL)
+    sw = mgd_sweep(X, y, GRID_G, GRID_B, seeds=[7, 8], cache=False, engine=engine, **kw)
+    assert set(sw.status.ravel().tolist()) == {0, 1, 2}
+    for i, j, r in np.ndindex(sw.status.shape):
+        one = train_mgd(X[r], y[r], GRID_G[i], GRID_B[j], seed=[7, 8][r], engine=engine, **kw)
+        assert one.status == sw.status_names()[i, j, r] and one.steps == sw.steps[i, j, r]
+        assert one.crossed == sw.crossed[i, j, r]
+        for f in ("theta", "u", "v", "delta_inf", "S_plus", "S_minus", "boundary", "train_loss"):
+            got, want = getattr(one, f), getattr(sw, f)[i, j, r]
+            if engine == "numba":
+                np.testing.assert_array_equal(got, want, err_msg=f)
+            else:
+                np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-15, err_msg=f)
+
+
+def test_status_values_partition_the_runs(data):
+    """Every run ends CONVERGED, STEP_CAP or DIVERGED, and each code means what it says: converged runs
+    stopped at an epoch boundary with train loss < tol, capped runs used the whole budget above tol,
+    diverged runs stopped early or at the cap with a finite reported loss."""
+    from mdln.status import STATUS_NAMES, Status, status_name
+    X, y = data
+    tol, cap, b = TOL, CAP, 3
+    sw = mgd_sweep(X, y, GRID_G, GRID_B, seeds=[7, 8], batch_size=b, max_steps=cap, tol=tol, cache=False)
+    masks = [sw.status == s for s in Status]
+    assert np.all(sum(m.astype(int) for m in masks) == 1)               # disjoint and exhaustive
+    assert all(np.any(m) for m in masks)
+    conv, capd, div = masks
+    np.testing.assert_array_equal(conv, sw.converged)
+    np.testing.assert_array_equal(div, sw.diverged)
+    assert np.all(sw.train_loss[conv] < tol) and np.all(sw.steps[conv] % -(-10 // b) == 0)
+    assert np.all(sw.steps[capd] == cap) and np.all(sw.train_loss[capd] >= tol)
+    assert np.all(sw.steps[div] <= cap) and np.all(np.isfinite(sw.train_loss[div]))
+    assert [status_name(s) for s in Status] == list(STATUS_NAMES) == ["converged", "step_cap", "diverged"]
+    np.testing.assert_array_equal(sw.status_names() == "step_cap", capd)
+    with pytest.raises(ValueError, match="status code"):
+        status_name(3)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..status import Status
+
 __all__ = ["heatmap", "result_heatmap", "cell_edges", "CAPPED_FACE", "DIVERGED_PATCH"]
 
 CAPPED_FACE = (0.88, 0.88, 0.88, 0.8)   # cells stopped at the step/epoch cap: greyed, dotted hatch
@@ -147,7 +149,7 @@ def result_heatmap(ax, res, values, title, marker=None, cmap="viridis", vmin=Non
     """:func:`heatmap` (β on x, γ on y) of a grid result: ``gammas``, ``betas``, a (G, Bt, R) ``status`` and the
     :class:`mdln.grid.CellStatus` masks (Figure 4, Figure 7, :class:`mdln.theorems.Theorem2Check`)."""
     if capped is None:
-        capped = np.any(np.asarray(res.status) == 1, axis=-1)
+        capped = np.any(np.asarray(res.status) == Status.STEP_CAP, axis=-1)
     return heatmap(ax, res.gammas, res.betas, values, title, diverged=res.cell_diverged, capped=capped,
                    crossed=res.cell_crossed, cmap=cmap, vmin=vmin, vmax=vmax, colorbar=colorbar,
                    capped_style="grey" if grey_capped else None, line_colour=line_colour, marker=marker)

@@ -29,7 +29,8 @@ from ..dln import perturbed_initialisation, train_mgf
 from ..momentum import step
 from .plotting import CAPPED_FACE as _CAPPED_FACE, result_heatmap as heatmap
 from ..smgd import train_mgd
-from ..sweep import mgd_sweep
+from ..smgd import mgd_sweep
+from ..status import Status
 
 __all__ = ["Fig4Config", "Fig4Result", "fig4", "Fig7Config", "Fig7Result", "fig7", "lambda_collapse",
            "eta_squared", "D2Config", "d2_table", "StochasticConfig", "stochastic_batches",
@@ -128,16 +129,17 @@ class Fig4Result(CellStatus):
 
     def summary(self):
         """Measured claims: Theorem 2 / Corollary 3 residuals, distances, λ-collapse, best λ."""
-        conv = self.status == 0
+        conv = self.status == Status.CONVERGED
         calm = conv & ~self.crossed
         lt = self.cell_mean("test_loss")
         i, j = np.unravel_index(np.nanargmin(lt), lt.shape)
         out = dict(
-            runs=int(self.status.size), converged=int(conv.sum()), diverged=int((self.status == 2).sum()),
-            max_steps=int((self.status == 1).sum()), crossed=int((self.crossed & (self.status != 2)).sum()),
-            theorem2_worst=float(np.nanmax(np.where(self.status != 2, self.theorem2_error, np.nan))),
+            runs=int(self.status.size), converged=int(conv.sum()), diverged=int((self.status == Status.DIVERGED).sum()),
+            max_steps=int((self.status == Status.STEP_CAP).sum()),
+            crossed=int((self.crossed & (self.status != Status.DIVERGED)).sum()),
+            theorem2_worst=float(np.nanmax(np.where(self.status != Status.DIVERGED, self.theorem2_error, np.nan))),
             theorem2_worst_converged=float(np.max(self.theorem2_error[conv])) if conv.any() else float("nan"),
-            theorem2_worst_finite=float(np.nanmax(np.where(self.status != 2, self.theorem2_error_finite,
+            theorem2_worst_finite=float(np.nanmax(np.where(self.status != Status.DIVERGED, self.theorem2_error_finite,
                                                            np.nan))),
             corollary3_runs=int(calm.sum()), corollary3_holds=int(np.sum(self.cor3_ok & calm)),
             lambda_star=float(self.lam[i, j]), gamma_star=float(self.gammas[i]), beta_star=float(self.betas[j]),
@@ -158,11 +160,11 @@ class Fig4Result(CellStatus):
     @property
     def cell_capped(self):
         """(G, Bt): some (non-diverged) replication stopped at the epoch cap before train loss < tol."""
-        return np.any(self.status == 1, axis=-1) & ~self.cell_diverged
+        return np.any(self.status == Status.STEP_CAP, axis=-1) & ~self.cell_diverged
 
     def capped_runs(self):
         """Runs stopped at the epoch cap: count, median step ε = γ/(1−β) and their train losses (Section 4)."""
-        cap = self.status == 1
+        cap = self.status == Status.STEP_CAP
         eps = np.broadcast_to(step(self.gammas[:, None], self.betas[None, :])[..., None], self.status.shape)
         if not cap.any():
             return dict(n=0, eps_median=float("nan"), train_loss_median=float("nan"),
@@ -184,7 +186,7 @@ class Fig4Result(CellStatus):
             lo, hi = np.percentile(vc, [1, 99]) if vc.size else (None, None)
             heatmap(ax, self, v, title, marker=marker, vmin=lo, vmax=hi)   # robust colour range
         R = self.status.shape[-1]
-        capped = np.where(self.cell_diverged, np.nan, np.sum(self.status == 1, axis=-1).astype(float))
+        capped = np.where(self.cell_diverged, np.nan, np.sum(self.status == Status.STEP_CAP, axis=-1).astype(float))
         from matplotlib.colors import ListedColormap
         greys = ListedColormap(plt.get_cmap("Greys")(np.linspace(0.0, 0.6, R + 1)))
         heatmap(axes[1, 1], self, capped, f"runs (of {R}) stopped at the epoch cap", cmap=greys,
@@ -218,7 +220,7 @@ def fig4(config=None, progress=False):
     def compute():
         nd = np.full(sw.status.shape, np.nan)
         if cfg.distances:
-            for idx in zip(*np.nonzero(sw.status == 0)):
+            for idx in zip(*np.nonzero(sw.status == Status.CONVERGED)):
                 r = idx[2]
                 try:
                     ref = _implicit(dss[r].X, dss[r].y, sw.delta_inf[idx])
@@ -332,7 +334,7 @@ class Fig7Result:
         ok = np.isfinite(self.mgd_cells) & np.isfinite(self.mgf_cells)
         if converged_only:
             ridx = [list(self.config.fig4.seeds).index(s) for s in self.config.mgf_seeds]
-            ok &= np.all(self.fig4.status[:, :, ridx] == 0, axis=-1)
+            ok &= np.all(self.fig4.status[:, :, ridx] == Status.CONVERGED, axis=-1)
         return ok
 
     def correlation(self, converged_only=True):
@@ -358,7 +360,7 @@ class Fig7Result:
     def capped(self):
         """(G, Bt): some MGD run of ``mgf_seeds`` stopped at the epoch cap (cell not diverged)."""
         ridx = [list(self.config.fig4.seeds).index(s) for s in self.config.mgf_seeds]
-        return np.any(self.fig4.status[:, :, ridx] == 1, axis=-1) & np.isfinite(self.mgd_cells)
+        return np.any(self.fig4.status[:, :, ridx] == Status.STEP_CAP, axis=-1) & np.isfinite(self.mgd_cells)
 
     def plot(self):
         """2×2: MGD and MGF(λ) heatmaps on one colour scale, a scatter, and both against λ."""
@@ -522,13 +524,14 @@ def stochastic_batches(config=None, progress=False):
         sw = mgd_sweep(X, y, gammas, betas, seeds=list(range(len(dss))), batch_size=B, replace=cfg.replace,
                        alpha=c4.alpha, max_steps=c4.max_epochs * spe, tol=c4.tol, progress=progress)
         tl = np.stack([dss[r].test_loss(sw.theta[:, :, r]) for r in range(len(dss))], axis=-1)
-        ok = sw.status != 2
+        ok = sw.status != Status.DIVERGED
         cell = np.where(np.all(ok, -1), np.mean(np.log10(tl), -1), np.nan)
         dn = np.where(np.all(ok, -1), np.mean(np.log10(np.linalg.norm(sw.delta_inf, axis=-1)), -1), np.nan)
         lam = np.log10(sw.lam)
         gam = np.log10(np.broadcast_to(gammas[:, None], lam.shape))
         out[B] = dict(sweep=sw, log_test=cell, log_delta=dn,
-                      converged=int((sw.status == 0).sum()), diverged=int((sw.status == 2).sum()),
+                      converged=int((sw.status == Status.CONVERGED).sum()),
+                      diverged=int((sw.status == Status.DIVERGED).sum()),
                       runs=int(sw.status.size), crossed=int((sw.crossed & ok).sum()),
                       theorem2_worst=float(np.nanmax(np.where(ok, sw.theorem2_error(), np.nan))),
                       eta2_delta_lam=eta_squared(lam, dn, 6), eta2_delta_gamma=eta_squared(gam, dn, 6),
@@ -544,7 +547,7 @@ def plot_stochastic(out):
     for (B, v), c in zip(out.items(), colours):
         sw = v["sweep"]
         lam = sw.lam
-        conv = np.all(sw.status == 0, axis=-1)
+        conv = np.all(sw.status == Status.CONVERGED, axis=-1)
         for ax, key in zip(axes, ["log_test", "log_delta"]):
             ax.scatter(lam[conv], v[key][conv], s=18, color=c, label=f"B = {B}", alpha=0.85)
             ax.scatter(lam[~conv], v[key][~conv], s=18, facecolor="none", edgecolor=c, alpha=0.85, lw=0.8)
@@ -629,7 +632,8 @@ class SMGDFrame:
         j = int(np.argmin(np.abs(r.betas - beta)))
         st = r.status[i, j]
         return dict(gamma=float(r.gammas[i]), beta=float(r.betas[j]), log_test=float(r.cell_mean("test_loss")[i, j]),
-                    converged=int(np.sum(st == 0)), capped=int(np.sum(st == 1)), diverged=int(np.sum(st == 2)),
+                    converged=int(np.sum(st == Status.CONVERGED)), capped=int(np.sum(st == Status.STEP_CAP)),
+                    diverged=int(np.sum(st == Status.DIVERGED)),
                     runs=int(st.size))
 
     def update(self, value):
@@ -662,7 +666,7 @@ class SMGDFrame:
         if self._to_px is not None:
             px, py = self._to_px(gamma, beta)
             self.marker.set_data([px], [py])
-        cut = r.status == "max_steps"
+        cut = r.code == Status.STEP_CAP
         self.cut_text.set_text(f"cut short at the {self.max_steps:,}-step budget" if cut else "")
         cell = self.nearest_cell(gamma, beta)
         lam, eps = gamma / (1 - beta) ** 2, gamma / (1 - beta)

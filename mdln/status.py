@@ -1,0 +1,38 @@
+"""One status vocabulary for every trainer of the book (Sections 2–4, Appendix F).
+
+Every run ends in one of three ways: the training loss reached the tolerance (``CONVERGED``), the step
+budget ran out first (``STEP_CAP``), or the iterates blew up (``DIVERGED``). Arrays of runs hold the
+integer codes; single-run results print the names of ``STATUS_NAMES``. The divergence test of the
+discrete trainers is shared: a run diverges when its loss is non-finite or exceeds
+``DIVERGENCE_FACTOR``·(1 + L(θ0)), or (SMGD, Section 4) when an update multiplies some coordinate by
+``UNREPRESENTABLE`` or more, which rounding can no longer follow.
+"""
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["Status", "STATUS_NAMES", "CONVERGED", "STEP_CAP", "DIVERGED", "DIVERGENCE_FACTOR",
+           "UNREPRESENTABLE", "status_name"]
+
+
+class Status(IntEnum):
+    """How a run ended; the integer codes are the ones stored in status arrays."""
+
+    CONVERGED = 0
+    STEP_CAP = 1
+    DIVERGED = 2
+
+
+CONVERGED, STEP_CAP, DIVERGED = Status.CONVERGED, Status.STEP_CAP, Status.DIVERGED
+STATUS_NAMES = ("converged", "step_cap", "diverged")   # STATUS_NAMES[code]
+
+DIVERGENCE_FACTOR = 1e12        # diverged: L(θ_k) > DIVERGENCE_FACTOR·(1 + L(θ_0)) or non-finite
+UNREPRESENTABLE = 2.0 ** 52     # diverged: an update with max_i |γ g_i| ≥ 2^52 (w± lost to rounding)
+
+
+def status_name(code):
+    """The printed name of a status code (``STATUS_NAMES[code]``), with a ValueError for unknown codes."""
+    try:
+        return STATUS_NAMES[Status(int(code))]
+    except ValueError:
+        raise ValueError(f"status code must be one of {[int(s) for s in Status]}, got {code!r}") from None
