@@ -342,11 +342,13 @@ if _numba is not None:
                    out_status, rec_steps, out_rec_loss, out_rec_delta, out_rec_theta, out_nrec):
         """Eq. (13) for the members of one replication on _LANES SIMD lanes, Lemma 2's sums accumulated;
         a lane that stops is written out and refilled at once. Iterates at ``rec_steps`` are recorded."""
-        L = _LANES
+        nm = members.shape[0]
+        # a single run (train_mgd) uses 4 lanes, not 32; not 1: OpenBLAS turns a one-column gemm into a
+        # gemv with another summation order, and a run must equal its sweep cell bit for bit (tested)
+        L = min(_LANES, max(nm, 4))
         n, d = X.shape
         spe = (n + b - 1) // b
         full = b == n
-        nm = members.shape[0]
         wp = np.full((d, L), alpha)
         wm = np.full((d, L), alpha)
         wpp = np.full((d, L), alpha)
