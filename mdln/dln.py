@@ -22,6 +22,7 @@ from ._checks import check_data, check_lam, check_positive, check_vector
 from .status import STATUS_NAMES, Status
 
 from .momentum import _one_blas_thread
+from .implicit import perturbed_initialisation   # Theorems 1 and 2 share θ̃0; re-exported here
 
 __all__ = [
     "dln_loss", "dln_grad", "loss_grad", "balancedness", "to_w", "from_w", "theta_from_w",
@@ -517,9 +518,3 @@ def theorem1_integrals(trajectory, lam, X, y):
     i_plus = np.log(np.abs(wp[0] / wp[-1])) - g_int
     i_minus = np.log(np.abs(wm[0] / wm[-1])) + g_int
     return i_plus, i_minus
-
-
-def perturbed_initialisation(w_plus0, w_minus0, i_plus, i_minus):
-    """θ̃0 = ¼(w+,0² e^{−2I+} − w−,0² e^{−2I−}) (Theorem 1; Theorem 2 with S± in place of I±)."""
-    w_plus0, w_minus0 = np.asarray(w_plus0, float), np.asarray(w_minus0, float)
-    return 0.25 * (w_plus0 ** 2 * np.exp(-2 * np.asarray(i_plus)) - w_minus0 ** 2 * np.exp(-2 * np.asarray(i_minus)))

@@ -109,6 +109,12 @@ def bregman_divergence(potential, theta1, theta2):
     return float(value(theta1) - value(theta2) - np.dot(grad(theta2), theta1 - theta2))
 
 
+def perturbed_initialisation(w_plus0, w_minus0, i_plus, i_minus):
+    """θ̃0 = ¼(w+,0² e^{−2I+} − w−,0² e^{−2I−}) (Theorem 1; Theorem 2 with S± in place of I±)."""
+    w_plus0, w_minus0 = np.asarray(w_plus0, float), np.asarray(w_minus0, float)
+    return 0.25 * (w_plus0 ** 2 * np.exp(-2 * np.asarray(i_plus)) - w_minus0 ** 2 * np.exp(-2 * np.asarray(i_minus)))
+
+
 def implicit_solution(X, y, delta, theta0=None, tol=1e-12, max_iter=500):
     """argmin_{θ ∈ S} D_{ψ_Δ}(θ, θ0) (Eq. 5; θ0 = 0 gives argmin_S ψ_Δ, Eq. 7).
 

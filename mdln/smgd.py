@@ -54,6 +54,7 @@ import numpy as np
 from ._checks import (check_beta, check_data, check_finite_array, check_gamma, check_int,
                       check_positive)
 from .cache import cached_arrays
+from .implicit import perturbed_initialisation
 from .status import DIVERGENCE_FACTOR, STATUS_NAMES, UNREPRESENTABLE, Status
 
 try:  # optional compiled kernel; the numpy twin gives the same numbers to rounding
@@ -61,10 +62,9 @@ try:  # optional compiled kernel; the numpy twin gives the same numbers to round
 except ImportError:  # pragma: no cover - exercised by the fallback tests via engine="numpy"
     _numba = None
 
-__all__ = ["MGDResult", "MGDTrajectory", "SweepResult", "train_mgd", "mgd_sweep", "lemma2_r", "STATUS_NAMES",
+__all__ = ["MGDResult", "MGDTrajectory", "SweepResult", "train_mgd", "mgd_sweep", "lemma2_r", "corollary3_holds", "STATUS_NAMES",
            "have_numba"]
 
-SWEEP_VERSION = "sweep-2"
 _CONVERGED, _STEP_CAP, _DIVERGED = int(Status.CONVERGED), int(Status.STEP_CAP), int(Status.DIVERGED)
 _GRAM_MARGIN = 1e-12   # full batch: below tol + 1e-12·(1 + ½|y|²/n) the loss is recomputed from the residual
 _M64 = (1 << 64) - 1
@@ -155,9 +155,12 @@ class MGDResult:
         return float(np.max(_relative_error(self.delta_inf, self.theorem2_delta(finite))))
 
     def theta_tilde0(self):
-        """Perturbed initialisation θ̃0 = ¼(w+,0² e^{−2S+} − w−,0² e^{−2S−}) (Theorem 2)."""
-        w0 = self.alpha  # w±,0 = u0 ± v0 = α1
-        return 0.25 * (w0 ** 2 * np.exp(-2 * self.S_plus) - w0 ** 2 * np.exp(-2 * self.S_minus))
+        """Perturbed initialisation θ̃0 = ¼(w+,0² e^{−2S+} − w−,0² e^{−2S−}), w±,0 = α1 (Theorem 2)."""
+        return perturbed_initialisation(self.alpha, self.alpha, self.S_plus, self.S_minus)
+
+    def corollary3(self):
+        """Whether Corollary 3's conclusion holds for this run (:func:`corollary3_holds`)."""
+        return bool(corollary3_holds(self.delta_inf, self.theta_tilde0(), self.alpha))
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,17 @@ class SweepResult:
     def arrays(self):
         """All fields as a dict of arrays."""
         return {k: np.asarray(getattr(self, k)) for k in self.__dataclass_fields__}
+
+
+def corollary3_holds(delta_inf, theta_tilde0, alpha):
+    """Corollary 3's conclusion, per run: |θ̃0| < α² and Δ∞ < Δ0 = α² in every coordinate (last axis).
+
+    The corollary says it holds whenever w± never changed sign; NaN entries (diverged runs) count as false.
+    """
+    a2 = float(alpha) ** 2
+    with np.errstate(invalid="ignore"):
+        return (np.all(np.asarray(delta_inf) < a2, axis=-1)
+                & np.all(np.abs(np.asarray(theta_tilde0)) < a2, axis=-1))
 
 
 def _relative_error(delta, pred):
@@ -914,8 +928,7 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
     if n_threads > nmax:
         raise ValueError(f"n_threads must lie in [1, {nmax}] (NUMBA_NUM_THREADS), got {n_threads}")
     params = dict(X=Xs, y=ys, gammas=gammas, betas=betas, seeds=seeds.astype(np.uint64), alpha=alpha,
-                  batch_size=b, replace=replace, max_steps=max_steps, tol=tol, version=SWEEP_VERSION,
-                  engine=eng)
+                  batch_size=b, replace=replace, max_steps=max_steps, tol=tol, engine=eng)
 
     def compute():
         out = _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, eng, progress, n_threads)

@@ -25,7 +25,7 @@ momentum boundary factor): the full-theorem distance goes to 0 with the train-lo
 Layer: this module sits in the *upper* layer, beside :mod:`mdln.figures`: it checks Theorem 2 over the
 run families the figures define (``check_fig4`` takes a :class:`mdln.figures.sec4.Fig4Config`, the plots
 use :func:`mdln.figures.plotting.result_heatmap`). No core module imports it. The mathematics it
-applies lives in the core: θ̃0 in :func:`mdln.dln.perturbed_initialisation`, both predictions and the
+applies lives in the core: θ̃0 in :func:`mdln.implicit.perturbed_initialisation`, both predictions and the
 first-order shift in :func:`mdln.implicit.theorem2_predictions` and :func:`mdln.implicit.linear_shift`
 (re-exported here), the data and the grid in :mod:`mdln.data` and :mod:`mdln.grid`.
 """

@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+import mdln
+
 from mdln.data import sparse_regression
 from mdln.momentum import mgd
 from mdln.smgd import _PyBatches, have_numba, lemma2_r, train_mgd
@@ -202,3 +204,28 @@ def test_unrepresentable_update_is_divergence(small, engine):
     assert r.status == "diverged" and r.steps == 1
     np.testing.assert_array_equal(r.theta, 0.0)                     # iterate 0: θ0 = u0⊙v0 = 0
     assert np.isfinite(r.train_loss) and np.all(np.isfinite(r.S_plus)) and np.all(r.delta_inf == 1e-4)
+
+
+def test_corollary3_holds_on_runs_that_do_not_cross():
+    """Corollary 3: if w± never change sign, |θ̃0| < α² and Δ∞ < Δ0 = α² (checked coordinate-wise)."""
+    ds = mdln.sparse_regression(seed=3)
+    seen = 0
+    for gamma, beta in [(0.01, 0.0), (0.01, 0.5), (0.05, 0.5), (0.02, 0.9), (0.005, 0.0)]:
+        r = mdln.train_mgd(ds.X, ds.y, gamma, beta, max_steps=100_000)
+        assert r.status != "diverged"
+        if r.crossed:
+            continue
+        seen += 1
+        a2 = r.alpha ** 2
+        manual = all(abs(t) < a2 and dl < a2 for t, dl in zip(r.theta_tilde0(), r.delta_inf))
+        assert r.corollary3() and manual
+    assert seen >= 3
+
+
+def test_corollary3_holds_is_false_where_a_coordinate_fails_or_is_nan():
+    from mdln.smgd import corollary3_holds
+    a = 0.1
+    delta = np.array([[0.005, 0.009], [0.005, 0.011], [np.nan, 0.001]])
+    tt0 = np.array([[0.001, -0.009], [0.0, 0.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(corollary3_holds(delta, tt0, a), [True, False, False])
+    np.testing.assert_array_equal(corollary3_holds(delta[:1], np.array([[0.02, 0.0]]), a), [False])

@@ -28,8 +28,7 @@ from ..data import sparse_regression, stacked_regressions
 from ..dln import perturbed_initialisation, train_mgf
 from ..momentum import step
 from .plotting import CAPPED_FACE as _CAPPED_FACE, result_heatmap as heatmap
-from ..smgd import train_mgd
-from ..smgd import mgd_sweep
+from ..smgd import corollary3_holds, mgd_sweep, train_mgd
 from ..status import Status
 
 __all__ = ["Fig4Config", "Fig4Result", "fig4", "Fig7Config", "Fig7Result", "fig7", "lambda_collapse",
@@ -230,11 +229,10 @@ def fig4(config=None, progress=False):
         return dict(norm_dist=nd)
     extra = cached_arrays("fig4-dist", dict(cfg=dataclasses.asdict(cfg)), compute)
     test_loss = np.stack([dss[r].test_loss(sw.theta[:, :, r]) for r in range(len(dss))], axis=-1)
-    a2 = cfg.alpha ** 2
     with np.errstate(all="ignore"):
-        cor3 = np.all(sw.delta_inf < a2, axis=-1)
-        tt0 = np.max(np.abs(perturbed_initialisation(cfg.alpha, cfg.alpha, sw.S_plus, sw.S_minus)), axis=-1)
-        cor3 = cor3 & (tt0 < a2)
+        tt0_runs = perturbed_initialisation(cfg.alpha, cfg.alpha, sw.S_plus, sw.S_minus)
+        tt0 = np.max(np.abs(tt0_runs), axis=-1)
+    cor3 = corollary3_holds(sw.delta_inf, tt0_runs, cfg.alpha)
     return Fig4Result(config=cfg, gammas=gammas, betas=betas, test_loss=test_loss,
                       delta_norm=np.linalg.norm(sw.delta_inf, axis=-1), l1=np.sum(np.abs(sw.theta), axis=-1),
                       train_loss=sw.train_loss, status=sw.status, crossed=sw.crossed, steps=sw.steps,
