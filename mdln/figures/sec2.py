@@ -312,14 +312,14 @@ def regimes(config: Fig1Config | None = None) -> RegimesResult:
     for g in gammas:
         m = int(round(20.0 / step(g, beta)))
         W = mgd(q.grad, w0, g, beta, m)
-        G = gd(q.grad, w0, g / (1 - beta), m)
+        G = gd(q.grad, w0, step(g, beta), m)   # GD at the effective step ε = γ/(1−β)
         gaps.append(np.max(np.linalg.norm(W - G, axis=1)) / np.linalg.norm(w0))
     momentum = {}
     for g, b in [(0.01, 0.9), (0.04, 0.8), (0.16, 0.6)]:
         momentum[f"MGD({g:g}, {b:g}), $\\varepsilon$={step(g, b):.2g}"] = q.value(mgd(q.grad, w0, g, b, 400))
     m = int(round(20.0 / step(gammas[0], beta)))
     example_mgd = q.value(mgd(q.grad, w0, gammas[0], beta, m))
-    example_gd = q.value(gd(q.grad, w0, gammas[0] / (1 - beta), m))
+    example_gd = q.value(gd(q.grad, w0, step(gammas[0], beta), m))
     return RegimesResult(config=cfg, betas_large=betas, losses_large=losses_large, gammas_small=gammas,
                          gap_gd_equiv=np.array(gaps), losses_momentum=momentum, example_mgd=example_mgd,
                          example_gd=example_gd)

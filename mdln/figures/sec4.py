@@ -26,7 +26,7 @@ from ..cache import cached_arrays
 from ..grid import CellStatus, eta_squared, lam_grid, linear_beta_axes
 from ..data import sparse_regression, stacked_regressions
 from ..dln import perturbed_initialisation, train_mgf
-from ..momentum import step
+from ..momentum import lam as lam_of, step
 from .plotting import CAPPED_FACE as _CAPPED_FACE, result_heatmap as heatmap
 from ..smgd import corollary3_holds, mgd_sweep, train_mgd
 from ..status import Status
@@ -667,7 +667,7 @@ class SMGDFrame:
         cut = r.code == Status.STEP_CAP
         self.cut_text.set_text(f"cut short at the {self.max_steps:,}-step budget" if cut else "")
         cell = self.nearest_cell(gamma, beta)
-        lam, eps = gamma / (1 - beta) ** 2, gamma / (1 - beta)
+        lam, eps = lam_of(gamma, beta), step(gamma, beta)
         live = (f"{r.status} after {r.steps} steps" if not cut else f"stopped at {r.steps} steps (budget)")
         fig4_txt = (f"Figure 4 cell ({cell['gamma']:.2g}, {cell['beta']:.2g}): "
                     + (f"log test loss {cell['log_test']:.2f}" if np.isfinite(cell["log_test"]) else "diverged")
