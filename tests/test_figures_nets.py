@@ -98,7 +98,6 @@ def test_presets_and_registry():
         assert C.preset("paper") != C()
         with pytest.raises(ValueError, match="fidelity"):
             C.preset("huge")
-    assert fig_nets.Fig6Config.preset("paper").n_reps == 5
     assert fig_nets.Fig2Config().n_gamma >= 15 and fig_nets.Fig2Config().n_beta >= 15
     assert fig_nets.Fig6Config().n_gamma >= 12 and fig_nets.Fig6Config().epochs == 1000
     assert set(fig_nets.FIGURES) == {"fig2", "fig6"}

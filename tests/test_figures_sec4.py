@@ -54,8 +54,7 @@ def test_fig4_norm_dist_only_on_converged(r4):
 
 
 def test_presets():
-    assert F.Fig4Config.preset("paper").n_gamma >= 20 and F.Fig4Config.preset("paper").max_epochs == 10 ** 6
-    assert F.Fig4Config.preset("paper").seeds == (0, 1, 2, 3, 4)
+    # the paper preset is checked against the paper's set-up in tests/test_figures_registry.py
     with pytest.raises(ValueError, match="fidelity"):
         F.Fig4Config.preset("huge")
     assert set(F.FIGURES) == {"fig4", "fig7"}

@@ -1,0 +1,50 @@
+"""The figure registry (issue 11): one static registry, every figure config → figN → result, and the
+'paper' fidelity meaning the paper's own set-up (Section 4 and Appendix F: (n, d, s) = (20, 30, 5),
+(μ, σ) = (1, 1), u0 = α1 with α = 0.01, 5 replications, 10⁶ epochs for Figure 4, 1000 for Figure 6)."""
+import dataclasses
+
+import pytest
+
+from mdln import figures
+from mdln._checks import FIDELITIES
+
+REG = figures.registry()
+# figures of the paper (fig3b is the book's own Theorem 1 study over 20 data sets)
+PAPER_SETUP = dict(n=20, d=30, s=5, mu=1.0, sigma=1.0, alpha=0.01)
+DLN_FIGURES = [name for name, spec in REG.items() if spec.module in ("sec3", "sec4", "appendix_a")
+               and name != "fig3b"]
+
+
+def test_registry_lists_every_figure_of_every_module_once():
+    from mdln.figures import appendix_a, nets, sec2, sec3, sec4
+    names = [n for m in (sec2, sec3, sec4, nets, appendix_a) for n in m.FIGURES]
+    assert sorted(names) == sorted(REG) and len(names) == len(set(names))
+    for name, spec in REG.items():
+        assert spec.fn.__module__ == f"mdln.figures.{spec.module}", name
+
+
+@pytest.mark.parametrize("name", sorted(REG))
+def test_every_preset_is_a_frozen_config(name):
+    spec = REG[name]
+    for fid in FIDELITIES:
+        cfg = spec.make_config(fid)
+        assert isinstance(cfg, spec.config) and dataclasses.is_dataclass(cfg)
+        field = dataclasses.fields(cfg)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(cfg, field, getattr(cfg, field))
+
+
+@pytest.mark.parametrize("name", DLN_FIGURES)
+def test_paper_fidelity_is_the_papers_setup(name):
+    cfg = dataclasses.asdict(REG[name].make_config("paper"))
+    for key, value in PAPER_SETUP.items():
+        if key in cfg:
+            assert cfg[key] == value, (name, key)
+    if "seeds" in cfg:
+        assert len(set(cfg["seeds"])) == 5, name
+
+
+def test_paper_epoch_budgets():
+    assert REG["fig4"].make_config("paper").max_epochs == 10 ** 6     # "for 1 million epochs" (App. F.2)
+    assert REG["fig6"].make_config("paper").epochs == 1000            # "trained for 1000 epochs" (App. F.1)
+    assert REG["fig6"].make_config("paper").n_reps == 5
