@@ -1,4 +1,4 @@
-"""Tests of mdln.fig_nets (Figures 2 and 6) at the tiny "test" fidelity, and of the λ quantification."""
+"""Tests of mdln.figures.nets (Figures 2 and 6) at the tiny "test" fidelity, and of the λ quantification."""
 import dataclasses
 import json
 

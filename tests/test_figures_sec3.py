@@ -1,4 +1,4 @@
-"""Tests of mdln.fig_sec3 at 'test' fidelity: figure contract, Prop. 2, Cor. 2 / C.5 tables, slider data."""
+"""Tests of mdln.figures.sec3 at 'test' fidelity: figure contract, Prop. 2, Cor. 2 / C.5 tables, slider data."""
 import json
 
 import matplotlib
