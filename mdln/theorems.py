@@ -130,7 +130,7 @@ class Theorem2Check(CellStatus):
         conv = self.converged
         out = dict(family=self.family, runs=int(self.status.size),
                    converged=int(np.sum(self.status == Status.CONVERGED)),
-                   max_steps=int(np.sum(self.status == Status.STEP_CAP)),
+                   step_cap=int(np.sum(self.status == Status.STEP_CAP)),
                    diverged=int(np.sum(self.status == Status.DIVERGED)),
                    solver_failed=int(np.sum((self.status == Status.CONVERGED) & ~conv)), tol=float(self.tol),
                    train_loss_max=float(np.max(self.train_loss[conv])) if conv.any() else float("nan"))

@@ -24,7 +24,7 @@ def test_fig4_contract(r4):
     json.dumps(s)                         # plain JSON-able
     assert s["runs"] == cfg.n_gamma * cfg.n_beta * len(cfg.seeds)
     # the three statuses partition the runs; converged is recounted from the train losses against tol
-    assert s["converged"] + s["max_steps"] + s["diverged"] == s["runs"]
+    assert s["converged"] + s["step_cap"] + s["diverged"] == s["runs"]
     assert s["converged"] == np.sum(np.isfinite(r4.train_loss) & (r4.train_loss < cfg.tol))
     assert np.all(r4.train_loss[r4.status == 1] >= cfg.tol)
     assert s["diverged"] > 0              # γ = 3 diverges: hatched cells exist

@@ -134,7 +134,7 @@ class Fig4Result(CellStatus):
         i, j = np.unravel_index(np.nanargmin(lt), lt.shape)
         out = dict(
             runs=int(self.status.size), converged=int(conv.sum()), diverged=int((self.status == Status.DIVERGED).sum()),
-            max_steps=int((self.status == Status.STEP_CAP).sum()),
+            step_cap=int((self.status == Status.STEP_CAP).sum()),
             crossed=int((self.crossed & (self.status != Status.DIVERGED)).sum()),
             theorem2_worst=float(np.nanmax(np.where(self.status != Status.DIVERGED, self.theorem2_error, np.nan))),
             theorem2_worst_converged=float(np.max(self.theorem2_error[conv])) if conv.any() else float("nan"),
