@@ -101,13 +101,16 @@ class Fig1Result:
         """Raw numbers."""
         return {k: v for k, v in asdict(self).items() if isinstance(v, np.ndarray)}
 
+    def _setting(self):
+        """(config, the Figure 1 quadratic, γ̂, β̂ of the acceleration rule (Corollary 1), ρ) for the plots."""
+        cfg = self.config
+        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, cfg.rho)
+        return cfg, quadratic_of(cfg), g_hat, b_hat, int(cfg.rho)
+
     def plot(self):
         """Figure 1 of the paper (three path panels) and the gap against ε, laid out 2×2 for the column."""
         import matplotlib.pyplot as plt
-        cfg = self.config
-        q = quadratic_of(cfg)
-        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, cfg.rho)
-        rho = int(cfg.rho)
+        cfg, q, g_hat, b_hat, rho = self._setting()
         fig, axes = plt.subplots(2, 2, figsize=(9.0, 8.0))
         axes = axes.ravel()
         for ax in axes[:3]:
@@ -153,10 +156,7 @@ class Fig1Result:
     def plot_speedups(self):
         """Loss against iteration: ρ² times the step gives ρ× with momentum, ρ²× for GD (Corollary 1)."""
         import matplotlib.pyplot as plt
-        cfg = self.config
-        q = quadratic_of(cfg)
-        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, cfg.rho)
-        rho = int(cfg.rho)
+        cfg, q, g_hat, b_hat, rho = self._setting()
         fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6))
         ax = axes[0]
         n = len(self.fast_path)
