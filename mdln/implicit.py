@@ -19,7 +19,7 @@ __all__ = [
     "hyperbolic_entropy", "hyperbolic_entropy_grad", "HyperbolicEntropy", "bregman_divergence",
     "implicit_solution", "min_l1_interpolator", "min_l2_interpolator", "prop3_bound",
     "corollary2_delta", "small_lambda_delta", "normalised_distance", "dropped_term", "ImplicitSolveError",
-    "Prop2Demo", "prop2_demo", "theorem2_predictions", "linear_shift",
+    "Prop2Demo", "prop2_demo", "theorem2_predictions", "linear_shift", "kkt_shift", "perturbed_initialisation",
 ]
 
 _RESID = 1e-9   # ‖Xθ_pred − y‖ above which a Theorem 2 prediction counts as a solver failure
@@ -154,11 +154,11 @@ def implicit_solution(X, y, delta, theta0=None, tol=1e-12, max_iter=500):
 
 
 def _primal(X, delta, theta0, nu):
-    return 0.5 * delta * np.sinh(2 * X.T @ nu + np.arcsinh(2 * theta0 / delta))
+    return 0.5 * delta * np.sinh(2 * X.T @ nu + kkt_shift(theta0, delta))
 
 
 def _newton_dual(X, y, delta, theta0, nu, tol, max_iter):
-    a0 = np.arcsinh(2 * theta0 / delta)
+    a0 = kkt_shift(theta0, delta)
 
     def parts(nu_):
         z = 2 * X.T @ nu_ + a0
@@ -324,6 +324,11 @@ def normalised_distance(theta, reference):
     return np.linalg.norm(theta - reference, axis=-1) / nrm
 
 
+def kkt_shift(theta_tilde0, delta):
+    """a = arcsinh(2θ̃0/Δ): the term θ̃0 adds to the KKT condition arcsinh(2θ/Δ) = 2Xᵀν + a (Theorems 1–2)."""
+    return np.arcsinh(2 * np.asarray(theta_tilde0, dtype=float) / np.asarray(delta, dtype=float))
+
+
 def dropped_term(theta_tilde0, delta):
     """max_i |arcsinh(2θ̃0,i/Δ_i)|: the linear term θ̃0 adds to the KKT condition of Theorems 1–2.
 
@@ -332,7 +337,7 @@ def dropped_term(theta_tilde0, delta):
     """
     theta_tilde0 = check_vector(np.atleast_1d(theta_tilde0), "theta_tilde0")
     delta = _check_delta(delta, theta_tilde0.shape[0])
-    return float(np.max(np.abs(np.arcsinh(2 * theta_tilde0 / delta))))
+    return float(np.max(np.abs(kkt_shift(theta_tilde0, delta))))
 
 
 def theorem2_predictions(X, y, delta_inf, theta0, theta_hint=None):
@@ -356,7 +361,7 @@ def theorem2_predictions(X, y, delta_inf, theta0, theta_hint=None):
     if good(full):
         return full, simp
     cands = [full]
-    a0 = np.arcsinh(2 * theta0 / delta_inf)
+    a0 = kkt_shift(theta0, delta_inf)
     with np.errstate(all="ignore"):
         nu_simp = np.linalg.lstsq(X @ X.T, X @ np.arcsinh(2 * simp / delta_inf) / 2, rcond=None)[0]
         for n_steps in (20, 80):     # a finer path when the coarse one ends just above _RESID
@@ -381,7 +386,7 @@ def linear_shift(X, theta_simplified, delta_inf, theta0):
     Linearising the KKT condition arcsinh(2θ/Δ) = 2Xᵀν + a about the simplified solution θ_s (a = 0)
     with W = diag(½√(4θ_s² + Δ²)) gives δθ = (I − WXᵀ(XWXᵀ)⁻¹X) W a: the part of Wa that keeps Xθ = y.
     """
-    a = np.arcsinh(2 * theta0 / delta_inf)
+    a = kkt_shift(theta0, delta_inf)
     w = 0.5 * np.sqrt(4 * theta_simplified ** 2 + delta_inf ** 2)
     wa = w * a
     M = (X * w) @ X.T

@@ -44,7 +44,7 @@ from .figures.sec4 import Fig4Config, Fig4Result, StochasticConfig
 from .grid import CellStatus, linear_beta_axes
 from .dln import perturbed_initialisation
 from .status import Status
-from .implicit import _RESID, linear_shift, theorem2_predictions
+from .implicit import _RESID, kkt_shift, linear_shift, theorem2_predictions
 
 __all__ = ["theta_tilde0", "theorem2_predictions", "linear_shift", "Theorem2Check", "check_runs",
            "check_run", "check_sweep", "check_fig4", "check_stochastic", "ToleranceStudy",
@@ -67,7 +67,7 @@ def _one(X, y, theta, delta, tt0):
             and np.all(np.isfinite(delta))
         if not ok:
             return out
-        out[2] = float(np.max(np.abs(np.arcsinh(2 * tt0 / delta))))
+        out[2] = float(np.max(np.abs(kkt_shift(tt0, delta))))
         out[3] = float(np.max(np.abs(tt0) / delta))
         try:
             full, simp = theorem2_predictions(X, y, delta, tt0, theta_hint=theta)

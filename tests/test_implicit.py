@@ -114,3 +114,18 @@ def test_corollary2_and_small_lambda_from_trajectory(data):
     assert np.max(np.abs(approx / sim - 1)) < 0.05
     # ... while Section 3.3's Δ∞² ≈ Δ0² e^{−2λ∫∇L²} (half the exponent) is off by a factor 2
     assert np.all(np.abs(0.5 * approx / sim - 1) > 0.4)
+
+
+def test_kkt_shift_is_the_term_theta_tilde0_adds_to_the_kkt_condition():
+    """argmin_S D_ψΔ(θ, θ̃0): arcsinh(2θ/Δ) − kkt_shift(θ̃0, Δ) lies in the row space of X (Theorems 1–2)."""
+    from mdln.implicit import kkt_shift
+    ds = mdln.sparse_regression(n=10, d=15, s=3, seed=2)
+    rng = np.random.default_rng(0)
+    delta = 10.0 ** rng.uniform(-5, -3, 15)
+    tt0 = 1e-4 * rng.standard_normal(15)
+    theta = mdln.implicit_solution(ds.X, ds.y, delta, theta0=tt0)
+    z = np.arcsinh(2 * theta / delta) - kkt_shift(tt0, delta)
+    Q = np.linalg.qr(ds.X.T)[0]
+    assert np.linalg.norm(z - Q @ (Q.T @ z)) < 1e-8 * np.linalg.norm(z)
+    np.testing.assert_allclose(kkt_shift(0.5 * delta * np.sinh(1.5), delta), 1.5, rtol=1e-14)
+    assert mdln.dropped_term(tt0, delta) == np.max(np.abs(kkt_shift(tt0, delta)))

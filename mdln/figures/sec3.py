@@ -869,7 +869,7 @@ def d2_link(lam=0.1, eps=(0.05, 0.025, 0.0125), seed=0, mu=1.0, n=20, d=30, s=5,
     """Appendix D.2 at fixed λ: MGD(γ = ε²/λ, β = 1 − ε/λ) has λ = γ/(1−β)² and step ε; as ε → 0 its S±
     approach MGF's I±. Rows per ε: max |a_MGD − a_MGF| with a = arcsinh(2θ̃0/Δ∞), and the full-theorem
     distance of θ^MGF with θ̃0 built from MGD's S± (both on MGF's Δ∞)."""
-    from ..implicit import dropped_term
+    from ..implicit import dropped_term, kkt_shift
     from ..smgd import train_mgd
     lam = check_positive(lam, "lam")
     eps = tuple(float(check_positive(e, "eps")) for e in eps)
@@ -885,7 +885,7 @@ def d2_link(lam=0.1, eps=(0.05, 0.025, 0.0125), seed=0, mu=1.0, n=20, d=30, s=5,
     base = dict(lam=float(lam), seed=int(seed), mu=float(mu), n=int(n), d=int(d), s=int(s), alpha=float(alpha))
     m = cached_arrays("sec3-d2-mgf", base, mgf_part)
     ds = sparse_regression(n=n, d=d, s=s, mu=mu, seed=seed)
-    a_mgf = np.arcsinh(2 * m["tt0"] / m["delta_inf"])
+    a_mgf = kkt_shift(m["tt0"], m["delta_inf"])
     rows = []
     for e in eps:
         def mgd_part(e=e):
@@ -896,7 +896,7 @@ def d2_link(lam=0.1, eps=(0.05, 0.025, 0.0125), seed=0, mu=1.0, n=20, d=30, s=5,
         full = implicit_solution(ds.X, ds.y, m["delta_inf"], theta0=g["tt0"])
         rows.append(dict(eps=e, gamma=e * e / lam, beta=1.0 - e / lam, mgd_status=str(g["status"]),
                          steps=int(g["steps"]), vanished=bool(m["vanished"]),
-                         a_error=float(np.max(np.abs(np.arcsinh(2 * g["tt0"] / m["delta_inf"]) - a_mgf))),
+                         a_error=float(np.max(np.abs(kkt_shift(g["tt0"], m["delta_inf"]) - a_mgf))),
                          delta_error=float(np.max(np.abs(np.log(g["delta_inf"] / m["delta_inf"])))),
                          full_distance=float(normalised_distance(m["theta"], full)),
                          dropped_mgf=dropped_term(m["tt0"], m["delta_inf"])))
