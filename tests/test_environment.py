@@ -15,23 +15,24 @@ print(json.dumps([(i.get("internal_api"), i.get("architecture"), i.get("num_thre
 """
 
 
-def _kernel_blas():
+@pytest.fixture(scope="module")
+def kernel_blas():
     """BLAS libraries as a fresh interpreter with this process's environment (a notebook kernel's) loads them."""
     out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, env=dict(os.environ),
                          check=True, timeout=120)
     return json.loads(out.stdout)
 
 
-def test_kernels_use_one_blas_thread():
-    libs = _kernel_blas()
+def test_kernels_use_one_blas_thread(kernel_blas):
+    libs = kernel_blas
     assert libs, "numpy/scipy loaded no BLAS that threadpoolctl can see"
     assert all(n == 1 for _, _, n in libs), libs
 
 
-def test_kernels_use_the_pinned_openblas_kernels():
+def test_kernels_use_the_pinned_openblas_kernels(kernel_blas):
     if os.environ.get("OPENBLAS_CORETYPE") is None:
         pytest.skip("no AVX2/FMA on this CPU: OpenBLAS keeps its own choice (conftest.py)")
-    libs = [lib for lib in _kernel_blas() if lib[0] == "openblas"]
+    libs = [lib for lib in kernel_blas if lib[0] == "openblas"]
     assert libs, "numpy/scipy are not linked to OpenBLAS here"
     want = os.environ["OPENBLAS_CORETYPE"].lower()
     assert all((arch or "").lower() == want for _, arch, _ in libs), libs
