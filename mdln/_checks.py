@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = [
     "check_beta", "check_gamma", "check_lam", "check_positive", "check_nonneg",
-    "check_finite_array", "check_vector", "check_data", "check_int", "FIDELITIES", "fidelity_preset",
+    "check_finite_array", "check_vector", "check_data", "check_int", "FIDELITIES", "check_fidelity", "fidelity_preset",
     "check_real", "check_model_args", "check_pair", "check_real_array", "check_config",
 ]
 
@@ -232,8 +232,14 @@ def check_config(cfg, rules: dict, ordered=(), within=None):
 FIDELITIES = ("test", "book", "paper")
 
 
-def fidelity_preset(cls, fidelity, test: dict, paper: dict):
-    """Config ``cls`` at ``fidelity``: 'test' and 'paper' override the defaults, which are 'book'."""
+def check_fidelity(fidelity):
+    """``fidelity`` if it is one of 'test', 'book', 'paper'; the one place fidelity is validated."""
     if fidelity not in FIDELITIES:
         raise ValueError(f"fidelity must be one of 'test', 'book', 'paper', got {fidelity!r}")
+    return fidelity
+
+
+def fidelity_preset(cls, fidelity, test: dict, paper: dict):
+    """Config ``cls`` at ``fidelity``: 'test' and 'paper' override the defaults, which are 'book'."""
+    check_fidelity(fidelity)
     return cls(**{"test": test, "book": {}, "paper": paper}[fidelity])

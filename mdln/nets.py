@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import check_beta, check_finite_array, check_gamma, check_int, check_nonneg, check_positive
-from .status import CONVERGED, DIVERGED, STATUS_NAMES, STEP_CAP  # noqa: F401  (re-exported: mdln.nets.*)
+from .status import CONVERGED, DIVERGED, STATUS_NAMES, STEP_CAP, TRAINER_STATUSES  # noqa: F401  (re-exported: mdln.nets.*)
 
 __all__ = [
     "ReluNet", "DeepLinearNet", "TeacherStudent", "teacher_student", "relu_init", "deep_linear_init",
@@ -283,7 +283,7 @@ class GridRun:
 
     def status_counts(self):
         """{status name: count}."""
-        return {name: int(np.sum(self.status == k)) for k, name in enumerate(STATUS_NAMES)}
+        return {STATUS_NAMES[k]: int(np.sum(self.status == k)) for k in TRAINER_STATUSES}
 
 
 def _check_grid(gammas, betas):

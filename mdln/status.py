@@ -1,7 +1,10 @@
 """One status vocabulary for every trainer of the book (Sections 2–4, Appendix F).
 
-Every run ends in one of three ways: the training loss reached the tolerance (``CONVERGED``), the step
-budget ran out first (``STEP_CAP``), or the iterates blew up (``DIVERGED``). Arrays of runs hold the
+Every run ends in one of these ways: the training loss reached the tolerance (``CONVERGED``), the step
+budget ran out first (``STEP_CAP``), the iterates blew up (``DIVERGED``), the ODE solver gave up
+(``SOLVER_FAILED``), or, for checks that need Δ_t > 0 throughout (Theorem 1 without sign changes), some
+Δ_t,i vanished (``SIGN_CHANGE``). Every result carries ``status: Status`` and a ``message`` that says
+why, like scipy's ``OptimizeResult``. Arrays of runs hold the
 integer codes; single-run results print the names of ``STATUS_NAMES``. The divergence test of the
 discrete trainers is shared: a run diverges when its loss is non-finite or exceeds
 ``DIVERGENCE_FACTOR``·(1 + L(θ0)), or (SMGD, Section 4) when an update multiplies some coordinate by
@@ -11,7 +14,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["Status", "STATUS_NAMES", "CONVERGED", "STEP_CAP", "DIVERGED", "DIVERGENCE_FACTOR",
+__all__ = ["Status", "STATUS_NAMES", "CONVERGED", "STEP_CAP", "DIVERGED", "SOLVER_FAILED", "SIGN_CHANGE",
+           "TRAINER_STATUSES", "DIVERGENCE_FACTOR",
            "UNREPRESENTABLE", "status_name"]
 
 
@@ -21,10 +25,19 @@ class Status(IntEnum):
     CONVERGED = 0
     STEP_CAP = 1
     DIVERGED = 2
+    SOLVER_FAILED = 3
+    SIGN_CHANGE = 4
+
+    def __str__(self):
+        return STATUS_NAMES[self]
 
 
 CONVERGED, STEP_CAP, DIVERGED = Status.CONVERGED, Status.STEP_CAP, Status.DIVERGED
-STATUS_NAMES = ("converged", "step_cap", "diverged")   # STATUS_NAMES[code]
+SOLVER_FAILED, SIGN_CHANGE = Status.SOLVER_FAILED, Status.SIGN_CHANGE
+STATUS_NAMES = ("converged", "step_cap", "diverged", "solver_failed", "sign_change")   # STATUS_NAMES[code]
+
+# The ends of a discrete or ODE training run that summaries count (sign changes are a property of a check)
+TRAINER_STATUSES = (Status.CONVERGED, Status.STEP_CAP, Status.DIVERGED)
 
 DIVERGENCE_FACTOR = 1e12        # diverged: L(θ_k) > DIVERGENCE_FACTOR·(1 + L(θ_0)) or non-finite
 UNREPRESENTABLE = 2.0 ** 52     # diverged: an update with max_i |γ g_i| ≥ 2^52 (w± lost to rounding)

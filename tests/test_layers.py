@@ -1,4 +1,4 @@
-"""The package's layering (issue 11): core below, figures and widgets above, the CLI on top.
+"""The package's layering: core below, figures and widgets above, the CLI on top.
 
 The import graph is read from the source (``ast``, lazy imports inside functions included) with the
 same resolver the cache uses for its code keys (`mdln.cache.code_dependencies`), so what these tests
@@ -20,7 +20,12 @@ CORE, WIDGETS, FIGURES, TOP = 0, 1, 2, 3
 LAYER_OF = {
     "mdln._checks": CORE, "mdln.status": CORE, "mdln.cache": CORE, "mdln.grid": CORE, "mdln.data": CORE,
     "mdln.momentum": CORE, "mdln._bdf": CORE, "mdln.dln": CORE, "mdln.implicit": CORE, "mdln.smgd": CORE,
-    "mdln.nets": CORE,
+    "mdln.nets": CORE, "mdln.claims": CORE,
+    "mdln.experiments": CORE, "mdln.experiments.config": CORE, "mdln.experiments.sec2": CORE,
+    "mdln.experiments.sec3": CORE, "mdln.experiments.sec4": CORE, "mdln.experiments.nets": CORE,
+    "mdln.experiments.appendix_a": CORE, "mdln.experiments.theorems": CORE,
+    "mdln.experiments.open_questions": CORE,
+    "mdln.text": WIDGETS,
     "mdln.widgets": WIDGETS,
     "mdln.figures": FIGURES, "mdln.figures.plotting": FIGURES, "mdln.figures.sec2": FIGURES,
     "mdln.figures.sec3": FIGURES, "mdln.figures.sec4": FIGURES, "mdln.figures.nets": FIGURES,

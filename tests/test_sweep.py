@@ -272,7 +272,8 @@ def test_status_values_partition_the_runs(data):
     X, y = data
     tol, cap, b = TOL, CAP, 3
     sw = mgd_sweep(X, y, GRID_G, GRID_B, seeds=[7, 8], batch_size=b, max_steps=cap, tol=tol, cache=False)
-    masks = [sw.status == s for s in Status]
+    from mdln.status import TRAINER_STATUSES
+    masks = [sw.status == s for s in TRAINER_STATUSES]
     assert np.all(sum(m.astype(int) for m in masks) == 1)               # disjoint and exhaustive
     assert all(np.any(m) for m in masks)
     conv, capd, div = masks
@@ -281,7 +282,8 @@ def test_status_values_partition_the_runs(data):
     assert np.all(sw.train_loss[conv] < tol) and np.all(sw.steps[conv] % -(-10 // b) == 0)
     assert np.all(sw.steps[capd] == cap) and np.all(sw.train_loss[capd] >= tol)
     assert np.all(sw.steps[div] <= cap) and np.all(np.isfinite(sw.train_loss[div]))
-    assert [status_name(s) for s in Status] == list(STATUS_NAMES) == ["converged", "step_cap", "diverged"]
+    assert [status_name(s) for s in Status] == list(STATUS_NAMES) == ["converged", "step_cap", "diverged",
+                                                                        "solver_failed", "sign_change"]
     np.testing.assert_array_equal(sw.status_names() == "step_cap", capd)
     with pytest.raises(ValueError, match="status code"):
-        status_name(3)
+        status_name(5)
