@@ -29,7 +29,8 @@ def test_fig1_acceleration_rule(r1):
     """Corollary 1: (γ̂, β̂) = (ρ²γ, 1 − ρ(1 − β)) keeps λ and multiplies the step by ρ."""
     cfg = r1.config
     g_hat, b_hat = r1.accelerated()
-    assert g_hat == pytest.approx(cfg.rho ** 2 * cfg.gamma) and b_hat == pytest.approx(1 - cfg.rho * (1 - cfg.beta))
+    assert g_hat == pytest.approx(cfg.rho ** 2 * cfg.gamma)
+    assert b_hat == pytest.approx(1 - cfg.rho * (1 - cfg.beta))
     assert mdln.lam(g_hat, b_hat) == pytest.approx(mdln.lam(cfg.gamma, cfg.beta), rel=1e-12)
     assert mdln.step(g_hat, b_hat) == pytest.approx(cfg.rho * mdln.step(cfg.gamma, cfg.beta), rel=1e-12)
 

@@ -129,10 +129,31 @@ def test_simplification_result():
         r.rule("distance")
 
 
-def test_d2_link_rows_name_the_full_distance():
-    rows = E.run_d2_link(E.D2LinkConfig(eps=(0.05,), tol=1e-9, n=10, d=15, s=3))
-    assert len(rows) == 1 and {"eps", "beta", "a_error", "full_distance", "dropped_mgf"} <= set(rows[0])
-    assert rows[0]["beta"] == pytest.approx(1 - 0.05 / 0.1)
+def test_d2_link_result():
+    r = E.run_d2_link(E.D2LinkConfig(eps=(0.05,), tol=1e-9))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.eps = None
+    assert set(r.arrays()) == {"eps", "gamma", "beta", "steps", "a_error", "delta_error", "distance_full"}
+    json.dumps(r.summary())
+    # MGD(γ = ε²/λ, β = 1 − ε/λ) has λ = γ/(1−β)² and step ε = γ/(1−β) (Appendix D.2)
+    assert r.gamma[0] / (1 - r.beta[0]) ** 2 == pytest.approx(0.1)
+    assert r.gamma[0] / (1 - r.beta[0]) == pytest.approx(0.05)
+    rows = r.rows()                     # the rows chapter 3 prints keep the key ``full_distance``
+    assert len(rows) == 1 and rows[0]["full_distance"] == r.distance_full[0]
+    assert E.D2LinkConfig.preset("test").eps == (0.05, 0.025) and E.D2LinkConfig.preset("book").data.d == 15
+
+
+def test_theorem1_forms_result():
+    r = E.run_theorem1_forms(E.Theorem1FormsConfig.preset("test"))
+    assert set(r.arrays()) == {"lam", "seed", "vanished", "integral_gap", "distance_full_traj",
+                               "distance_full_end", "distance"}
+    s = r.summary()
+    json.dumps(s)
+    # λ = 0.01 on seed 0: no sign change, so both forms of I± exist and agree to the integrator's accuracy;
+    # Theorem 1 holds with either, far below the simplified form's distance
+    assert s["n_vanished"] == 0 and s["max_integral_gap"] < 1e-4
+    assert s["max_distance_full"] < 1e-8 < 1e-6 < s["max_distance"]
+    assert r.rows() == E.theorem1_forms_table(lams=(0.01,), seeds=(0,))
 
 
 # ------------------------------------------------------------------------------ the cache key

@@ -34,7 +34,8 @@ from .config import DataConfig
 __all__ = ["mgf_points", "lambda_stats", "Fig3Config", "Fig3Result", "run_fig3", "Fig8Config", "Fig8Result",
            "run_fig8", "Fig9Config", "Fig9Result", "run_fig9", "theorem1_table", "SimplificationConfig",
            "SimplificationResult", "run_simplification", "MEASURES", "Theorem1FormsConfig",
-           "theorem1_forms_table", "D2LinkConfig", "run_d2_link", "d2_link", "corollary2_table",
+           "Theorem1FormsResult", "run_theorem1_forms", "theorem1_forms_table", "D2LinkConfig",
+           "D2LinkResult", "run_d2_link", "d2_link", "corollary2_table",
            "small_lambda_table", "DELTA_GRID", "delta_path", "delta_theta", "SLIDER_LAMS", "lambda_path",
            "chapter_runs", "linearised_shift"]
 
@@ -222,7 +223,11 @@ class Fig3Result(_RunNorms):
         return self.distance
 
     def summary(self):
-        """Measured claims: λ*, λmax, gain over GF, the shaded zone, Prop. 3, Theorem 1 distances."""
+        """Measured claims: λ*, λmax, gain over GF, the shaded zone, Prop. 3, Theorem 1 distances.
+
+        ``max_distance`` (over λ > 0) and ``max_distance_full`` also appear as ``max_normalised_distance`` and
+        ``max_full_distance``, the keys chapter 3 reads.
+        """
         out = lambda_stats(self.lams, self.test_loss, self.delta_norm, self.vanished)
         pos = self.lams > 0
         max_distance = float(np.max(self.distance[:, pos])) if pos.any() else 0.0
@@ -532,52 +537,100 @@ class Theorem1FormsConfig:
     def __post_init__(self):
         check_config(self, dict(lams="pos+"))
 
+    @classmethod
+    def preset(cls, fidelity):
+        """'test' (one run), 'book' and 'paper' (4 λ × 3 data sets)."""
+        return fidelity_preset(cls, fidelity, test=dict(lams=(0.01,), seeds=(0,)), paper=dict())
+
+
+@dataclass(frozen=True)
+class Theorem1FormsResult:
+    """Per run (λ-major, then seed): ``integral_gap`` = max|I_traj − I_end| (nan where w± changed sign, as
+    Lemma 1's integral form then does not exist), ``distance_full_traj`` / ``distance_full_end`` (Theorem 1
+    with θ̃0 from each form; the first nan where w± changed sign) and ``distance`` (Eq. 8)."""
+
+    config: Theorem1FormsConfig
+    lam: np.ndarray
+    seed: np.ndarray
+    vanished: np.ndarray
+    integral_gap: np.ndarray
+    distance_full_traj: np.ndarray
+    distance_full_end: np.ndarray
+    distance: np.ndarray
+
+    def rows(self):
+        """Rows (λ, seed, vanished, max|I_traj − I_end|, full distance by each form, simplified distance)."""
+        return [(float(la), int(sd), bool(v), float(g), float(ft), float(fe), float(di))
+                for la, sd, v, g, ft, fe, di in zip(self.lam, self.seed, self.vanished, self.integral_gap,
+                                                     self.distance_full_traj, self.distance_full_end,
+                                                     self.distance)]
+
+    def summary(self):
+        """Worst gap between the two forms of I±, worst full and simplified distances."""
+        ok = ~self.vanished
+        full = np.concatenate([self.distance_full_traj[ok], self.distance_full_end])
+        return dict(n_runs=int(self.lam.size), n_vanished=int(self.vanished.sum()),
+                    max_integral_gap=float(np.max(self.integral_gap[ok])) if ok.any() else float("nan"),
+                    max_distance_full=float(np.max(full)), max_distance=float(np.max(self.distance)))
+
+    def arrays(self):
+        """Raw numbers, one entry per run."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "config"}
+
 
 def _forms_point(data: DataConfig, seed, lam):
     def compute():
         ds = data.dataset(seed)
         r = train_mgf(ds.X, ds.y, lam, alpha=data.alpha, trajectory=True)
         ends = r.integrals(ds.X, ds.y)
-        out = dict(vanished=np.array(r.vanished), diff=np.array(np.nan), full_traj=np.array(np.nan),
-                   full_end=np.array(float(normalised_distance(r.theta, r.theorem1_solution(ds.X, ds.y)))),
-                   simplified=np.array(float(normalised_distance(
+        out = dict(vanished=np.array(r.vanished), integral_gap=np.array(np.nan),
+                   distance_full_traj=np.array(np.nan),
+                   distance_full_end=np.array(float(normalised_distance(r.theta,
+                                                                        r.theorem1_solution(ds.X, ds.y)))),
+                   distance=np.array(float(normalised_distance(
                        r.theta, implicit_solution(ds.X, ds.y, r.delta_inf)))))
         if not r.vanished:
             traj = r.integrals()
-            out["diff"] = np.array(float(max(np.max(np.abs(traj[0] - ends[0])),
-                                             np.max(np.abs(traj[1] - ends[1])))))
+            out["integral_gap"] = np.array(float(max(np.max(np.abs(traj[0] - ends[0])),
+                                                     np.max(np.abs(traj[1] - ends[1])))))
             full = implicit_solution(ds.X, ds.y, r.delta_inf, theta0=r.theta_tilde0())
-            out["full_traj"] = np.array(float(normalised_distance(r.theta, full)))
+            out["distance_full_traj"] = np.array(float(normalised_distance(r.theta, full)))
         return out
     return cached_arrays("sec3-forms", _point_params(data, seed, lam), compute)
 
 
-def theorem1_forms_table(lams=(0.001, 0.01, 0.03, 0.05), seeds=(0, 1, 2), mu=1.0, config=None):
-    """Rows (λ, seed, vanished, max|I_traj − I_end|, full distance with each form, simplified distance).
-
-    I_traj = λ∫(ẇ±/w±)² (Lemma 1 without sign changes), I_end = the C.3.1 endpoint form (Theorem 1).
-    ``config`` (a :class:`Theorem1FormsConfig`) replaces the other arguments.
-    """
-    cfg = Theorem1FormsConfig(lams=tuple(lams), seeds=tuple(seeds), mu=mu) if config is None else config
-    rows = []
+def run_theorem1_forms(config=None) -> Theorem1FormsResult:
+    """Theorem 1 with I± from Lemma 1's integral (I_traj = λ∫(ẇ±/w±)², without sign changes) and from the
+    C.3.1 endpoint form (I_end), per λ × data set (each run cached)."""
+    cfg = Theorem1FormsConfig() if config is None else config
+    keys = ("vanished", "integral_gap", "distance_full_traj", "distance_full_end", "distance")
+    cols = {k: [] for k in ("lam", "seed") + keys}
     for la in cfg.lams:
         for sd in cfg.data.seeds:
             p = _forms_point(cfg.data, int(sd), float(la))
-            rows.append((float(la), int(sd), bool(p["vanished"]), float(p["diff"]), float(p["full_traj"]),
-                         float(p["full_end"]), float(p["simplified"])))
-    return rows
+            cols["lam"].append(float(la))
+            cols["seed"].append(int(sd))
+            for k in keys:
+                cols[k].append(p[k])
+    return Theorem1FormsResult(config=cfg, **{k: np.array(v) for k, v in cols.items()})
+
+
+def theorem1_forms_table(lams=(0.001, 0.01, 0.03, 0.05), seeds=(0, 1, 2), mu=1.0):
+    """:meth:`Theorem1FormsResult.rows` of :func:`run_theorem1_forms` with the configuration by keywords."""
+    return run_theorem1_forms(Theorem1FormsConfig(lams=tuple(lams), seeds=tuple(seeds), mu=mu)).rows()
 
 
 # --------------------------------------------------------------- Appendix D.2: MGD → MGF as ε → 0
 @_holds_data
 @dataclass(frozen=True)
 class D2LinkConfig:
-    """Appendix D.2 at fixed λ: MGD(γ = ε²/λ, β = 1 − ε/λ) for each ε against MGF(λ), one data set."""
+    """Appendix D.2 at fixed λ: MGD(γ = ε²/λ, β = 1 − ε/λ) for each ε against MGF(λ), on one data set,
+    by default a small one ((n, d, s) = (10, 15, 3)): MGD at ε = 0.0125 takes millions of steps."""
 
     lam: float = 0.1
     eps: tuple = (0.05, 0.025, 0.0125)
     tol: float = 1e-10
-    data: DataConfig = DataConfig(seeds=(0,))
+    data: DataConfig = DataConfig(n=10, d=15, s=3, seeds=(0,))
 
     def __post_init__(self):
         check_positive(self.lam, "lam")
@@ -589,10 +642,53 @@ class D2LinkConfig:
         if len(self.data.seeds) != 1:
             raise ValueError(f"D2LinkConfig.data.seeds must hold one seed, got {self.data.seeds!r}")
 
+    @classmethod
+    def preset(cls, fidelity):
+        """'test' (two ε, tol 1e-9), 'book' and 'paper' (three ε, tol 1e-10)."""
+        return fidelity_preset(cls, fidelity, test=dict(eps=(0.05, 0.025), tol=1e-9), paper=dict())
 
-def run_d2_link(config=None) -> list:
-    """Rows per ε: max |a_MGD − a_MGF| with a = arcsinh(2θ̃0/Δ∞), and the full-theorem distance of θ^MGF with
-    θ̃0 built from MGD's S± (both on MGF's Δ∞); as ε → 0, MGD's S± approach MGF's I± (Appendix D.2)."""
+
+@dataclass(frozen=True)
+class D2LinkResult:
+    """Per ε (arrays): MGD's (γ, β), steps and status; ``a_error`` = max|a_MGD − a_MGF| with
+    a = arcsinh(2θ̃0/Δ∞); ``delta_error`` = max|log(Δ∞^MGD/Δ∞^MGF)|; ``distance_full``: Theorem 1's distance
+    of θ^MGF with θ̃0 from MGD's S± (on MGF's Δ∞). ``dropped_mgf``: the dropped term of MGF's own θ̃0."""
+
+    config: D2LinkConfig
+    eps: np.ndarray
+    gamma: np.ndarray
+    beta: np.ndarray
+    steps: np.ndarray
+    mgd_status: tuple
+    a_error: np.ndarray
+    delta_error: np.ndarray
+    distance_full: np.ndarray
+    vanished: bool
+    dropped_mgf: float
+
+    def rows(self):
+        """One dict per ε (``full_distance`` is ``distance_full``), the rows chapter 3 prints."""
+        return [dict(eps=float(self.eps[j]), gamma=float(self.gamma[j]), beta=float(self.beta[j]),
+                     mgd_status=self.mgd_status[j], steps=int(self.steps[j]), vanished=self.vanished,
+                     a_error=float(self.a_error[j]), delta_error=float(self.delta_error[j]),
+                     full_distance=float(self.distance_full[j]), dropped_mgf=self.dropped_mgf)
+                for j in range(len(self.eps))]
+
+    def summary(self):
+        """The errors at the largest and smallest ε."""
+        return dict(lam=float(self.config.lam), vanished=self.vanished, dropped_mgf=self.dropped_mgf,
+                    a_error_first=float(self.a_error[0]), a_error_last=float(self.a_error[-1]),
+                    distance_full_first=float(self.distance_full[0]),
+                    distance_full_last=float(self.distance_full[-1]))
+
+    def arrays(self):
+        """The per-ε arrays."""
+        return dict(eps=self.eps, gamma=self.gamma, beta=self.beta, steps=self.steps, a_error=self.a_error,
+                    delta_error=self.delta_error, distance_full=self.distance_full)
+
+
+def run_d2_link(config=None) -> D2LinkResult:
+    """As ε → 0, MGD's S± approach MGF's I±, and so do θ̃0 and Theorem 1's prediction (Appendix D.2)."""
     from ..smgd import train_mgd
     cfg = D2LinkConfig() if config is None else config
     data, seed, lam = cfg.data, cfg.data.seeds[0], float(cfg.lam)
@@ -607,7 +703,8 @@ def run_d2_link(config=None) -> list:
     m = cached_arrays("sec3-d2-mgf", base, mgf_part)
     ds = data.dataset(seed)
     a_mgf = kkt_shift(m["tt0"], m["delta_inf"])
-    rows = []
+    cols = {k: [] for k in ("eps", "gamma", "beta", "steps", "mgd_status", "a_error", "delta_error",
+                            "distance_full")}
     for e in (float(x) for x in cfg.eps):
         def mgd_part(e=e):
             r = train_mgd(ds.X, ds.y, e * e / lam, 1.0 - e / lam, alpha=data.alpha, tol=cfg.tol,
@@ -616,19 +713,23 @@ def run_d2_link(config=None) -> list:
                         delta_inf=r.delta_inf, status=np.array(r.status), steps=np.array(r.steps))
         g = cached_arrays("sec3-d2-mgd", dict(base, eps=e, tol=float(cfg.tol)), mgd_part)
         full = implicit_solution(ds.X, ds.y, m["delta_inf"], theta0=g["tt0"])
-        rows.append(dict(eps=e, gamma=e * e / lam, beta=1.0 - e / lam, mgd_status=str(g["status"]),
-                         steps=int(g["steps"]), vanished=bool(m["vanished"]),
+        for k, v in dict(eps=e, gamma=e * e / lam, beta=1.0 - e / lam, steps=int(g["steps"]),
+                         mgd_status=str(g["status"]),
                          a_error=float(np.max(np.abs(kkt_shift(g["tt0"], m["delta_inf"]) - a_mgf))),
                          delta_error=float(np.max(np.abs(np.log(g["delta_inf"] / m["delta_inf"])))),
-                         full_distance=float(normalised_distance(m["theta"], full)),
-                         dropped_mgf=dropped_term(m["tt0"], m["delta_inf"])))
-    return rows
+                         distance_full=float(normalised_distance(m["theta"], full))).items():
+            cols[k].append(v)
+    status = tuple(cols.pop("mgd_status"))
+    return D2LinkResult(config=cfg, mgd_status=status, vanished=bool(m["vanished"]),
+                        dropped_mgf=dropped_term(m["tt0"], m["delta_inf"]),
+                        **{k: np.array(v) for k, v in cols.items()})
 
 
 def d2_link(lam=0.1, eps=(0.05, 0.025, 0.0125), seed=0, mu=1.0, n=20, d=30, s=5, alpha=0.01, tol=1e-10):
-    """:func:`run_d2_link` with the configuration given by keywords (Appendix D.2)."""
-    return run_d2_link(D2LinkConfig(lam=lam, eps=tuple(eps), tol=tol,
-                                    data=DataConfig(n=n, d=d, s=s, mu=mu, alpha=alpha, seeds=(int(seed),))))
+    """:meth:`D2LinkResult.rows` of :func:`run_d2_link` with the configuration given by keywords."""
+    cfg = D2LinkConfig(lam=lam, eps=tuple(eps), tol=tol,
+                       data=DataConfig(n=n, d=d, s=s, mu=mu, alpha=alpha, seeds=(int(seed),)))
+    return run_d2_link(cfg).rows()
 
 
 # --------------------------------------------------------------- Corollary 2 and Appendix C.5
@@ -721,8 +822,7 @@ def chapter_runs(progress=False):
     return [("Figure 3 runs", lambda: run_fig3(progress=progress)),
             ("Figure 9 runs", lambda: run_fig9(progress=progress)),
             ("where θ̃0 ≈ 0 holds (120 runs)", lambda: run_simplification(progress=progress)),
-            ("Theorem 1, two forms of I±", theorem1_forms_table),
-            ("Appendix D.2 (MGD, ε → 0)", lambda: d2_link(lam=0.1, eps=(0.05, 0.025, 0.0125), n=10, d=15, s=3,
-                                                       tol=1e-10)),
+            ("Theorem 1, two forms of I±", run_theorem1_forms),
+            ("Appendix D.2 (MGD, ε → 0)", lambda: run_d2_link(D2LinkConfig.preset("book"))),
             ("Corollary 2 / App. C.5 runs", lambda: (corollary2_table(), small_lambda_table())),
             ("slider runs", lambda: ([lambda_path(la) for la in SLIDER_LAMS], delta_path(DELTA_GRID)))]

@@ -12,11 +12,12 @@ import dataclasses
 
 import numpy as np
 
-from ..experiments.sec3 import (DELTA_GRID, MEASURES, SLIDER_LAMS, D2LinkConfig, Fig3Config, Fig3Result,
-                                Fig8Config, Fig8Result, Fig9Config, Fig9Result, SimplificationConfig,
-                                SimplificationResult, Theorem1FormsConfig, chapter_runs, corollary2_table,
-                                d2_link, delta_path, delta_theta, lambda_path, linearised_shift, mgf_points,
-                                run_d2_link, run_fig3, run_fig8, run_fig9, run_simplification,
+from ..experiments.sec3 import (DELTA_GRID, MEASURES, SLIDER_LAMS, D2LinkConfig, D2LinkResult,
+                                Fig3Config, Fig3Result, Fig8Config, Fig8Result, Fig9Config, Fig9Result,
+                                SimplificationConfig, SimplificationResult, Theorem1FormsConfig,
+                                Theorem1FormsResult, chapter_runs, corollary2_table, d2_link, delta_path,
+                                delta_theta, lambda_path, linearised_shift, mgf_points, run_d2_link, run_fig3,
+                                run_fig8, run_fig9, run_simplification, run_theorem1_forms,
                                 small_lambda_table, theorem1_forms_table, theorem1_table)
 from ..implicit import Prop2Demo, prop2_demo
 
@@ -25,9 +26,9 @@ __all__ = ["mgf_points", "Fig3Config", "Fig3Result", "fig3", "plot_fig3", "Fig8C
            "corollary2_table", "small_lambda_table", "DELTA_GRID", "delta_path", "draw_delta_frame",
            "delta_widget", "SLIDER_LAMS", "lambda_path", "draw_lambda_frame", "lambda_widget", "delta_view",
            "lambda_view", "theorem1_table", "linearised_shift", "SimplificationConfig",
-           "SimplificationResult",
-           "fig3b", "plot_simplification", "d2_link", "D2LinkConfig", "run_d2_link", "theorem1_forms_table",
-           "Theorem1FormsConfig", "precompute", "FIGURES"]
+           "SimplificationResult", "fig3b", "plot_simplification", "d2_link", "D2LinkConfig", "D2LinkResult",
+           "run_d2_link", "theorem1_forms_table", "Theorem1FormsConfig", "Theorem1FormsResult", "run_theorem1_forms",
+           "precompute", "Fig3Figure", "Fig8Figure", "Fig9Figure", "SimplificationFigure", "FIGURES"]
 
 _DELTA_GRID = DELTA_GRID      # the names chapter 3 and benchmarks/widgets_ch3.py read today
 _SLIDER_LAMS = SLIDER_LAMS
