@@ -59,6 +59,10 @@ def test_figA_result_contract(result):
     import matplotlib.pyplot as plt
     plt.close(fig)
     assert set(FIGURES["figA"]["seconds"]) == {"test", "book", "paper"}
+    assert FIGURES["figA"]["experiment"].__module__ == "mdln.experiments.appendix_a"
+    fig = FIGURES["figA"]["plot"](FIGURES["figA"]["experiment"](FigAConfig.preset("test")))
+    assert len(fig.axes) == 4
+    plt.close(fig)
     assert FigAConfig.preset("book") == FigAConfig()
 
 

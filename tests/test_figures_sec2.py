@@ -84,3 +84,19 @@ def test_power10_text():
     assert sec2.power10_text(1.49e15) == "1.5·10¹⁵"
     assert sec2.power10_text(9.99e-4) == "1·10⁻³"
     assert sec2.power10_text(-2.5e3) == "-2.5·10³"
+
+
+def test_registry_pairs_the_experiment_with_its_plot(result):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    entry = sec2.FIGURES["fig1"]
+    assert entry["experiment"].__module__ == "mdln.experiments.sec2"
+    core = entry["experiment"](result.config)
+    assert not hasattr(core, "plot")
+    fig = entry["plot"](core)
+    assert len(fig.axes) == 4
+    plt.close(fig)
+    fig = sec2.plot_speedups(core)
+    assert len(fig.axes) == 2
+    plt.close(fig)

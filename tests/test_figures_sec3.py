@@ -1,4 +1,5 @@
-"""Tests of mdln.figures.sec3 at 'test' fidelity: figure contract, Prop. 2, Cor. 2 / C.5 tables, slider data."""
+"""Tests of mdln.figures.sec3 at 'test' fidelity: figure contract, Prop. 2, Cor. 2 / C.5 tables, slider data;
+the figure layer draws results of mdln.experiments.sec3."""
 import json
 
 import matplotlib
@@ -26,7 +27,7 @@ def test_fig3_contract_and_claims(r3):
     j = list(r3.config.lams).index(0.05)
     assert not r3.vanished[0, j]
     assert r3.test_loss[0, j] < r3.test_loss[0, 0]
-    assert r3.normalised_distance[0, j] < 0.01
+    assert r3.distance[0, j] < 0.01
     assert np.all(r3.delta_norm[0, j] < r3.delta_norm[0, 0])
     assert set(r3.arrays()) >= {"lams", "test_loss", "delta_inf", "vanished"}
     # the book and paper presets contain GF (λ = 0) first
@@ -49,8 +50,8 @@ def test_fig8_and_fig9_contract():
     per = r9.per_mu()
     assert per["0"]["test_loss_range"] < 1.1 and per["1"]["test_loss_range"] > 2
     plt.close(r9.plot())
-    for name in ("fig3", "fig8", "fig9"):
-        assert set(F.FIGURES[name]) >= {"fn", "config", "title", "seconds"}
+    for name in ("fig3", "fig8", "fig9", "fig3b"):
+        assert set(F.FIGURES[name]) >= {"fn", "config", "title", "seconds", "experiment", "plot"}
 
 
 def test_prop2_alvarez():
@@ -95,8 +96,8 @@ def test_lambda_path_and_frame(r3):
 
 def test_fig3_full_theorem_columns(r3):
     """Theorem 1 in full on the Figure 3 runs: full distance at the solver floor, below the simplified one."""
-    assert r3.full_distance.shape == r3.normalised_distance.shape
-    assert np.max(r3.full_distance) <= 1e-6
+    assert r3.distance_full.shape == r3.distance.shape
+    assert np.max(r3.distance_full) <= 1e-6
     rows = F.theorem1_table(r3)
     assert [len(r) for r in rows] == [6] * (len(r3.lams) - 1)
     for lam, full, mx, mean, drop, nvan in rows:
@@ -108,13 +109,13 @@ def test_fig3b_contract_and_rule():
     s = r.summary()
     json.dumps(s)
     assert s["n_runs"] == 4 and s["n_datasets"] == 2 and r.random_support.sum() == 2
-    assert s["max_full_distance"] <= 1e-6
+    assert s["max_distance_full"] <= 1e-6
     # the first-order shift predicts the simplified distance to within a small factor
-    ratio = r.simplified_distance / r.linearised
+    ratio = r.distance / r.linearised
     assert np.all((ratio > 0.2) & (ratio < 5))
     rule = r.rule("linearised", level=1e-4)   # a level some test runs exceed, so the threshold is finite
     assert np.isfinite(rule["threshold"]) and rule["n_over_level"] >= 1
-    assert np.all(r.simplified_distance[r.linearised < rule["threshold"]] < 1e-4)
+    assert np.all(r.distance[r.linearised < rule["threshold"]] < 1e-4)
     plt.close(r.plot())
     assert "fig3b" in F.FIGURES
     with pytest.raises(ValueError, match="fidelity"):
@@ -147,3 +148,30 @@ def test_sparse_regression_random_support():
     np.testing.assert_allclose(b.y, b.X @ b.theta_star)
     with pytest.raises(ValueError, match="support"):
         mdln.sparse_regression(support="last")
+
+
+def test_registry_pairs_each_experiment_with_its_plot():
+    """The registry's experiment returns a core result; its plot draws that result (no .plot() needed)."""
+    from mdln.experiments import sec3 as E
+    for name, entry in F.FIGURES.items():
+        assert entry["experiment"].__module__ == "mdln.experiments.sec3"
+        assert entry["plot"].__module__ == "mdln.figures.sec3"
+    cfg = F.Fig3Config.preset("test")
+    res = F.FIGURES["fig3"]["experiment"](cfg)
+    assert type(res) is E.Fig3Result and not hasattr(res, "plot")
+    fig = F.FIGURES["fig3"]["plot"](res)
+    assert len(fig.axes) == 2          # test loss and its twin ‖Δ∞‖₂ axis
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    assert F.plot_fig3(res, ax=ax) is fig
+    plt.close(fig)
+    wrapped = F.fig3(cfg)
+    assert isinstance(wrapped, E.Fig3Result)
+    for k, v in res.arrays().items():
+        np.testing.assert_array_equal(wrapped.arrays()[k], v)
+
+
+def test_the_chapters_config_calls_keep_working():
+    """Chapter 3 builds ``Fig3Config(seeds=(0,))`` and reads ``config.seeds``."""
+    cfg = F.Fig3Config(seeds=(0,))
+    assert cfg.seeds == (0,) and cfg.data.seeds == (0,) and len(F.DELTA_GRID) == 49

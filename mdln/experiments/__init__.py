@@ -10,3 +10,6 @@ reverse; so the cache key of a result covers the experiment and the core it call
 from .config import FIDELITIES, DataConfig, check_fidelity
 
 __all__ = ["DataConfig", "FIDELITIES", "check_fidelity"]
+from . import appendix_a, sec2, sec3  # noqa: E402  (Sections 2 and 3, Appendix A)
+
+__all__ += ["appendix_a", "sec2", "sec3"]

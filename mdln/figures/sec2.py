@@ -1,56 +1,31 @@
-"""Section 2 figures: MGD against MGF on a 2D quadratic (Figure 1), discretisation gaps,
-the acceleration rule (Corollary 1) and the three optimisation regimes."""
+"""Section 2 figures, drawn only: MGD against MGF on a 2D quadratic (Figure 1), the acceleration rule
+(Corollary 1), the three optimisation regimes, and the γ/β and ρ sliders.
+
+The numbers come from :mod:`mdln.experiments.sec2`; this module draws them: ``plot_fig1``,
+``plot_speedups``, ``plot_regimes`` and the slider views shared by the live widgets and the scrubbers.
+``fig1(config)`` and ``regimes(config)`` return the experiment's result extended with ``.plot()``.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import dataclasses
 
 import numpy as np
 
-from .._checks import fidelity_preset
-from ..cache import cached_arrays
-from ..data import figure1_quadratic
-from ..momentum import (Quadratic, accelerate, acceleration_gap, gap_vs_step, gd, lam, mgd, mgd_quadratic, mgf,
-                        mgf_lipschitz, mgf_quadratic, relative_gap, step)
+from ..experiments.sec2 import (Fig1Config, Fig1Result, RegimesResult, acceleration_paths, mgd_mgf_paths,
+                                quadratic_of, run_fig1, run_regimes)
+from ..momentum import acceleration_gap, accelerate, gap_vs_step, lam, mgd_quadratic, step
 
-__all__ = ["Fig1Config", "Fig1Result", "fig1", "quadratic_of", "gap_vs_step", "acceleration_gap",
-           "RegimesResult", "regimes", "draw_mgd_mgf_frame", "draw_acceleration_frame",
-           "mgd_mgf_widget", "acceleration_widget", "mgd_quadratic", "MgdMgfView", "AccelerationView",
-           "mgd_mgf_live", "acceleration_live", "power10_text", "FIGURES"]
+__all__ = ["Fig1Config", "Fig1Result", "fig1", "plot_fig1", "plot_speedups", "quadratic_of", "gap_vs_step",
+           "acceleration_gap", "RegimesResult", "regimes", "plot_regimes", "draw_mgd_mgf_frame",
+           "draw_acceleration_frame", "mgd_mgf_widget", "acceleration_widget", "mgd_quadratic", "MgdMgfView",
+           "AccelerationView", "mgd_mgf_live", "acceleration_live", "power10_text", "FIGURES"]
 
 _C = {"gd": "#0072B2", "flow": "#000000", "mgd": "#D55E00", "fast": "#009E73", "approx": "#CC79A7"}
 
 
-@dataclass(frozen=True)
-class Fig1Config:
-    """Figure 1 on F(w) = ½ wᵀHw, H with the given eigenvalues rotated by ``angle`` (Section 2)."""
-
-    eigenvalues: tuple = (1.0, 0.1)
-    angle: float = float(np.pi / 6)
-    w0: tuple = (-1.5, 1.0)
-    gamma_gd: float = 0.1          # left panel: GD(γ) against GF
-    gamma: float = 0.01            # middle/right panels: MGD(γ, β)
-    beta: float = 0.9
-    rho: float = 2.0               # right panel: MGD(ρ²γ, 1 − ρ(1 − β))
-    horizon: float = 40.0          # continuous time shown
-    gap_lam: float = 1.0           # gap against ε at this fixed λ ...
-    gap_eps: tuple = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)   # ... over two decades of ε
-    gap_horizon: float = 20.0
-    check_rhos: tuple = (2.0, 4.0)
-
-    def __post_init__(self):
-        from .._checks import check_config
-        check_config(self, dict(eigenvalues="pos2", angle="real", w0="real2", gamma_gd="pos", gamma="pos",
-                                beta="beta", rho="pos", horizon="pos", gap_lam="pos", gap_eps="pos+",
-                                gap_horizon="pos", check_rhos="pos+"))
-        for r in (self.rho, *self.check_rhos):
-            accelerate(self.gamma, self.beta, r)   # ρ ≤ 1/(1 − β), so that β̂ = 1 − ρ(1 − β) ≥ 0
-
-    @classmethod
-    def preset(cls, fidelity="book"):
-        """Fidelity presets: 'test' (seconds), 'book', 'paper' (same as book: Figure 1 is cheap)."""
-        return fidelity_preset(cls, fidelity,
-                               test=dict(horizon=10.0, gap_eps=(0.02, 0.05, 0.1, 0.2), gap_horizon=5.0),
-                               paper=dict())
+def _with_plot(cls, result):
+    """``result`` as an instance of ``cls``, its subclass that adds drawing methods (same fields)."""
+    return cls(**{f.name: getattr(result, f.name) for f in dataclasses.fields(result)})
 
 
 def power10_text(x, digits=2):
@@ -66,120 +41,88 @@ def power10_text(x, digits=2):
     return f"{m}·10{sup}"
 
 
-def quadratic_of(config: Fig1Config) -> Quadratic:
-    """The 2D quadratic of Figure 1 for this config (:func:`mdln.data.figure1_quadratic`), minimiser w* = 0."""
-    return figure1_quadratic(config.eigenvalues, config.angle)
+def _setting(result):
+    """(config, the Figure 1 quadratic, γ̂, β̂ of the acceleration rule (Corollary 1), ρ) for the plots."""
+    cfg = result.config
+    g_hat, b_hat = result.accelerated()
+    return cfg, quadratic_of(cfg), g_hat, b_hat, int(cfg.rho)
 
 
-@dataclass(frozen=True)
-class Fig1Result:
-    """Trajectories and measured gaps of Figure 1."""
+def plot_fig1(result):
+    """Figure 1 of the paper (three path panels) and the gap against ε, laid out 2×2 for the column."""
+    import matplotlib.pyplot as plt
+    cfg, q, g_hat, b_hat, rho = _setting(result)
+    fig, axes = plt.subplots(2, 2, figsize=(9.0, 8.0))
+    axes = axes.ravel()
+    for ax in axes[:3]:
+        _contours(ax, q, result.mgd_path)
+    every = max(1, len(result.gd_path) // 40)
+    ax = axes[0]
+    ax.plot(*result.gf_path.T, color=_C["flow"], lw=1.5, label="GF")
+    ax.plot(*result.gd_path.T, "o", ms=4, markevery=every, color=_C["gd"],
+            label=f"GD($\\gamma$={cfg.gamma_gd:g}), every {every}th")
+    ax.set_title("(a) GD($\\gamma$) follows GF", fontsize=11)
+    every = max(1, len(result.mgd_path) // 40)
+    ax = axes[1]
+    ax.plot(*result.mgf_path.T, color=_C["flow"], lw=1.5,
+            label=f"MGF($\\lambda$={lam(cfg.gamma, cfg.beta):.3g})")
+    ax.plot(*result.mgd_path.T, "o", ms=4, markevery=every, color=_C["mgd"],
+            label=f"MGD({cfg.gamma:g}, {cfg.beta:g}), every {every}th")
+    ax.set_title("(b) MGD($\\gamma,\\beta$) follows MGF($\\lambda$)", fontsize=11)
+    ax = axes[2]
+    # the three kinds sit on one path: draw them at interleaved positions along it, so each is visible
+    m = max(3, len(result.fast_path) // 24)
+    ax.plot(*result.mgd_path.T, color=_C["mgd"], lw=0.8, alpha=0.6)
+    ax.plot(*result.mgd_path.T, "o", ms=5, markevery=rho * m, color=_C["mgd"],
+            label=f"MGD($\\gamma$, {cfg.beta:g}): $w_{{{rho}k}}$")
+    ax.plot(*result.fast_path.T, "s", ms=6, mfc="none", mew=1.3, markevery=(m // 3, m), ls="none",
+            color=_C["fast"], label=f"MGD({cfg.rho ** 2:g}$\\gamma$, {b_hat:.3g}) exact: $\\hat w_k$")
+    ax.plot(*result.approx_path.T, "x", ms=6, mew=1.5, markevery=(2 * m // 3, m), ls="none",
+            color=_C["approx"],
+            label=f"MGD({cfg.rho ** 2:g}$\\gamma$, $\\beta^{{{rho}}}$={cfg.beta ** cfg.rho:.3g})")
+    ax.set_title(f"(c) same path, {rho}$\\times$ fewer steps", fontsize=11)
+    for ax, loc in zip(axes[:3], ("upper right", "upper right", "lower left")):
+        ax.legend(fontsize=9, loc=loc)
+    ax = axes[3]
+    ax.loglog(result.gap_eps, result.gap_values, "o-", color=_C["mgd"], label="measured")
+    ref = result.gap_values[0] * result.gap_eps / result.gap_eps[0]
+    ax.loglog(result.gap_eps, ref, "--", color="gray", label="slope 1")
+    ax.set_xlabel("$\\varepsilon = \\gamma/(1-\\beta)$")
+    ax.set_ylabel("$\\max_k\\|w_k - w(k\\varepsilon)\\| / \\|w_0-w^\\star\\|$")
+    ax.set_title(f"(d) gap at $\\lambda$={cfg.gap_lam:g}: slope {result.gap_slope:.2f}", fontsize=11)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
 
-    config: Fig1Config
-    gd_path: np.ndarray
-    gf_path: np.ndarray
-    mgd_path: np.ndarray
-    mgf_path: np.ndarray
-    fast_path: np.ndarray          # MGD(ρ²γ, 1 − ρ(1 − β)), exact rule
-    approx_path: np.ndarray        # MGD(ρ²γ, β^ρ), the paper's approximation
-    gd_slow_loss: np.ndarray       # GD(γ_gd) losses
-    gd_fast_loss: np.ndarray       # GD(ρ²γ_gd) losses
-    gap_eps: np.ndarray
-    gap_values: np.ndarray
-    gap_slope: float
-    gap_bound: np.ndarray          # Grönwall-type exp(L T) ε bound
-    gaps: dict = field(default_factory=dict)
 
-    def summary(self):
-        """Measured claims: discretisation gaps, log-log slope, acceleration gaps."""
-        out = dict(self.gaps)
-        out["gap_loglog_slope"] = self.gap_slope
-        out["gap_lam"] = self.config.gap_lam
-        return out
+def plot_speedups(result):
+    """Loss against iteration: ρ² times the step gives ρ× with momentum, ρ²× for GD (Corollary 1)."""
+    import matplotlib.pyplot as plt
+    cfg, q, g_hat, b_hat, rho = _setting(result)
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6))
+    ax = axes[0]
+    n = len(result.fast_path)
+    ax.semilogy(np.maximum(q.value(result.mgd_path[:n]), 1e-300), color=_C["mgd"],
+                label=f"MGD({cfg.gamma:g}, {cfg.beta:g})")
+    ax.semilogy(np.maximum(q.value(result.fast_path), 1e-300), color=_C["fast"],
+                label=f"MGD({cfg.rho ** 2 * cfg.gamma:g}, {b_hat:.3g})")
+    ax.set_xlabel("iteration $k$")
+    ax.set_ylabel("$F(w_k)$")
+    ax.set_title(f"momentum: $\\gamma\\to{rho ** 2}\\gamma$ gives {rho}$\\times$", fontsize=11)
+    ax.legend(fontsize=9)
+    ax = axes[1]
+    k = len(result.gd_slow_loss)
+    ax.semilogy(np.maximum(result.gd_slow_loss, 1e-300), color=_C["gd"], label=f"GD({cfg.gamma_gd:g})")
+    ax.semilogy(np.maximum(result.gd_fast_loss, 1e-300), color=_C["fast"],
+                label=f"GD({cfg.rho ** 2 * cfg.gamma_gd:g})")
+    ax.set_ylim(1e-14, 10)
+    ax.set_xlim(0, k)
+    ax.set_xlabel("iteration $k$")
+    ax.set_title(f"GD: $\\gamma\\to{rho ** 2}\\gamma$ gives {rho ** 2}$\\times$", fontsize=11)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
 
-    def arrays(self):
-        """Raw numbers."""
-        return {k: v for k, v in asdict(self).items() if isinstance(v, np.ndarray)}
-
-    def _setting(self):
-        """(config, the Figure 1 quadratic, γ̂, β̂ of the acceleration rule (Corollary 1), ρ) for the plots."""
-        cfg = self.config
-        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, cfg.rho)
-        return cfg, quadratic_of(cfg), g_hat, b_hat, int(cfg.rho)
-
-    def plot(self):
-        """Figure 1 of the paper (three path panels) and the gap against ε, laid out 2×2 for the column."""
-        import matplotlib.pyplot as plt
-        cfg, q, g_hat, b_hat, rho = self._setting()
-        fig, axes = plt.subplots(2, 2, figsize=(9.0, 8.0))
-        axes = axes.ravel()
-        for ax in axes[:3]:
-            _contours(ax, q, self.mgd_path)
-        every = max(1, len(self.gd_path) // 40)
-        ax = axes[0]
-        ax.plot(*self.gf_path.T, color=_C["flow"], lw=1.5, label="GF")
-        ax.plot(*self.gd_path.T, "o", ms=4, markevery=every, color=_C["gd"],
-                label=f"GD($\\gamma$={cfg.gamma_gd:g}), every {every}th")
-        ax.set_title("(a) GD($\\gamma$) follows GF", fontsize=11)
-        every = max(1, len(self.mgd_path) // 40)
-        ax = axes[1]
-        ax.plot(*self.mgf_path.T, color=_C["flow"], lw=1.5,
-                label=f"MGF($\\lambda$={lam(cfg.gamma, cfg.beta):.3g})")
-        ax.plot(*self.mgd_path.T, "o", ms=4, markevery=every, color=_C["mgd"],
-                label=f"MGD({cfg.gamma:g}, {cfg.beta:g}), every {every}th")
-        ax.set_title("(b) MGD($\\gamma,\\beta$) follows MGF($\\lambda$)", fontsize=11)
-        ax = axes[2]
-        # the three kinds sit on one path: draw them at interleaved positions along it, so each is visible
-        m = max(3, len(self.fast_path) // 24)
-        ax.plot(*self.mgd_path.T, color=_C["mgd"], lw=0.8, alpha=0.6)
-        ax.plot(*self.mgd_path.T, "o", ms=5, markevery=rho * m, color=_C["mgd"],
-                label=f"MGD($\\gamma$, {cfg.beta:g}): $w_{{{rho}k}}$")
-        ax.plot(*self.fast_path.T, "s", ms=6, mfc="none", mew=1.3, markevery=(m // 3, m), ls="none",
-                color=_C["fast"], label=f"MGD({cfg.rho ** 2:g}$\\gamma$, {b_hat:.3g}) exact: $\\hat w_k$")
-        ax.plot(*self.approx_path.T, "x", ms=6, mew=1.5, markevery=(2 * m // 3, m), ls="none",
-                color=_C["approx"],
-                label=f"MGD({cfg.rho ** 2:g}$\\gamma$, $\\beta^{{{rho}}}$={cfg.beta ** cfg.rho:.3g})")
-        ax.set_title(f"(c) same path, {rho}$\\times$ fewer steps", fontsize=11)
-        for ax, loc in zip(axes[:3], ("upper right", "upper right", "lower left")):
-            ax.legend(fontsize=9, loc=loc)
-        ax = axes[3]
-        ax.loglog(self.gap_eps, self.gap_values, "o-", color=_C["mgd"], label="measured")
-        ref = self.gap_values[0] * self.gap_eps / self.gap_eps[0]
-        ax.loglog(self.gap_eps, ref, "--", color="gray", label="slope 1")
-        ax.set_xlabel("$\\varepsilon = \\gamma/(1-\\beta)$")
-        ax.set_ylabel("$\\max_k\\|w_k - w(k\\varepsilon)\\| / \\|w_0-w^\\star\\|$")
-        ax.set_title(f"(d) gap at $\\lambda$={cfg.gap_lam:g}: slope {self.gap_slope:.2f}", fontsize=11)
-        ax.legend(fontsize=9)
-        fig.tight_layout()
-        return fig
-
-    def plot_speedups(self):
-        """Loss against iteration: ρ² times the step gives ρ× with momentum, ρ²× for GD (Corollary 1)."""
-        import matplotlib.pyplot as plt
-        cfg, q, g_hat, b_hat, rho = self._setting()
-        fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6))
-        ax = axes[0]
-        n = len(self.fast_path)
-        ax.semilogy(np.maximum(q.value(self.mgd_path[:n]), 1e-300), color=_C["mgd"],
-                    label=f"MGD({cfg.gamma:g}, {cfg.beta:g})")
-        ax.semilogy(np.maximum(q.value(self.fast_path), 1e-300), color=_C["fast"],
-                    label=f"MGD({cfg.rho ** 2 * cfg.gamma:g}, {b_hat:.3g})")
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel("$F(w_k)$")
-        ax.set_title(f"momentum: $\\gamma\\to{rho ** 2}\\gamma$ gives {rho}$\\times$", fontsize=11)
-        ax.legend(fontsize=9)
-        ax = axes[1]
-        k = len(self.gd_slow_loss)
-        ax.semilogy(np.maximum(self.gd_slow_loss, 1e-300), color=_C["gd"], label=f"GD({cfg.gamma_gd:g})")
-        ax.semilogy(np.maximum(self.gd_fast_loss, 1e-300), color=_C["fast"],
-                    label=f"GD({cfg.rho ** 2 * cfg.gamma_gd:g})")
-        ax.set_ylim(1e-14, 10)
-        ax.set_xlim(0, k)
-        ax.set_xlabel("iteration $k$")
-        ax.set_title(f"GD: $\\gamma\\to{rho ** 2}\\gamma$ gives {rho ** 2}$\\times$", fontsize=11)
-        ax.legend(fontsize=9)
-        fig.tight_layout()
-        return fig
 
 
 def _contours(ax, q, path):
@@ -193,136 +136,77 @@ def _contours(ax, q, path):
     ax.set_ylabel("$w_2$")
 
 
-def _fig1_compute(cfg: Fig1Config):
-    q = quadratic_of(cfg)
-    w0 = np.array(cfg.w0, dtype=float)
-    n_gd = int(round(cfg.horizon / cfg.gamma_gd))
-    gd_path = gd(q.grad, w0, cfg.gamma_gd, n_gd)
-    gf_path = mgf(q.grad, w0, 0.0, cfg.gamma_gd * np.arange(n_gd + 1), jac=q.hess)
-    eps = step(cfg.gamma, cfg.beta)
-    n = int(round(cfg.horizon / eps))
-    mgd_path = mgd(q.grad, w0, cfg.gamma, cfg.beta, n)
-    mgf_path = mgf(q.grad, w0, lam(cfg.gamma, cfg.beta), eps * np.arange(n + 1), jac=q.hess)
-    g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, cfg.rho)
-    n_hat = int(round(cfg.horizon / step(g_hat, b_hat)))
-    fast_path = mgd(q.grad, w0, g_hat, b_hat, n_hat)
-    approx_path = mgd(q.grad, w0, g_hat, cfg.beta ** cfg.rho, n_hat)
-    n_loss = int(round(cfg.horizon / cfg.gamma_gd))
-    gd_slow_loss = q.value(gd(q.grad, w0, cfg.gamma_gd, n_loss))
-    gd_fast_loss = q.value(gd(q.grad, w0, cfg.rho ** 2 * cfg.gamma_gd, n_loss))
-    gap_eps = np.array(cfg.gap_eps, dtype=float)
-    gap_values = gap_vs_step(q.grad, w0, cfg.gap_lam, gap_eps, cfg.gap_horizon, q.w_star, jac=q.hess)
-    out = dict(gd_path=gd_path, gf_path=gf_path, mgd_path=mgd_path, mgf_path=mgf_path,
-               fast_path=fast_path, approx_path=approx_path, gd_slow_loss=gd_slow_loss,
-               gd_fast_loss=gd_fast_loss, gap_eps=gap_eps, gap_values=gap_values)
-    out["gap_gd_gf"] = np.array(relative_gap(gd_path, gf_path, w0, q.w_star))
-    out["gap_mgd_mgf"] = np.array(relative_gap(mgd_path, mgf_path, w0, q.w_star))
-    out["accel_rhos"] = np.array(cfg.check_rhos, dtype=float)
-    out["accel_gaps"] = np.array([acceleration_gap(q.grad, w0, cfg.gamma, cfg.beta, r, cfg.horizon)
-                                  for r in cfg.check_rhos])
-    return out
+class Fig1Figure(Fig1Result):
+    """A Figure 1 result that draws itself (:func:`plot_fig1`, :func:`plot_speedups`)."""
+
+    def plot(self):
+        """Figure 1 (:func:`plot_fig1`)."""
+        return plot_fig1(self)
+
+    def plot_speedups(self):
+        """Loss against iteration under the acceleration rule (:func:`plot_speedups`)."""
+        return plot_speedups(self)
 
 
-def fig1(config: Fig1Config | None = None, progress=False) -> Fig1Result:
-    """Figure 1 (Section 2): (M)GD against (M)GF and the acceleration rule on a 2D quadratic."""
-    cfg = Fig1Config() if config is None else config
-    a = cached_arrays("fig1", asdict(cfg), lambda: _fig1_compute(cfg))
-    slope = float(np.polyfit(np.log(a["gap_eps"]), np.log(a["gap_values"]), 1)[0])
-    # Grönwall-type bound exp(L_f T) ε on the Proposition 1 gap
-    L_f = mgf_lipschitz(quadratic_of(cfg).H, cfg.gap_lam)
-    bound = np.exp(L_f * cfg.gap_horizon) * a["gap_eps"]
-    gaps = {"gap_gd_gf": float(a["gap_gd_gf"]), "gap_mgd_mgf": float(a["gap_mgd_mgf"]),
-            "lipschitz_L_f": float(L_f), "bound_factor_exp_LT": float(np.exp(L_f * cfg.gap_horizon))}
-    for r, g in zip(a["accel_rhos"], a["accel_gaps"]):
-        gaps[f"accel_gap_rho{int(r)}"] = float(g)
-    keys = ("gd_path", "gf_path", "mgd_path", "mgf_path", "fast_path", "approx_path", "gd_slow_loss",
-            "gd_fast_loss", "gap_eps", "gap_values")
-    return Fig1Result(config=cfg, **{k: a[k] for k in keys}, gap_slope=slope, gap_bound=bound, gaps=gaps)
+def fig1(config: Fig1Config | None = None, progress=False) -> Fig1Figure:
+    """Figure 1 (Section 2): :func:`mdln.experiments.sec2.run_fig1`, with ``.plot()``."""
+    return _with_plot(Fig1Figure, run_fig1(config, progress=progress))
 
 
 # --------------------------------------------------------------------------- regimes
-@dataclass(frozen=True)
-class RegimesResult:
-    """The three optimisation regimes of Section 2 on the Figure 1 quadratic."""
+def plot_regimes(result):
+    """One panel per regime, plus an example of the γ → 0 regime; 2×2 for the column."""
+    import matplotlib.pyplot as plt
+    cfg = result.config
+    fig, axes = plt.subplots(2, 2, figsize=(9.0, 6.8))
+    cols = ["#0072B2", "#E69F00", "#D55E00", "#CC79A7"]
+    ax = axes[0, 0]
+    for b, L, c in zip(result.betas_large, result.losses_large, cols):
+        ax.semilogy(np.maximum(L, 1e-300), color=c, lw=1,
+                    label=f"$\\beta$={b:g}, $\\lambda$={lam(cfg.gamma, b):.3g}")
+    ax.set_ylim(1e-12, 10)
+    ax.set_xlabel("iteration $k$")
+    ax.set_ylabel("$F(w_k)$")
+    ax.set_title(f"(a) $\\beta\\to1$, $\\gamma$={cfg.gamma:g}: oscillation, slow", fontsize=11)
+    ax.legend(fontsize=9)
+    ax = axes[0, 1]
+    for (name, L), c in zip(result.losses_momentum.items(), cols):
+        ax.semilogy(np.maximum(L, 1e-300), color=c, lw=1, label=name)
+    ax.set_ylim(1e-12, 10)
+    ax.set_xlabel("iteration $k$")
+    ax.set_title("(b) momentum regime: $\\lambda$=1, three $\\varepsilon$", fontsize=11)
+    ax.legend(fontsize=9)
+    ax = axes[1, 0]
+    ax.loglog(result.gammas_small, result.gap_gd_equiv, "o-", color=_C["mgd"])
+    ax.set_xlabel("$\\gamma$ (with $\\beta$=0.5 fixed)")
+    ax.set_ylabel("max gap to GD($\\gamma/(1-\\beta)$)")
+    ax.set_title("(c) $\\gamma\\to0$: MGD $\\approx$ GD($\\gamma/(1-\\beta)$)", fontsize=11)
+    ax = axes[1, 1]
+    g = result.gammas_small[0]
+    ax.semilogy(np.maximum(result.example_mgd, 1e-300), color=_C["mgd"], lw=2.5, alpha=0.6,
+                label=f"MGD({g:g}, 0.5)")
+    ax.semilogy(np.maximum(result.example_gd, 1e-300), "--", color=_C["gd"], label=f"GD({g / 0.5:g})")
+    ax.set_xlabel("iteration $k$")
+    ax.set_ylabel("$F(w_k)$")
+    ax.set_title(f"(d) $\\gamma$={g:g}: the two losses", fontsize=11)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
 
-    config: Fig1Config
-    betas_large: tuple
-    losses_large: list              # MGD(γ, β) losses for β → 1 (γ fixed)
-    gammas_small: tuple
-    gap_gd_equiv: np.ndarray        # ‖MGD(γ, β) − GD(γ/(1−β))‖ max relative gap, per γ
-    losses_momentum: dict
-    example_mgd: np.ndarray = None  # losses of MGD(γ, 0.5) and GD(2γ) at the largest γ
-    example_gd: np.ndarray = None
 
-    def summary(self):
-        """Gaps between MGD(γ, β) and GD(γ/(1−β)) as γ → 0."""
-        return {f"gd_equiv_gap_gamma{g:g}": float(v) for g, v in zip(self.gammas_small, self.gap_gd_equiv)}
+
+
+class RegimesFigure(RegimesResult):
+    """The three regimes, drawing themselves (:func:`plot_regimes`)."""
 
     def plot(self):
-        """One panel per regime, plus an example of the γ → 0 regime; 2×2 for the column."""
-        import matplotlib.pyplot as plt
-        cfg = self.config
-        fig, axes = plt.subplots(2, 2, figsize=(9.0, 6.8))
-        cols = ["#0072B2", "#E69F00", "#D55E00", "#CC79A7"]
-        ax = axes[0, 0]
-        for b, L, c in zip(self.betas_large, self.losses_large, cols):
-            ax.semilogy(np.maximum(L, 1e-300), color=c, lw=1,
-                        label=f"$\\beta$={b:g}, $\\lambda$={lam(cfg.gamma, b):.3g}")
-        ax.set_ylim(1e-12, 10)
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel("$F(w_k)$")
-        ax.set_title(f"(a) $\\beta\\to1$, $\\gamma$={cfg.gamma:g}: oscillation, slow", fontsize=11)
-        ax.legend(fontsize=9)
-        ax = axes[0, 1]
-        for (name, L), c in zip(self.losses_momentum.items(), cols):
-            ax.semilogy(np.maximum(L, 1e-300), color=c, lw=1, label=name)
-        ax.set_ylim(1e-12, 10)
-        ax.set_xlabel("iteration $k$")
-        ax.set_title("(b) momentum regime: $\\lambda$=1, three $\\varepsilon$", fontsize=11)
-        ax.legend(fontsize=9)
-        ax = axes[1, 0]
-        ax.loglog(self.gammas_small, self.gap_gd_equiv, "o-", color=_C["mgd"])
-        ax.set_xlabel("$\\gamma$ (with $\\beta$=0.5 fixed)")
-        ax.set_ylabel("max gap to GD($\\gamma/(1-\\beta)$)")
-        ax.set_title("(c) $\\gamma\\to0$: MGD $\\approx$ GD($\\gamma/(1-\\beta)$)", fontsize=11)
-        ax = axes[1, 1]
-        g = self.gammas_small[0]
-        ax.semilogy(np.maximum(self.example_mgd, 1e-300), color=_C["mgd"], lw=2.5, alpha=0.6,
-                    label=f"MGD({g:g}, 0.5)")
-        ax.semilogy(np.maximum(self.example_gd, 1e-300), "--", color=_C["gd"], label=f"GD({g / 0.5:g})")
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel("$F(w_k)$")
-        ax.set_title(f"(d) $\\gamma$={g:g}: the two losses", fontsize=11)
-        ax.legend(fontsize=9)
-        fig.tight_layout()
-        return fig
+        """One panel per regime (:func:`plot_regimes`)."""
+        return plot_regimes(self)
 
 
-def regimes(config: Fig1Config | None = None) -> RegimesResult:
-    """Compute the three regimes of Section 2 (β → 1; γ → 0; the momentum regime)."""
-    cfg = Fig1Config() if config is None else config
-    q = quadratic_of(cfg)
-    w0 = np.array(cfg.w0, dtype=float)
-    n = 3000
-    betas = (0.9, 0.97, 0.99, 0.995)
-    losses_large = [q.value(mgd(q.grad, w0, cfg.gamma, b, n)) for b in betas]
-    beta = 0.5
-    gammas = (0.1, 0.03, 0.01, 0.003)
-    gaps = []
-    for g in gammas:
-        m = int(round(20.0 / step(g, beta)))
-        W = mgd(q.grad, w0, g, beta, m)
-        G = gd(q.grad, w0, step(g, beta), m)   # GD at the effective step ε = γ/(1−β)
-        gaps.append(np.max(np.linalg.norm(W - G, axis=1)) / np.linalg.norm(w0))
-    momentum = {}
-    for g, b in [(0.01, 0.9), (0.04, 0.8), (0.16, 0.6)]:
-        momentum[f"MGD({g:g}, {b:g}), $\\varepsilon$={step(g, b):.2g}"] = q.value(mgd(q.grad, w0, g, b, 400))
-    m = int(round(20.0 / step(gammas[0], beta)))
-    example_mgd = q.value(mgd(q.grad, w0, gammas[0], beta, m))
-    example_gd = q.value(gd(q.grad, w0, step(gammas[0], beta), m))
-    return RegimesResult(config=cfg, betas_large=betas, losses_large=losses_large, gammas_small=gammas,
-                         gap_gd_equiv=np.array(gaps), losses_momentum=momentum, example_mgd=example_mgd,
-                         example_gd=example_gd)
+def regimes(config: Fig1Config | None = None) -> RegimesFigure:
+    """The three regimes of Section 2: :func:`mdln.experiments.sec2.run_regimes`, with ``.plot()``."""
+    return _with_plot(RegimesFigure, run_regimes(config))
 
 
 # --------------------------------------------------------------------------- sliders
@@ -357,7 +241,6 @@ class MgdMgfView:
     def __init__(self, fig, config: Fig1Config | None = None):
         self.cfg = Fig1Config() if config is None else config
         self.q = quadratic_of(self.cfg)
-        self.w0 = np.array(self.cfg.w0, dtype=float)
         self.fig = fig
         ax, ax2 = _slider_axes(fig, self.q)
         (self.flow,) = ax.plot([], [], color=_C["flow"], lw=1.5, label="MGF($\\lambda$)")
@@ -373,19 +256,15 @@ class MgdMgfView:
         fig.tight_layout(rect=(0, 0, 1, 0.93))
 
     def update(self, params):
-        """Recompute for (γ, β) with the closed-form MGF and the vectorised MGD; returns (W, Wc)."""
+        """Draw (γ, β): MGD over MGF, both by their closed forms (:func:`mgd_mgf_paths`); returns (W, Wc)."""
         gamma, beta = params
-        eps, lam_ = step(gamma, beta), lam(gamma, beta)
-        n = max(2, min(int(round(self.cfg.horizon / eps)), 4000))
-        t = eps * np.arange(n + 1)
-        W = mgd_quadratic(self.q, self.w0, gamma, beta, n)
-        Wc = mgf_quadratic(self.q, self.w0, lam_, t)
+        t, W, Wc = mgd_mgf_paths(gamma, beta, self.cfg)
         self.flow.set_data(*Wc.T)
         self.dots.set_data(*W.T)
         self.loss_dots.set_data(t, np.maximum(self.q.value(W), 1e-300))
         self.loss_flow.set_data(t, np.maximum(self.q.value(Wc), 1e-300))
-        self.title.set_text(f"$\\gamma$={gamma:.3g}, $\\beta$={beta:.3g}: $\\lambda$={lam_:.3g}, "
-                            f"$\\varepsilon$={eps:.3g}")
+        self.title.set_text(f"$\\gamma$={gamma:.3g}, $\\beta$={beta:.3g}: $\\lambda$={lam(gamma, beta):.3g}, "
+                            f"$\\varepsilon$={step(gamma, beta):.3g}")
         return W, Wc
 
 
@@ -395,9 +274,8 @@ class AccelerationView:
     def __init__(self, fig, config: Fig1Config | None = None):
         self.cfg = cfg = Fig1Config() if config is None else config
         self.q = quadratic_of(cfg)
-        self.w0 = np.array(cfg.w0, dtype=float)
-        self.n = int(round(cfg.horizon / step(cfg.gamma, cfg.beta)))
-        self.W = mgd_quadratic(self.q, self.w0, cfg.gamma, cfg.beta, self.n)
+        self.paths = acceleration_paths(cfg)
+        self.n, self.W = self.paths.n, self.paths.path
         ax, ax2 = _slider_axes(fig, self.q)
         ax.plot(*self.W.T, "o", ms=2, color=_C["mgd"], label=f"MGD({cfg.gamma:g}, {cfg.beta:g})")
         (self.fast,) = ax.plot([], [], "s", ms=4, mfc="none", color=_C["fast"],
@@ -413,10 +291,8 @@ class AccelerationView:
         fig.tight_layout(rect=(0, 0, 1, 0.93))
 
     def update(self, rho):
-        """Recompute MGD(ρ²γ, 1 − ρ(1 − β)) for this ρ; returns (W, Ŵ)."""
-        cfg = self.cfg
-        g_hat, b_hat = accelerate(cfg.gamma, cfg.beta, rho)
-        W_hat = mgd_quadratic(self.q, self.w0, g_hat, b_hat, self.n)
+        """Draw MGD(ρ²γ, 1 − ρ(1 − β)) for this ρ (:meth:`AccelerationPaths.accelerated`); returns (W, Ŵ)."""
+        g_hat, b_hat, W_hat = self.paths.accelerated(rho)
         m = int(np.ceil(self.n / rho))
         self.fast.set_data(*W_hat[:m + 1].T)
         self.fast_loss.set_data(np.arange(self.n + 1), np.maximum(self.q.value(W_hat), 1e-300))
@@ -487,7 +363,7 @@ def acceleration_widget(config: Fig1Config | None = None):
 
 
 FIGURES = {
-    "fig1": dict(fn=fig1, config=Fig1Config,
+    "fig1": dict(fn=fig1, config=Fig1Config, experiment=run_fig1, plot=plot_fig1,
                  title="MGD vs MGF and GD vs GF on a 2D quadratic, the acceleration rule, gap vs step",
                  seconds={"test": 2, "book": 6, "paper": 6}),
 }
