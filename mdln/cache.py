@@ -257,7 +257,7 @@ def _load_entry(path: Path, key: str):
     if changed:
         _warn_once(("content", str(path)), f"entry {path.name} does not match its content hashes "
                    f"(array{'s' if len(changed) > 1 else ''} {', '.join(changed)}); recomputing it",
-                   stacklevel=5)
+                   stacklevel=4)
         return None
     return data
 
