@@ -31,8 +31,8 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["cache_dir", "cache_key", "cached_arrays", "code_key", "code_dependencies", "library_versions",
-           "remove_stale_temporaries"]
+__all__ = ["cache_dir", "cache_key", "cached_arrays", "code_key", "code_dependencies", "content_hash",
+           "library_versions", "remove_stale_temporaries"]
 
 
 def _cache_path() -> Path:
