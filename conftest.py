@@ -11,9 +11,15 @@ The kernels that nbval starts inherit this process's environment.
   change in their last digit from one machine to the next. The stored outputs were computed with the
   Haswell kernels, which every x86-64 CPU with AVX2 runs; pinning them makes nbval's re-check
   reproducible across such machines. (Left alone on CPUs without AVX2 and FMA, e.g. ARM.)
+* A fresh, empty result cache: unless ``MDLN_CACHE_DIR`` is already set, it points at a new temporary
+  folder for the session (removed at its end), so the notebooks re-compute what they show instead of
+  re-reading a warm ``.mdln_cache`` written by an earlier (maybe older) run. Set ``MDLN_CACHE_DIR``
+  yourself to reuse a cache across sessions.
 """
 import os
 import platform
+import shutil
+import tempfile
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -33,3 +39,15 @@ def _runs_haswell_kernels():
 
 if _runs_haswell_kernels():
     os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
+
+_SESSION_CACHE = None
+if not os.environ.get("MDLN_CACHE_DIR"):
+    _SESSION_CACHE = tempfile.mkdtemp(prefix="mdln-cache-pytest-")
+    os.environ["MDLN_CACHE_DIR"] = _SESSION_CACHE
+
+
+def pytest_unconfigure(config):
+    """Remove the session's own cache folder (never one the user pointed MDLN_CACHE_DIR at)."""
+    if _SESSION_CACHE is not None:
+        shutil.rmtree(_SESSION_CACHE, ignore_errors=True)

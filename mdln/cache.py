@@ -3,25 +3,36 @@
 Keys are SHA-256 digests of *every* parameter (arrays hashed by dtype, shape and bytes), a
 namespace and the **code key** of the computation: a digest of the module that defines ``compute`` and
 of every mdln module it imports, transitively, as parsed code (``ast``) with docstrings stripped. That is
-the one invalidation mechanism (no hand-bumped version strings): a change in data, grid, seed or in code
-the result depends on never reuses a stale result, while editing a docstring, a comment, or a module the
-computation does not import (a widget, a plot) keeps the cache. The cache lives in ``<repo>/.mdln_cache`` (git-ignored, never committed) unless
-``MDLN_CACHE_DIR`` says otherwise; ``MDLN_NO_CACHE=1`` disables it.
+the one invalidation mechanism for mdln's own code (no hand-bumped version strings): a change in data,
+grid, seed or in code the result depends on never reuses a stale result, while editing a docstring, a
+comment, or a module the computation does not import (a widget, a plot) keeps the cache. The key also
+holds the versions of the numerical libraries the results come from (numpy, scipy and numba, "none" when
+numba is absent; `library_versions`), so upgrading one of them recomputes.
+
+Each entry's manifest lists every array's name, dtype, shape and content hash (SHA-256 of dtype, shape
+and bytes). An entry whose numbers do not match its manifest (edited, swapped or corrupted on disk) is a
+miss: it is recomputed and overwritten, with one warning naming it.
+
+The cache lives in ``<repo>/.mdln_cache`` (git-ignored, never committed) unless ``MDLN_CACHE_DIR`` says
+otherwise; ``MDLN_NO_CACHE=1`` disables it.
 """
 from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.metadata
 import json
 import os
 import tempfile
 import warnings
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-__all__ = ["cache_dir", "cache_key", "cached_arrays", "code_key", "code_dependencies", "remove_stale_temporaries"]
+__all__ = ["cache_dir", "cache_key", "cached_arrays", "code_key", "code_dependencies", "content_hash",
+           "library_versions", "remove_stale_temporaries"]
 
 
 def _cache_path() -> Path:
@@ -42,11 +53,11 @@ def cache_dir() -> Path:
 _WARNED = set()
 
 
-def _warn_once(what: str, message: str) -> None:
+def _warn_once(what: str, message: str, stacklevel: int = 3) -> None:
     """One ``UserWarning`` per problem and process (a run with 1000 cached calls warns once)."""
     if what not in _WARNED:
         _WARNED.add(what)
-        warnings.warn(f"mdln cache: {message}", stacklevel=3)
+        warnings.warn(f"mdln cache: {message}", stacklevel=stacklevel)
 
 
 def _usable_dir():
@@ -170,10 +181,27 @@ def code_key(module) -> str:
     return _CODE_KEYS[module]
 
 
+_LIBRARIES = ("numpy", "scipy", "numba")
+
+
+@lru_cache(maxsize=None)
+def _dist_version(name: str) -> str:
+    """Installed version of the distribution ``name`` (read from its metadata, not imported), or 'none'."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
+
+
+def library_versions() -> dict:
+    """Versions of the numerical libraries every cache key holds: numpy, scipy, numba ('none' if absent)."""
+    return {name: _dist_version(name) for name in _LIBRARIES}
+
+
 def cache_key(namespace: str, params: dict, module=None) -> str:
-    """Hex digest derived from the namespace, every parameter and the code key of ``module``."""
-    blob = json.dumps({"ns": namespace, "params": _canonical(params), "code": code_key(module)},
-                      sort_keys=True)
+    """Hex digest of the namespace, every parameter, the code key of ``module`` and `library_versions`."""
+    blob = json.dumps({"ns": namespace, "params": _canonical(params), "code": code_key(module),
+                       "libraries": library_versions()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -181,16 +209,32 @@ _KEY_FIELD = "__mdln_key__"
 _MANIFEST_FIELD = "__mdln_manifest__"
 
 
+def content_hash(arr: np.ndarray) -> str:
+    """SHA-256 hex digest of an array's dtype, shape and bytes (C order)."""
+    arr = np.ascontiguousarray(arr)
+    h = hashlib.sha256(f"{arr.dtype.str}|{arr.shape}|".encode())
+    h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def _layout(arrays: dict) -> dict:
+    return {k: [str(v.dtype), list(v.shape)] for k, v in arrays.items()}
+
+
 def _manifest(arrays: dict) -> str:
-    return json.dumps({k: [str(v.dtype), list(v.shape)] for k, v in sorted(arrays.items())}, sort_keys=True)
+    """JSON of every array's name → [dtype, shape, content hash]."""
+    return json.dumps({k: [str(v.dtype), list(v.shape), content_hash(v)] for k, v in sorted(arrays.items())},
+                      sort_keys=True)
 
 
 def _load_entry(path: Path, key: str):
     """The arrays of a valid entry for ``key``, or None (a miss) for anything else at ``path``.
 
     Valid means: a readable .npz, written for this very key, holding exactly the arrays (names, dtypes,
-    shapes) its manifest lists. A truncated or foreign file, a folder, an entry of another key or with a
-    missing or reshaped array is a miss, and the caller recomputes (and overwrites it if it can).
+    shapes) its manifest lists, with the content hashes it lists. A truncated or foreign file, a folder,
+    an entry of another key or with a missing or reshaped array is a silent miss; an entry whose numbers
+    differ from its manifest's hashes is a miss with one warning naming it. The caller recomputes (and
+    overwrites the entry if it can).
     """
     try:
         with np.load(path, allow_pickle=False) as f:
@@ -201,7 +245,19 @@ def _load_entry(path: Path, key: str):
     manifest = data.pop(_MANIFEST_FIELD, None)
     if stored_key is None or manifest is None or str(stored_key) != key:
         return None
-    if _manifest(data) != str(manifest):
+    try:
+        listed = json.loads(str(manifest))
+        layout = {k: v[:2] for k, v in listed.items()}
+        hashes = {k: str(v[2]) for k, v in listed.items()}
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError):
+        return None
+    if layout != _layout(data):
+        return None
+    changed = sorted(k for k, v in data.items() if content_hash(v) != hashes[k])
+    if changed:
+        _warn_once(("content", str(path)), f"entry {path.name} does not match its content hashes "
+                   f"(array{'s' if len(changed) > 1 else ''} {', '.join(changed)}); recomputing it",
+                   stacklevel=4)
         return None
     return data
 
@@ -273,7 +329,8 @@ def _store(path: Path, key: str, arrays: dict) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.stem}.", suffix=f".{os.getpgrp()}.tmp")
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays, **{_KEY_FIELD: np.array(key), _MANIFEST_FIELD: np.array(_manifest(arrays))})
+            np.savez(fh, **arrays, **{_KEY_FIELD: np.array(key),
+                                      _MANIFEST_FIELD: np.array(_manifest(arrays))})
         os.replace(tmp, path)
     except OSError as exc:
         _warn_once(("write", str(path.parent)), f"cannot write entries to {str(path.parent)!r} "

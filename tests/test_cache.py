@@ -121,3 +121,122 @@ def test_cached_arrays_keys_on_the_module_of_compute(tmp_path, monkeypatch):
     names = sorted(p.name for p in tmp_path.glob("t-*.npz"))
     assert names == sorted([f"t-{cache.cache_key('t', {'p': 1})}.npz",
                             f"t-{cache.cache_key('t', {'p': 1}, 'mdln.grid')}.npz"])
+
+
+# ----------------------------------------------------------------------------- content hashes
+def test_content_hash_sees_dtype_shape_and_every_byte():
+    x = np.arange(6.0)
+    h = cache.content_hash(x)
+    assert h == cache.content_hash(x.copy()) == cache.content_hash(x[::-1][::-1])
+    y = x.copy()
+    y[3] = np.nextafter(y[3], np.inf)
+    others = [y, x.reshape(2, 3), x.astype(np.float32), x.view(np.int64)]
+    assert len({h, *map(cache.content_hash, others)}) == 5
+
+
+def _warnings_of_cache(caught):
+    return [str(w.message) for w in caught if "mdln cache" in str(w.message)]
+
+
+@pytest.mark.parametrize("swap", ["other_numbers", "permuted"])
+def test_an_entry_with_swapped_numbers_is_recomputed_with_one_warning(tmp_path, monkeypatch, swap):
+    """Same key, same manifest, same names, dtypes and shapes, other numbers: a miss, not a hit."""
+    import warnings
+    monkeypatch.setenv("MDLN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("MDLN_NO_CACHE", raising=False)
+    monkeypatch.setattr(cache, "_WARNED", set())
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": np.linspace(0, 1, 5), "n": np.array(3)}
+
+    cache.cached_arrays("t", {"p": 1}, compute)
+    (path,) = tmp_path.glob("t-*.npz")
+    with np.load(path) as z:
+        stored = {k: z[k] for k in z.files}
+    stored["x"] = stored["x"][::-1].copy() if swap == "permuted" else stored["x"] + 1.0
+    np.savez(path, **stored)        # every key (the entry key and the manifest included) as written
+    with np.load(path) as z:
+        assert sorted(z.files) == sorted(stored)
+        assert str(z["__mdln_manifest__"]) == str(stored["__mdln_manifest__"])
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = cache.cached_arrays("t", {"p": 1}, compute)
+        second = cache.cached_arrays("t", {"p": 1}, compute)
+    assert len(calls) == 2              # recomputed once, then the rewritten entry is a hit
+    for r in (first, second):
+        np.testing.assert_array_equal(r["x"], np.linspace(0, 1, 5))
+        assert int(r["n"]) == 3
+    msgs = _warnings_of_cache(caught)
+    assert len(msgs) == 1 and path.name in msgs[0] and "x" in msgs[0], msgs
+
+
+def test_an_entry_without_content_hashes_is_a_silent_miss(tmp_path, monkeypatch):
+    """A manifest of the layout only (no hashes) is not trusted: recomputed, no warning."""
+    import json
+    import warnings
+    monkeypatch.setenv("MDLN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("MDLN_NO_CACHE", raising=False)
+    key = cache.cache_key("t", {"p": 1})
+    x = np.full(5, 7.0)
+    np.savez(tmp_path / f"t-{key}.npz", x=x, __mdln_key__=np.array(key),
+             __mdln_manifest__=np.array(json.dumps({"x": [str(x.dtype), [5]]})))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = cache.cached_arrays("t", {"p": 1}, lambda: {"x": np.zeros(5)})
+    np.testing.assert_array_equal(r["x"], np.zeros(5))
+    assert _warnings_of_cache(caught) == []
+
+
+# ----------------------------------------------------------------------------- library versions
+def test_library_versions_are_the_installed_ones():
+    import importlib.util
+    import scipy
+    v = cache.library_versions()
+    assert set(v) == {"numpy", "scipy", "numba"}
+    assert v["numpy"] == np.__version__ and v["scipy"] == scipy.__version__
+    if importlib.util.find_spec("numba") is None:
+        assert v["numba"] == "none"
+    else:
+        import numba
+        assert v["numba"] == numba.__version__
+
+
+@pytest.mark.parametrize("library", ["numpy", "scipy", "numba"])
+def test_key_changes_with_each_library_version(monkeypatch, library):
+    k0 = cache.cache_key("ns", {"p": 1}, "mdln.grid")
+    real = cache.importlib.metadata.version
+
+    def fake(name):
+        return "999.0" if name == library else real(name)
+
+    monkeypatch.setattr(cache.importlib.metadata, "version", fake)
+    cache._dist_version.cache_clear()
+    try:
+        assert cache.library_versions()[library] == "999.0"
+        assert cache.cache_key("ns", {"p": 1}, "mdln.grid") != k0
+    finally:
+        monkeypatch.undo()
+        cache._dist_version.cache_clear()
+    assert cache.cache_key("ns", {"p": 1}, "mdln.grid") == k0
+
+
+def test_an_absent_numba_is_keyed_as_none(monkeypatch):
+    real = cache.importlib.metadata.version
+    k0 = cache.cache_key("ns", {"p": 1})
+
+    def fake(name):
+        if name == "numba":
+            raise cache.importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(cache.importlib.metadata, "version", fake)
+    cache._dist_version.cache_clear()
+    try:
+        assert cache.library_versions()["numba"] == "none"
+        assert (cache.cache_key("ns", {"p": 1}) != k0) == (real("numba") != "none")
+    finally:
+        monkeypatch.undo()
+        cache._dist_version.cache_clear()

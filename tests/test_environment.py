@@ -36,3 +36,17 @@ def test_kernels_use_the_pinned_openblas_kernels(kernel_blas):
     assert libs, "numpy/scipy are not linked to OpenBLAS here"
     want = os.environ["OPENBLAS_CORETYPE"].lower()
     assert all((arch or "").lower() == want for _, arch, _ in libs), libs
+
+
+def test_kernels_use_the_sessions_own_empty_cache():
+    """Unless MDLN_CACHE_DIR was set by the user, the notebooks compute into a fresh folder, not .mdln_cache."""
+    import conftest
+    if conftest._SESSION_CACHE is None:
+        pytest.skip("MDLN_CACHE_DIR was set before the session: the user's cache is used as asked")
+    probe = "import mdln.cache; print(mdln.cache.cache_dir())"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=dict(os.environ),
+                         check=True, timeout=120)
+    folder = out.stdout.strip()
+    assert folder == conftest._SESSION_CACHE
+    assert os.path.realpath(folder) != os.path.realpath(os.path.join(os.path.dirname(conftest.__file__),
+                                                                      ".mdln_cache"))

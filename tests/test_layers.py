@@ -110,3 +110,75 @@ def test_the_core_imports_without_matplotlib_or_ipywidgets():
 def test_the_graph_sees_the_figure_modules_dependencies(module):
     deps = _graph()[module]
     assert any(LAYER_OF[d] == CORE for d in deps), deps
+
+
+# ----------------------------------------------------------------------------- the package face
+# Names notebooks reach as ``mdln.<name>`` from the presentation layer: a contract, kept lazy (PEP 562).
+PRESENTATION_NAMES = ["figures", "widgets", "theorems", "scrubber", "slider",
+                      "Fig2Config", "Fig3Config", "Fig4Config", "Fig6Config", "Fig7Config", "Fig8Config",
+                      "Fig9Config", "FigAConfig", "fig2", "fig3", "fig4", "fig6", "fig7", "fig8", "fig9",
+                      "figA",
+                      "lambda_collapse", "d2_table", "stochastic_batches"]
+PRESENTATION_MODULES = ("mdln.figures", "mdln.widgets", "mdln.theorems", "mdln.text", "mdln.__main__")
+
+
+def _face_imports():
+    """Modules the package face (mdln/__init__.py) imports at its top level (its functions excluded)."""
+    found = set()
+    for node in cache._parse("mdln").body:
+        if isinstance(node, ast.ImportFrom):
+            base = ("mdln" + (f".{node.module}" if node.module else "")) if node.level else node.module
+            found |= {f"{base}.{a.name}" if cache._module_path(f"{base}.{a.name}") else base
+                      for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+def test_the_package_face_imports_the_core_only():
+    found = _face_imports()
+    mdln_modules = {m for m in found if m.split(".")[0] == "mdln"}
+    others = {m.split(".")[0] for m in found} - {"mdln"}
+    assert mdln_modules, "mdln/__init__.py imports no core module?"
+    not_core = sorted(m for m in mdln_modules if LAYER_OF.get(m) != CORE)
+    assert not not_core, f"mdln/__init__.py imports {not_core} eagerly: make them lazy (_LAZY)"
+    assert not others & PRESENTATION_LIBS, others
+
+
+def test_import_mdln_loads_no_presentation_module():
+    code = ("import sys, mdln\n"
+            f"print(sorted(k for k in sys.modules if k.startswith({PRESENTATION_MODULES!r}) "
+            f"or k.split('.')[0] in {sorted(PRESENTATION_LIBS)!r}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PKG.parent)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_every_lazy_name_resolves_and_is_listed():
+    """In a fresh interpreter: each lazy name is its module's object, appears in dir(mdln), and the
+    names notebooks use from the presentation layer are all there."""
+    code = ("import importlib, json, types, mdln\n"
+            "out = {}\n"
+            "for name, where in sorted(mdln._LAZY.items()):\n"
+            "    eager = name in vars(mdln)\n"
+            "    obj = getattr(mdln, name)\n"
+            "    module = importlib.import_module(where, 'mdln')\n"
+            "    want = module if where == '.' + name else getattr(module, name)\n"
+            "    out[name] = dict(eager=eager, same=obj is want and obj is not None,\n"
+            "                     is_module=isinstance(obj, types.ModuleType), in_dir=name in dir(mdln))\n"
+            "try:\n"
+            "    mdln.no_such_name\n"
+            "    missing = 'no error'\n"
+            "except AttributeError as exc:\n"
+            "    missing = str(exc)\n"
+            "print(json.dumps(dict(names=out, missing=missing)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PKG.parent)
+    assert out.returncode == 0, out.stderr
+    import json
+    got = json.loads(out.stdout)
+    names = got["names"]
+    assert not [n for n in PRESENTATION_NAMES if n not in names], "presentation names must stay reachable"
+    assert all(r["same"] and r["in_dir"] for r in names.values()), names
+    # lazy means not loaded before the first access (modules imported as a side effect excepted)
+    assert not [n for n, r in names.items() if r["eager"] and not r["is_module"]], names
+    assert "no_such_name" in got["missing"]
