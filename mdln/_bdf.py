@@ -34,8 +34,8 @@ try:  # optional: compiled when numba is present
 except ImportError:  # pragma: no cover
     _numba = None
 
-__all__ = ["BDF_KAPPA", "BDF_GAMMA", "BDF_ALPHA", "BDF_ERRC", "BDF_CHUNK", "GO", "EVENT", "BOUND", "TOO_SMALL",
-           "HAVE_NUMBA", "bdf_init", "bdf_chunk", "kernels", "compile_notice", "COMPILE_NOTICE"]
+__all__ = ["BDF_KAPPA", "BDF_GAMMA", "BDF_ALPHA", "BDF_ERRC", "BDF_CHUNK", "GO", "EVENT", "BOUND",
+           "TOO_SMALL", "HAVE_NUMBA", "bdf_init", "bdf_chunk", "kernels", "compile_notice", "COMPILE_NOTICE"]
 
 HAVE_NUMBA = _numba is not None
 BDF_KAPPA = np.array([0.0, -0.1850, -1.0 / 9.0, -0.0823, -0.0415, 0.0])

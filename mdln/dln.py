@@ -350,7 +350,8 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
     start = time.perf_counter()
     end = None
     if initial_loss < tol:
-        end = Status.CONVERGED, f"the initial train loss {initial_loss:.3g} is already below tol = {tol:.3g}", False
+        end = (Status.CONVERGED, f"the initial train loss {initial_loss:.3g} is already below tol = {tol:.3g}",
+               False)
     else:
         notice = compile_notice() if compiled else contextlib.nullcontext()
         with np.errstate(all="ignore"), one_blas_thread(), notice:
@@ -366,8 +367,8 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
                 if trajectory:
                     grid_ts.append(gt[:ist[7]])
                     grid_ss.append(gs[:ist[7]])
-                end = _end_of_run(code, s_end, int(ist[2]), max_steps, time.perf_counter() - start, max_seconds,
-                                  t_max, float(fs[4]), tol)
+                end = _end_of_run(code, s_end, int(ist[2]), max_steps, time.perf_counter() - start,
+                                  max_seconds, t_max, float(fs[4]), tol)
     status, message, reached_t_max = end
     if not np.all(np.isfinite(s_end)):   # a failed run reports its last finite state
         s_end = D[0] if np.all(np.isfinite(D[0])) else s0
@@ -475,8 +476,8 @@ def mirror_flow_check(X, y, lam, t_eval, alpha=0.01, u0=None, v0=None, rtol=1e-1
     s0 = np.concatenate([wp0, wm0, np.zeros(2 * d), np.zeros(4 * d)])
     with one_blas_thread():
         sol = solve_ivp(fun, (0.0, float(t_eval[-1])), s0, method="BDF", jac=jac, t_eval=t_eval, rtol=rtol,
-                        atol=atol, events=crossing)
-    status, message = _mirror_status(sol)
+                        atol=atol, events=crossing, dense_output=True)
+    status, message = _mirror_status(sol, sign0, 2 * d)
     S = sol.y
     wp, wm = S[:d], S[d:2 * d]
     E, G, C = S[D:D + d], S[D + 2 * d:D + 3 * d], S[D + 3 * d:]
@@ -501,12 +502,24 @@ def mirror_flow_check(X, y, lam, t_eval, alpha=0.01, u0=None, v0=None, rtol=1e-1
                            message=message)
 
 
-def _mirror_status(sol):
-    """(Status, message) of the mirror-flow solve: CONVERGED to the last time, SIGN_CHANGE, SOLVER_FAILED."""
+def _mirror_status(sol, sign0, m):
+    """(Status, message) of the mirror-flow solve: CONVERGED to the last time, SIGN_CHANGE, SOLVER_FAILED.
+
+    Near a zero of w±,i the integrand (ẇ±/w±)² of the extra states is singular, so the solver usually
+    gives up just before the crossing event: a failure where some w±,i has shrunk below 1e-3 of its
+    start (while moving towards 0) is reported as the sign change it is.
+    """
     if sol.status == 0:
         return Status.CONVERGED, f"integrated to t = {sol.t[-1]:.6g} with every w± keeping its sign"
     if sol.status == 1:
         return Status.SIGN_CHANGE, f"some w±,i reached 0 at t = {sol.t_events[0][0]:.6g} (Δ_t vanished)"
+    if sol.sol is not None:
+        t_fail = float(sol.sol.t_max)
+        s = sol.sol(t_fail)
+        ratio = sign0 * s[:m] / np.abs(sol.sol(0.0)[:m])
+        if np.all(np.isfinite(ratio)) and np.min(ratio) < 1e-3:
+            return (Status.SIGN_CHANGE, f"some w±,i shrank to {np.min(ratio):.1e} of its start by t = "
+                    f"{t_fail:.6g}, where the solver stopped ({sol.message}): Δ_t vanishes there")
     return Status.SOLVER_FAILED, str(sol.message)
 
 

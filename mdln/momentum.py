@@ -65,7 +65,7 @@ def step(gamma, beta):
 
 
 def alt_lam(gamma, beta):
-    """λ' = (1+β)γ / (2(1−β)²) of the central-difference discretisation (Appendix A); elementwise on arrays."""
+    """λ' = (1+β)γ / (2(1−β)²) of the central-difference scheme (Appendix A); elementwise on arrays."""
     gamma, beta, scalar = _gamma_beta_arrays(gamma, beta)
     with np.errstate(over="ignore"):
         out = (1.0 + beta) * gamma / (2.0 * (1.0 - beta) ** 2)
@@ -446,7 +446,7 @@ def gap_vs_step(grad, w0, lam_, eps_values, horizon, w_star, jac=None):
     lam_ = check_positive(lam_, "lam")
     horizon = check_positive(horizon, "horizon")
     gaps = []
-    for eps in check_finite_array(np.atleast_1d(check_finite_array(eps_values, "eps_values")), "eps_values", 1):
+    for eps in np.atleast_1d(check_finite_array(eps_values, "eps_values")).ravel():
         if not 0 < eps <= lam_:
             raise ValueError(f"eps must lie in (0, lam={lam_}] so that beta = 1 - eps/lam is in [0, 1), got {eps}")
         gaps.append(discretisation_gap(grad, w0, eps ** 2 / lam_, 1.0 - eps / lam_, int(round(horizon / eps)),
