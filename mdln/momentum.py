@@ -309,7 +309,8 @@ class Quadratic:
         return self.H @ r if r.ndim == 1 else r @ self.H.T
 
     def hess(self, w):
-        """∇²F(w) = H."""
+        """∇²F(w) = H (w is checked like ``grad``'s, though H does not depend on it)."""
+        self._point(w)
         return self.H
 
 
