@@ -288,12 +288,13 @@ def test_mgf_budget_leaves_a_solve_within_it_untouched():
     max_seconds would stop it) returns the unbudgeted numbers bit for bit, and they solve the ODE."""
     q = mdln.Quadratic(np.diag([1.0, 40.0]), np.zeros(2))    # an oscillating mode: 4λh = 80 > 1
     t = np.linspace(0.0, 1.0, 6)
-    free = mdln.mgf(q.grad, np.ones(2), 0.5, t, max_evals=10 ** 9, max_seconds=1e9)
-    W = mdln.mgf(q.grad, np.ones(2), 0.5, t, max_evals=10 ** 6)
+    kw = dict(rtol=1e-8, atol=1e-10, jac=q.hess)
+    free = mdln.mgf(q.grad, np.ones(2), 0.5, t, max_evals=10 ** 9, max_seconds=1e9, **kw)
+    W = mdln.mgf(q.grad, np.ones(2), 0.5, t, max_evals=10 ** 6, **kw)
     np.testing.assert_array_equal(W, free)
-    assert np.max(np.abs(W - mdln.mgf_quadratic(q, np.ones(2), 0.5, t))) < 1e-7
+    assert np.max(np.abs(W - mdln.mgf_quadratic(q, np.ones(2), 0.5, t))) < 1e-6
     with pytest.raises(mdln.momentum.SolverBudgetError, match="max_evals=20"):
-        mdln.mgf(q.grad, np.ones(2), 0.5, t, max_evals=20)    # the same solve does need > 20 calls
+        mdln.mgf(q.grad, np.ones(2), 0.5, t, max_evals=20, **kw)    # the same solve does need > 20 calls
 
 
 @pytest.mark.parametrize("lam_", [0.0, 0.5])
@@ -311,9 +312,14 @@ def test_flow_blow_up_is_reported_early(lam_):
     with pytest.raises(mdln.DivergenceError):
         mdln.gf(lambda w: -w, [1.0], [0.0, 1e4], rtol=1e-8) if lam_ == 0 else mdln.mgf(
             lambda w: -w, [1.0], lam_, [0.0, 1e4], rtol=1e-8)
-    # a flow that stays below the bound is untouched
+    # a flow that stays below the bound is untouched: w(5) of λẅ + ẇ − w = 0, w(0) = 1, ẇ(0) = 0
     W = mdln.mgf(lambda w: -w, [1.0], lam_, [0.0, 5.0], rtol=1e-10)
-    assert W[-1, 0] == pytest.approx(np.exp(5.0 * c) if lam_ == 0 else W[-1, 0], rel=1e-6)
+    if lam_ == 0:
+        exact = np.exp(5.0)
+    else:
+        r1, r2 = c, (-1 - np.sqrt(1 + 4 * lam_)) / (2 * lam_)
+        exact = (-r2 * np.exp(5.0 * r1) + r1 * np.exp(5.0 * r2)) / (r1 - r2)
+    assert W[-1, 0] == pytest.approx(exact, rel=1e-7)
 
 
 def test_central_difference_divergence_raises_without_a_warning():
