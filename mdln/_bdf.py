@@ -16,8 +16,10 @@ solves are written twice (compiled loops, vectorised numpy) with the same operat
 The two paths are bitwise identical on the problems tested (tests/test_dln_mgf.py; bound stated in
 ``mdln.dln.train_mgf``).
 
-The first compilation in a fresh environment takes tens of seconds; ``compile_notice`` says so once, on
-stderr, and only when numba really compiles (its on-disk cache, ``cache=True``, missed).
+The first compilation in a fresh environment takes about 45 s on an idle 2-core machine (over 2 min on a
+busy one); loading the kernels from numba's on-disk cache (``cache=True``) takes about 1 s.
+``compile_notice`` says so once, on stderr, and only when numba really compiles (its cache missed); never
+inside a Jupyter kernel, so that notebook outputs do not depend on the state of the cache.
 """
 from __future__ import annotations
 
@@ -477,7 +479,7 @@ def kernels(compiled=True):
 
 
 # ------------------------------------------------------------------ the one-time compile notice
-COMPILE_NOTICE = ("mdln: compiling its numba kernels once (about 30-60 s); "
+COMPILE_NOTICE = ("mdln: compiling its numba kernels once (about a minute); "
                   "cached on disk afterwards\n")
 _notice = {"shown": False, "armed": True}
 

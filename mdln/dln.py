@@ -319,7 +319,7 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
     operations in the same order: on the problems tested (λ from 0 to 1, with and without sign changes)
     they agree bitwise (θ, Δ∞, t, step count, status, sign changes), and the tests require a relative
     difference of at most 1e-12 on θ and Δ∞. The first compiled call of a process whose numba cache is
-    cold prints a one-line notice on stderr (about 30-60 s of compilation).
+    cold prints a one-line notice on stderr (about a minute of compilation).
     """
     X, y, lam, u0, v0 = _init(X, y, lam, alpha, u0, v0)
     tol = check_positive(tol, "tol")
