@@ -11,9 +11,17 @@ Baselines, measured in the same process at λ = 1e-2 on the same right-hand side
 * ``scipy.integrate.odeint`` with its defaults and no Jacobian, the "vanilla" solver of the paper
   (Appendix F), integrated to the same final time as train_mgf (it has no stopping event and no sign
   tracking).
+
+``python benchmarks/bench_train_mgf.py --compile`` instead times the first ``train_mgf`` call of a fresh
+process twice, with an empty numba cache (``NUMBA_CACHE_DIR`` a new directory: numba compiles) and then
+with the cache it left (numba loads the kernels from disk), plus the same call once the kernels are loaded.
+
 Run: ``python benchmarks/bench_train_mgf.py``.
 """
 import os
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -112,5 +120,33 @@ def main():
           f"‖θ − θ_odeint‖/‖θ_odeint‖ = {np.linalg.norm(r.theta - theta_ode) / np.linalg.norm(theta_ode):.1e}")
 
 
+_FIRST_CALL = """
+import time
+t0 = time.perf_counter()
+import mdln
+ds = mdln.sparse_regression()
+t1 = time.perf_counter()
+mdln.train_mgf(ds.X, ds.y, 0.1)
+t2 = time.perf_counter()
+mdln.train_mgf(ds.X, ds.y, 0.1)
+t3 = time.perf_counter()
+print(f"{t1 - t0:.2f} {t2 - t1:.2f} {t3 - t2:.3f}")
+"""
+
+
+def compile_times():
+    """Seconds of the first train_mgf call in a fresh process, numba cache cold then warm."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        env.pop("MDLN_NO_NUMBA", None)
+        for label in ("cold cache (compiles)", "warm cache (loads)"):
+            out = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True, text=True,
+                                 check=True)
+            imp, first, again = out.stdout.split()
+            print(f"{label:>22s}: import {imp} s, first train_mgf call {first} s, next call {again} s"
+                  f"{'  [stderr: ' + out.stderr.strip() + ']' if out.stderr.strip() else ''}")
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+
+
 if __name__ == "__main__":
-    main()
+    compile_times() if "--compile" in sys.argv[1:] else main()

@@ -8,20 +8,19 @@ Discrete-time MGD lives in ``mdln.smgd``; it can import the loss, gradient and b
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.integrate import BDF, solve_ivp
-from scipy.linalg.lapack import dgetrf as _dgetrf, dgetrs as _dgetrs
+from scipy.integrate import solve_ivp
 
-from ._bdf import (_BDF_ALPHA, _BDF_CHUNK, _BDF_ERRC, _BDF_GAMMA, _BOUND, _EVENT, _TOO_SMALL, _bdf_chunk,
-                   _bdf_init, _numba)
-from ._checks import check_data, check_lam, check_positive, check_vector
-from .status import STATUS_NAMES, Status
+from ._bdf import BDF_ALPHA, BDF_CHUNK, BDF_ERRC, BDF_GAMMA, BOUND, EVENT, TOO_SMALL, compile_notice, kernels
+from ._checks import check_data, check_finite_array, check_int, check_lam, check_positive, check_vector
+from .status import Status
 
-from .momentum import _one_blas_thread
+from .momentum import one_blas_thread
 from .implicit import perturbed_initialisation   # Theorems 1 and 2 share θ̃0; re-exported here
 
 __all__ = [
@@ -34,44 +33,61 @@ __all__ = [
 from ._checks import check_model_args, check_pair   # noqa: E402 - argument checks of the exported helpers
 
 
+def _model_args(X, y, **vectors):
+    """check_model_args (types and shapes) plus a finiteness scan of every array, each error naming it."""
+    out = check_model_args(X, y, **vectors)
+    for name, arr in zip(("X", "y") + tuple(vectors), out):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+    return out
+
+
+def _loss(X, y, u, v):
+    r = X @ (u * v) - y
+    return 0.5 * float(r @ r) / X.shape[0]
+
+
+def _grad_uv(X, y, u, v):
+    g = X.T @ (X @ (u * v) - y) / X.shape[0]    # ∇L(u⊙v)
+    return g * v, g * u
+
+
 def loss_grad(X, y, theta):
     """∇L(θ) = Xᵀ(Xθ − y)/n of the square loss (Eq. 3)."""
-    X, y, theta = check_model_args(X, y, theta=theta)
+    X, y, theta = _model_args(X, y, theta=theta)
     return X.T @ (X @ theta - y) / X.shape[0]
 
 
 def dln_loss(X, y, u, v):
     """F(u, v) = L(u⊙v) = ‖X(u⊙v) − y‖²/(2n) (Section 3)."""
-    X, y, u, v = check_model_args(X, y, u=u, v=v)
-    r = X @ (u * v) - y
-    return 0.5 * float(r @ r) / X.shape[0]
+    return _loss(*_model_args(X, y, u=u, v=v))
 
 
 def dln_grad(X, y, u, v):
     """∇F(u, v) = (∇L(θ)⊙v, ∇L(θ)⊙u) with θ = u⊙v (Section 3)."""
-    X, y, u, v = check_model_args(X, y, u=u, v=v)
-    g = X.T @ (X @ (u * v) - y) / X.shape[0]    # ∇L(u⊙v), arguments checked once
-    return g * v, g * u
+    return _grad_uv(*_model_args(X, y, u=u, v=v))
 
 
 def stacked_dln_grad(X, y):
     """w = (u, v) ↦ ∇F(u, v) as one vector, built on :func:`dln_grad` (Section 3; for ``mdln.mgd``/``mgf``)."""
+    X, y = check_data(X, y)
     d = X.shape[1]
 
     def grad(w):
-        gu, gv = dln_grad(X, y, w[:d], w[d:])
+        gu, gv = _grad_uv(X, y, w[:d], w[d:])
         return np.concatenate([gu, gv])
     return grad
 
 
 def stacked_dln_hess(X, y):
     """Hessian ∇²F(u, v) of F(u, v) = L(u⊙v) on w = (u, v), for the implicit ODE solver (Section 3)."""
+    X, y = check_data(X, y)
     n, d = X.shape
     H = X.T @ X / n
 
     def hess(w):
         u, v = w[:d], w[d:]
-        g = loss_grad(X, y, u * v)
+        g = X.T @ (X @ (u * v) - y) / n
         J = np.empty((2 * d, 2 * d))
         J[:d, :d] = v[:, None] * H * v[None, :]
         J[d:, d:] = u[:, None] * H * u[None, :]
@@ -84,27 +100,31 @@ def stacked_dln_hess(X, y):
 def balancedness(u, v):
     """Balancedness Δ = |u² − v²| (coordinate-wise, Section 3)."""
     u, v = check_pair(u, v)
-    u = np.asarray(u, dtype=float)
-    v = np.asarray(v, dtype=float)
     return np.abs(u * u - v * v)
 
 
 def to_w(u, v):
     """(w+, w−) = (u + v, u − v) (Appendix B)."""
     u, v = check_pair(u, v)
-    u = np.asarray(u, dtype=float)
-    v = np.asarray(v, dtype=float)
     return u + v, u - v
+
+
+def _from_w(w_plus, w_minus):
+    return 0.5 * (w_plus + w_minus), 0.5 * (w_plus - w_minus)
+
+
+def _theta_from_w(w_plus, w_minus):
+    return 0.25 * (w_plus * w_plus - w_minus * w_minus)
 
 
 def from_w(w_plus, w_minus):
     """(u, v) = ((w+ + w−)/2, (w+ − w−)/2) (Appendix B)."""
-    return 0.5 * (w_plus + w_minus), 0.5 * (w_plus - w_minus)
+    return _from_w(*check_pair(w_plus, w_minus, names=("w_plus", "w_minus")))
 
 
 def theta_from_w(w_plus, w_minus):
     """θ = (w+² − w−²)/4 (Appendix B)."""
-    return 0.25 * (w_plus * w_plus - w_minus * w_minus)
+    return _theta_from_w(*check_pair(w_plus, w_minus, names=("w_plus", "w_minus")))
 
 
 @dataclass(frozen=True)
@@ -120,7 +140,7 @@ class MGFTrajectory:
     @property
     def theta(self):
         """θ_t = (w+² − w−²)/4 along the run."""
-        return theta_from_w(self.w_plus, self.w_minus)
+        return _theta_from_w(self.w_plus, self.w_minus)
 
     @property
     def delta(self):
@@ -130,7 +150,12 @@ class MGFTrajectory:
 
 @dataclass(frozen=True)
 class MGFResult:
-    """Outcome of MGF(λ) on a diagonal linear network (Eq. 4); ``status`` is 'converged' or why not."""
+    """Outcome of MGF(λ) on a diagonal linear network (Eq. 4).
+
+    ``status``: CONVERGED (train loss below ``tol``), STEP_CAP (a budget ran out: ``max_steps``, t reached
+    ``t_max`` — then ``reached_t_max`` is True — or ``max_seconds``), SOLVER_FAILED (the BDF solver
+    could not continue); ``message`` says which and when.
+    """
 
     theta: np.ndarray
     u: np.ndarray
@@ -141,23 +166,22 @@ class MGFResult:
     vanished: bool
     sign_changes: np.ndarray
     t: float
-    status: str
+    status: Status
     lam: float
     n_steps: int
     trajectory: MGFTrajectory | None = field(default=None, repr=False)
+    message: str = ""
+    reached_t_max: bool = False
 
     @property
     def converged(self):
         """True when the train loss went below ``tol``."""
-        return self.status == STATUS_NAMES[Status.CONVERGED]
+        return self.status == Status.CONVERGED
 
     @property
     def code(self):
-        """The status as a :class:`mdln.status.Status`: CONVERGED, STEP_CAP for any exhausted budget
-        ('step_cap', 'max_time', 'max_seconds'), DIVERGED when the solver failed ('solver_failed: ...')."""
-        if self.converged:
-            return Status.CONVERGED
-        return Status.DIVERGED if self.status.startswith("solver_failed") else Status.STEP_CAP
+        """The status (a :class:`mdln.status.Status`; kept for callers of the former string status)."""
+        return self.status
 
     def integrals(self, X=None, y=None):
         """(I+, I−) of Lemma 1 / Theorem 1 from the dense trajectory (``train_mgf(..., trajectory=True)``).
@@ -183,23 +207,6 @@ class MGFResult:
         """argmin_{θ∈S} D_{ψ_Δ∞}(θ, θ̃0), the full prediction of Theorem 1 (θ̃0 from the C.3.1 form)."""
         from .implicit import implicit_solution
         return implicit_solution(X, y, self.delta_inf, theta0=self.theta_tilde0(X, y))
-
-
-class _FastBDF(BDF):
-    """scipy's BDF with LU factorisation and solves called straight from LAPACK (less per-step overhead)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-
-        def lu(A):
-            self.nlu += 1
-            lu_, piv, _ = _dgetrf(A, overwrite_a=True)
-            return lu_, piv
-
-        def solve_lu(LU, b):
-            return _dgetrs(LU[0], LU[1], b)[0]
-        self.lu = lu
-        self.solve_lu = solve_lu
 
 
 def _system(X, y, lam):
@@ -259,8 +266,8 @@ def _init(X, y, lam, alpha, u0, v0):
     X, y = check_data(X, y)
     lam = check_lam(lam)
     d = X.shape[1]
+    alpha = check_positive(alpha, "alpha")
     if u0 is None:
-        alpha = check_positive(alpha, "alpha")
         u0 = alpha * np.ones(d)
     else:
         u0 = check_vector(u0, "u0", dim=d)
@@ -268,6 +275,31 @@ def _init(X, y, lam, alpha, u0, v0):
     if np.any(u0 * u0 == v0 * v0):
         raise ValueError("u0, v0 must satisfy |u0² − v0²| > 0 on every coordinate (Section 3, footnote 2)")
     return X, y, lam, u0, v0
+
+
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _end_of_run(code, s_end, n_steps, max_steps, elapsed, max_seconds, t_max, t_end, tol):
+    """(status, message, reached_t_max) after a chunk of BDF steps, or None to go on."""
+    if code == EVENT:
+        return Status.CONVERGED, f"train loss below tol = {tol:.3g} at t = {t_end:.6g}", False
+    if code == BOUND:
+        return Status.STEP_CAP, f"t reached t_max = {t_max:.6g} before the train loss went below tol", True
+    if code == TOO_SMALL:
+        return (Status.SOLVER_FAILED, f"required step size is less than spacing between numbers at "
+                f"t = {t_end:.6g}", False)
+    if not np.all(np.isfinite(s_end)):
+        return Status.SOLVER_FAILED, f"the state is no longer finite at t ≈ {t_end:.6g}", False
+    if n_steps >= max_steps:
+        return Status.STEP_CAP, f"max_steps = {max_steps} accepted steps reached at t = {t_end:.6g}", False
+    if elapsed > max_seconds:
+        return (Status.STEP_CAP, f"wall-clock budget max_seconds = {max_seconds:g} s ran out at "
+                f"t = {t_end:.6g}", False)
+    return None
 
 
 def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rtol=1e-8, atol=1e-12,
@@ -278,21 +310,25 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
     analytic Jacobian; a terminal event stops it when the train loss reaches ``tol``. ``vanished`` is
     True when some w±,i changed sign, i.e. Δ_t hit 0: signs are checked at every accepted step and at
     ``refine`` points inside each step of the solver's dense output. ``trajectory=True`` also returns
-    the dense trajectory on that refined grid. The solve stops with status 'step_cap' after
-    ``max_steps`` accepted steps and 'max_seconds' after ``max_seconds`` of wall-clock time (runaway
-    solves, e.g. a huge α); 'max_time' means t reached ``t_max`` (``MGFResult.code``: all three are
-    ``Status.STEP_CAP``, a budget ran out).
+    the dense trajectory on that refined grid. Budgets end a run with ``Status.STEP_CAP`` and a message
+    naming which: ``max_steps`` accepted steps, ``max_seconds`` of wall-clock time (runaway solves,
+    e.g. a huge α), or t reaching ``t_max`` (then ``reached_t_max`` is True).
+
+    Without numba, or with the environment variable MDLN_NO_NUMBA=1, the same BDF code runs as plain
+    Python (``mdln._bdf.kernels``), far slower. Compiled and Python runs perform the same floating-point
+    operations in the same order: on the problems tested (λ from 0 to 1, with and without sign changes)
+    they agree bitwise (θ, Δ∞, t, step count, status, sign changes), and the tests require a relative
+    difference of at most 1e-12 on θ and Δ∞. The first compiled call of a process whose numba cache is
+    cold prints a one-line notice on stderr (about a minute of compilation).
     """
     X, y, lam, u0, v0 = _init(X, y, lam, alpha, u0, v0)
     tol = check_positive(tol, "tol")
     t_max = check_positive(t_max, "t_max")
     rtol = check_positive(rtol, "rtol")
     atol = check_positive(atol, "atol")
-    if not isinstance(refine, (int, np.integer)) or refine < 1:
-        raise ValueError(f"refine must be an integer >= 1, got {refine!r}")
-    refine = int(refine)
-    if isinstance(max_steps, (bool, np.bool_)) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
-        raise ValueError(f"max_steps must be an integer >= 1, got {max_steps!r}")
+    trajectory = _check_bool(trajectory, "trajectory")
+    refine = check_int(refine, "refine", minimum=1)
+    max_steps = check_int(max_steps, "max_steps", minimum=1)
     max_seconds = check_positive(max_seconds, "max_seconds")
     n, d = X.shape
     wp0, wm0 = to_w(u0, v0)
@@ -301,9 +337,8 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
     H = X.T @ X / n
     bv = X.T @ y / n
     log_tol = np.log(tol) + np.log(0.5)   # stop strictly below tol (the event root is located to rounding)
-    compiled = _numba is not None and os.environ.get("MDLN_NO_NUMBA") != "1"
-    init = _bdf_init if compiled or _numba is None else _bdf_init.py_func
-    chunk_fn = _bdf_chunk if compiled or _numba is None else _bdf_chunk.py_func
+    compiled = os.environ.get("MDLN_NO_NUMBA") != "1"
+    init, chunk_fn = kernels(compiled)
     D, A, LU = np.zeros((8, N)), np.zeros((2 * d, 2 * d)), np.zeros((2 * d, 2 * d))
     piv = np.zeros(2 * d, np.int64)
     fs, ist = np.zeros(5), np.zeros(8, np.int64)
@@ -313,57 +348,50 @@ def train_mgf(X, y, lam, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, rto
     grid_ts, grid_ss = [np.zeros(1)], [s0[None, :].copy()]
     initial_loss = dln_loss(X, y, u0, v0)
     start = time.perf_counter()
-    status = None
+    end = None
     if initial_loss < tol:
-        status = STATUS_NAMES[Status.CONVERGED]
+        end = (Status.CONVERGED, f"the initial train loss {initial_loss:.3g} is already below tol = {tol:.3g}",
+               False)
     else:
-        with np.errstate(all="ignore"), _one_blas_thread():
+        notice = compile_notice() if compiled else contextlib.nullcontext()
+        with np.errstate(all="ignore"), one_blas_thread(), notice:
             init(H, bv, lam, s0, d, t_max, rtol, atol, D, A, fs, ist)
             fs[3] = np.log(initial_loss) - log_tol
-            while status is None:
-                nmax = min(_BDF_CHUNK, max_steps - int(ist[2]))
+            while end is None:
+                nmax = min(BDF_CHUNK, max_steps - int(ist[2]))
                 m = nmax * (refine + 1) if trajectory else 0
                 gt, gs = np.zeros(m), np.zeros((m, N))
                 ist[7] = 0
                 code = chunk_fn(X, y, H, bv, lam, d, rtol, atol, t_max, log_tol, refine, nmax, D, A, LU, piv, fs,
-                                ist, sgn, cnt, s_end, gt, gs, _BDF_ALPHA, _BDF_GAMMA, _BDF_ERRC)
+                                ist, sgn, cnt, s_end, gt, gs, BDF_ALPHA, BDF_GAMMA, BDF_ERRC)
                 if trajectory:
                     grid_ts.append(gt[:ist[7]])
                     grid_ss.append(gs[:ist[7]])
-                if code == _EVENT:
-                    status = STATUS_NAMES[Status.CONVERGED]
-                elif code == _BOUND:
-                    status = "max_time"
-                elif code == _TOO_SMALL:
-                    status = "solver_failed: Required step size is less than spacing between numbers."
-                elif not np.all(np.isfinite(s_end)):
-                    status = "solver_failed: the state is no longer finite"
-                elif ist[2] >= max_steps:
-                    status = STATUS_NAMES[Status.STEP_CAP]
-                elif time.perf_counter() - start > max_seconds:
-                    status = "max_seconds"
+                end = _end_of_run(code, s_end, int(ist[2]), max_steps, time.perf_counter() - start,
+                                  max_seconds, t_max, float(fs[4]), tol)
+    status, message, reached_t_max = end
     if not np.all(np.isfinite(s_end)):   # a failed run reports its last finite state
         s_end = D[0] if np.all(np.isfinite(D[0])) else s0
     t_end = float(fs[4]) if ist[2] > 0 else 0.0
     sign_changes = cnt.copy()
     wp, wm = s_end[:d], s_end[d:2 * d]
-    u, v = from_w(wp, wm)
-    theta = theta_from_w(wp, wm)
+    u, v = _from_w(wp, wm)
+    theta = _theta_from_w(wp, wm)
     traj = None
     if trajectory:
         grid = np.concatenate(grid_ts)
         S = np.concatenate(grid_ss).T
         if lam == 0.0:
-            G = H @ theta_from_w(S[:d], S[d:]) - bv[:, None]
+            G = H @ _theta_from_w(S[:d], S[d:]) - bv[:, None]
             pp, pm = -G * S[:d], G * S[d:]
         else:
             pp, pm = S[2 * d:3 * d], S[3 * d:]
         traj = MGFTrajectory(t=grid, w_plus=S[:d].T.copy(), w_minus=S[d:2 * d].T.copy(),
                              wdot_plus=np.asarray(pp).T.copy(), wdot_minus=np.asarray(pm).T.copy())
     return MGFResult(theta=theta, u=u, v=v, delta0=np.abs(wp0 * wm0), delta_inf=np.abs(wp * wm),
-                     train_loss=dln_loss(X, y, u, v), vanished=bool(np.any(sign_changes > 0)),
+                     train_loss=_loss(X, y, u, v), vanished=bool(np.any(sign_changes > 0)),
                      sign_changes=sign_changes, t=t_end, status=status, lam=lam,
-                     n_steps=int(ist[2]), trajectory=traj)
+                     n_steps=int(ist[2]), trajectory=traj, message=message, reached_t_max=reached_t_max)
 
 
 def train_gf(X, y, alpha=0.01, u0=None, v0=None, tol=1e-20, t_max=1e7, **kwargs):
@@ -381,7 +409,8 @@ class MirrorFlowCheck:
     max_relative_distance: float
     identity_error: float
     uncorrected_relative_distance: float
-    status: str
+    status: Status
+    message: str = ""
 
 
 def mirror_flow_check(X, y, lam, t_eval, alpha=0.01, u0=None, v0=None, rtol=1e-12, atol=1e-14):
@@ -396,9 +425,11 @@ def mirror_flow_check(X, y, lam, t_eval, alpha=0.01, u0=None, v0=None, rtol=1e-1
     X, y, lam, u0, v0 = _init(X, y, lam, alpha, u0, v0)
     if lam == 0.0:
         raise ValueError("lam must be > 0 for the momentum mirror flow check (use lam > 0)")
-    t_eval = check_vector(np.atleast_1d(np.asarray(t_eval, dtype=float)), "t_eval")
+    t_eval = check_vector(np.atleast_1d(check_finite_array(t_eval, "t_eval")), "t_eval")
     if t_eval[0] < 0 or np.any(np.diff(t_eval) <= 0):
         raise ValueError("t_eval must be increasing times >= 0")
+    rtol = check_positive(rtol, "rtol")
+    atol = check_positive(atol, "atol")
     n, d = X.shape
     base_fun, base_jac = _system(X, y, lam)
     inv = 1.0 / lam
@@ -443,10 +474,10 @@ def mirror_flow_check(X, y, lam, t_eval, alpha=0.01, u0=None, v0=None, rtol=1e-1
     crossing.terminal = True
     crossing.direction = -1
     s0 = np.concatenate([wp0, wm0, np.zeros(2 * d), np.zeros(4 * d)])
-    with _one_blas_thread():
+    with one_blas_thread():
         sol = solve_ivp(fun, (0.0, float(t_eval[-1])), s0, method="BDF", jac=jac, t_eval=t_eval, rtol=rtol,
-                        atol=atol, events=crossing)
-    status = "ok" if sol.status == 0 else ("sign_change" if sol.status == 1 else f"solver_failed: {sol.message}")
+                        atol=atol, events=crossing, dense_output=True)
+    status, message = _mirror_status(sol, sign0, 2 * d)
     S = sol.y
     wp, wm = S[:d], S[d:2 * d]
     E, G, C = S[D:D + d], S[D + 2 * d:D + 3 * d], S[D + 3 * d:]
@@ -467,7 +498,29 @@ def mirror_flow_check(X, y, lam, t_eval, alpha=0.01, u0=None, v0=None, rtol=1e-1
     gn = np.linalg.norm(gp, axis=1)
     unc = float(np.max(gres[gn > 0] / gn[gn > 0])) if np.any(gn > 0) else 0.0
     return MirrorFlowCheck(t=sol.t, xi=xi, span_distance=dist, max_relative_distance=rel,
-                           identity_error=ident, uncorrected_relative_distance=unc, status=status)
+                           identity_error=ident, uncorrected_relative_distance=unc, status=status,
+                           message=message)
+
+
+def _mirror_status(sol, sign0, m):
+    """(Status, message) of the mirror-flow solve: CONVERGED to the last time, SIGN_CHANGE, SOLVER_FAILED.
+
+    Near a zero of w±,i the integrand (ẇ±/w±)² of the extra states is singular, so the solver usually
+    gives up just before the crossing event: a failure where some w±,i has shrunk below 1e-3 of its
+    start (while moving towards 0) is reported as the sign change it is.
+    """
+    if sol.status == 0:
+        return Status.CONVERGED, f"integrated to t = {sol.t[-1]:.6g} with every w± keeping its sign"
+    if sol.status == 1:
+        return Status.SIGN_CHANGE, f"some w±,i reached 0 at t = {sol.t_events[0][0]:.6g} (Δ_t vanished)"
+    if sol.sol is not None:
+        t_fail = float(sol.sol.t_max)
+        s = sol.sol(t_fail)
+        ratio = sign0 * s[:m] / np.abs(sol.sol(0.0)[:m])
+        if np.all(np.isfinite(ratio)) and np.min(ratio) < 1e-3:
+            return (Status.SIGN_CHANGE, f"some w±,i shrank to {np.min(ratio):.1e} of its start by t = "
+                    f"{t_fail:.6g}, where the solver stopped ({sol.message}): Δ_t vanishes there")
+    return Status.SOLVER_FAILED, str(sol.message)
 
 
 # ------------------------------------------------------------------ Theorem 1 in full: I± and θ̃0
@@ -475,9 +528,13 @@ def _check_trajectory(trajectory):
     names = ("t", "w_plus", "w_minus", "wdot_plus", "wdot_minus")
     if not all(hasattr(trajectory, k) for k in names):
         raise ValueError("trajectory must be an MGFTrajectory (train_mgf(..., trajectory=True).trajectory)")
-    t = np.asarray(trajectory.t, dtype=float)
-    if t.ndim != 1 or t.size < 2 or np.any(np.diff(t) < 0):
+    t = check_finite_array(trajectory.t, "trajectory.t", ndim=1)
+    if t.size < 2 or np.any(np.diff(t) < 0):
         raise ValueError("trajectory.t must hold at least 2 non-decreasing times")
+    for k in names[1:]:
+        a = check_finite_array(getattr(trajectory, k), f"trajectory.{k}", ndim=2)
+        if a.shape[0] != t.size:
+            raise ValueError(f"trajectory.{k} must have {t.size} rows (one per time), got shape {a.shape}")
     return t
 
 
@@ -512,7 +569,7 @@ def theorem1_integrals(trajectory, lam, X, y):
         raise ValueError(f"X must have {wp.shape[1]} columns (the trajectory's dimension), got {X.shape[1]}")
     if np.any(wp[-1] == 0) or np.any(wm[-1] == 0):
         raise ValueError("trajectory: Δ_T has a zero coordinate (Assumption 2 fails), I± is undefined")
-    grad = (theta_from_w(wp, wm) @ X.T - y) @ X / X.shape[0]
+    grad = (_theta_from_w(wp, wm) @ X.T - y) @ X / X.shape[0]
     weight = 1.0 - np.exp(-(t[-1] - t) / lam) if lam > 0 else np.ones_like(t)
     g_int = np.trapezoid(grad * weight[:, None], t, axis=0)
     i_plus = np.log(np.abs(wp[0] / wp[-1])) - g_int

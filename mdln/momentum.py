@@ -16,13 +16,14 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from ._checks import (check_beta, check_finite_array, check_gamma, check_int, check_lam,
-                      check_positive, check_vector)
+                      check_positive, check_real, check_vector)
+from .status import DIVERGENCE_FACTOR, Status
 
 __all__ = [
     "lam", "step", "alt_lam", "accelerate", "mgd", "gd", "mgf", "gf", "mgd_init_velocity",
     "DivergenceError", "Quadratic", "discretisation_gap", "mgf_quadratic", "SolverBudgetError",
     "mgd_quadratic", "relative_gap", "gap_vs_step", "mgf_lipschitz", "acceleration_gap",
-    "central_difference_params", "central_difference_iterates",
+    "central_difference_params", "central_difference_iterates", "one_blas_thread",
 ]
 
 
@@ -32,14 +33,19 @@ except ImportError:  # pragma: no cover
     _threadpool_limits = None
 
 
-def _one_blas_thread():
+def one_blas_thread():
     """Context manager limiting BLAS to one thread (a no-op without threadpoolctl)."""
     import contextlib
     return _threadpool_limits(1, user_api="blas") if _threadpool_limits else contextlib.nullcontext()
 
 
+_one_blas_thread = one_blas_thread   # former private name, still imported by mdln.implicit and figures
+
+
 class DivergenceError(FloatingPointError):
-    """Raised when MGD iterates stop being finite (the run diverged)."""
+    """Raised when MGD iterates stop being finite or an MGF solution blows up (the run diverged)."""
+
+    status = Status.DIVERGED
 
 
 def lam(gamma, beta):
@@ -59,11 +65,11 @@ def step(gamma, beta):
 
 
 def alt_lam(gamma, beta):
-    """λ' = (1+β)γ / (2(1−β)²) of the central-difference discretisation (Appendix A)."""
-    gamma, beta = _gamma_beta(gamma, beta)
+    """λ' = (1+β)γ / (2(1−β)²) of the central-difference scheme (Appendix A); elementwise on arrays."""
+    gamma, beta, scalar = _gamma_beta_arrays(gamma, beta)
     with np.errstate(over="ignore"):
         out = (1.0 + beta) * gamma / (2.0 * (1.0 - beta) ** 2)
-    return _finite_out(out, "alt_lam = (1 + beta)*gamma/(2(1 - beta)**2)", gamma, beta, True)
+    return _finite_out(out, "alt_lam = (1 + beta)*gamma/(2(1 - beta)**2)", gamma, beta, scalar)
 
 
 def accelerate(gamma, beta, rho):
@@ -149,12 +155,17 @@ def gd(grad: Callable, w0, gamma, n_steps):
 
 
 class SolverBudgetError(RuntimeError):
-    """An ODE solve stopped because its budget (``max_seconds`` or ``max_evals``) ran out."""
+    """An ODE solve stopped because its budget (``max_seconds`` or ``max_evals``) ran out.
 
-    def __init__(self, message, status, t_reached):
+    ``status`` is ``Status.STEP_CAP`` (a budget ran out), ``budget`` the name of the parameter that did.
+    """
+
+    status = Status.STEP_CAP
+
+    def __init__(self, message, budget, t_reached):
         super().__init__(message)
-        self.status = status          # 'max_seconds' or 'max_evals'
-        self.t_reached = t_reached    # last time the solver evaluated the flow at
+        self.budget = budget          # 'max_seconds' or 'max_evals'
+        self.t_reached = t_reached    # the end time the solve was asked to reach
 
 
 def mgf(grad: Callable, w0, lam, t, v0=None, jac: Callable | None = None, rtol=1e-10, atol=1e-12,
@@ -164,8 +175,10 @@ def mgf(grad: Callable, w0, lam, t, v0=None, jac: Callable | None = None, rtol=1
     λ = 0 is gradient flow. The ODE is stiff for small λ, so it is integrated with the implicit
     Radau IIA method; ``jac(w)`` (the Hessian of F) gives it an exact Jacobian.
     Returns an array of shape (len(t), dim). A runaway solve raises :class:`SolverBudgetError`
-    (status 'max_seconds' or 'max_evals') after ``max_seconds`` of wall-clock time or ``max_evals``
-    gradient evaluations.
+    (``budget`` 'max_seconds' or 'max_evals') after ``max_seconds`` of wall-clock time or ``max_evals``
+    gradient evaluations. A solution that blows up raises :class:`DivergenceError` as soon as an accepted
+    step has max_i |w_i| > ``DIVERGENCE_FACTOR``·(1 + max_i |w0_i|) (``mdln.status``), instead of
+    following the growth until floating point overflows (e.g. gradient flow on F(w) = −w²/2).
     """
     lam_ = check_lam(lam)
     w0 = check_vector(np.atleast_1d(w0), "w0")
@@ -204,15 +217,25 @@ def mgf(grad: Callable, w0, lam, t, v0=None, jac: Callable | None = None, rtol=1
                 return J
         y0 = np.concatenate([w0, v0])
     fun, seen = _watched(fun, d)
+    limit = DIVERGENCE_FACTOR * (1.0 + float(np.max(np.abs(w0))))
+
+    def blow_up(_t, y):   # evaluated on accepted steps only; crosses 0 when |w| passes the limit
+        return limit - float(np.max(np.abs(y[:d])))
+    blow_up.terminal = True
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            sol = solve_ivp(fun, (0.0, t_end), y0, method="Radau", t_eval=t, jac=jfun, rtol=rtol, atol=atol)
+            sol = solve_ivp(fun, (0.0, t_end), y0, method="Radau", t_eval=t, jac=jfun, rtol=rtol, atol=atol,
+                            events=blow_up)
     except _OutOfBudget as e:
         what = f"max_seconds={max_seconds!r} s" if e.args[0] == "max_seconds" else f"max_evals={max_evals!r}"
         raise SolverBudgetError(f"mgf(lam={lam_!r}): the solve ran out of its budget ({what}) before "
                                 f"t = {t_end!r}; raise {e.args[0]} or shorten t", e.args[0], t_end) from None
     except ValueError as exc:   # scipy's "array must not contain infs or NaNs" from inside the solver
         raise _flow_failure(lam_, seen, w0, str(exc)) from None
+    if sol.status == 1:
+        name = f"MGF(lam={lam_!r})" if lam_ > 0 else "gradient flow"
+        raise DivergenceError(f"{name} diverged: max_i |w_i| passed DIVERGENCE_FACTOR·(1 + max_i |w0_i|) = "
+                              f"{limit:.3g} at t ≈ {sol.t_events[0][0]:.3g} (before t = {t_end!r})")
     if sol.status != 0 or not np.all(np.isfinite(sol.y)):
         raise _flow_failure(lam_, seen, w0, sol.message)
     return sol.y[:d].T.copy()
@@ -246,9 +269,10 @@ def _flow_failure(lam_, seen, w0, message):
                            f"|w| had reached {seen['max']:.3g} — the flow may blow up in finite time")
 
 
-def gf(grad: Callable, w0, t, jac: Callable | None = None, rtol=1e-10, atol=1e-12):
-    """Gradient flow ẇ = −∇F(w): MGF(0) (Section 2)."""
-    return mgf(grad, w0, 0.0, t, jac=jac, rtol=rtol, atol=atol)
+def gf(grad: Callable, w0, t, jac: Callable | None = None, rtol=1e-10, atol=1e-12, max_seconds=600.0,
+       max_evals=10 ** 7):
+    """Gradient flow ẇ = −∇F(w): MGF(0) (Section 2); budgets and blow-up detection as in :func:`mgf`."""
+    return mgf(grad, w0, 0.0, t, jac=jac, rtol=rtol, atol=atol, max_seconds=max_seconds, max_evals=max_evals)
 
 
 @dataclass(frozen=True)
@@ -267,22 +291,26 @@ class Quadratic:
         object.__setattr__(self, "H", H)
         object.__setattr__(self, "w_star", check_vector(self.w_star, "w_star", dim=H.shape[0]))
 
+    def _point(self, w):
+        w = check_finite_array(w, "w")
+        if w.shape[-1:] != self.w_star.shape:
+            raise ValueError(f"w must have shape ({self.w_star.shape[0]},) (or (..., {self.w_star.shape[0]})), "
+                             f"got {w.shape}")
+        return w
+
     def value(self, w):
         """F(w)."""
-        r = np.asarray(w) - self.w_star
+        r = self._point(w) - self.w_star
         return 0.5 * np.einsum("...i,ij,...j->...", r, self.H, r)
 
     def grad(self, w):
         """∇F(w) = H(w − w*)."""
-        w = np.asarray(w, dtype=float)
-        if w.shape[-1:] != self.w_star.shape:
-            raise ValueError(f"w must have shape ({self.w_star.shape[0]},) (or (..., {self.w_star.shape[0]})), "
-                             f"got {w.shape}")
-        r = w - self.w_star
+        r = self._point(w) - self.w_star
         return self.H @ r if r.ndim == 1 else r @ self.H.T
 
     def hess(self, w):
-        """∇²F(w) = H."""
+        """∇²F(w) = H (w is checked like ``grad``'s, though H does not depend on it)."""
+        self._point(w)
         return self.H
 
 
@@ -322,9 +350,11 @@ def mgd_quadratic(q: Quadratic, w0, gamma, beta, n_steps):
     recursion with ``scipy.signal.lfilter`` instead of a Python loop; diverging runs give inf/nan.
     """
     from scipy.signal import lfilter, lfiltic
+    if not isinstance(q, Quadratic):
+        raise ValueError(f"q must be a mdln.Quadratic, got {type(q).__name__}")
     gamma, beta = _gamma_beta(gamma, beta)
     n_steps = check_int(n_steps, "n_steps", minimum=0)
-    w0 = np.asarray(w0, dtype=float)
+    w0 = check_vector(np.atleast_1d(w0), "w0", dim=q.H.shape[0])
     h, Q = np.linalg.eigh(q.H)
     z0 = Q.T @ (w0 - q.w_star)
     Z = np.empty((n_steps + 1, len(h)))
@@ -367,8 +397,16 @@ def _mgf_modes(h, z0, y0, lam_, T):
 
 def relative_gap(W, Wc, w0, w_star):
     """max_k ‖w_k − w(kε)‖ / ‖w0 − w*‖ between two paths sampled at the same times (Proposition 1)."""
-    scale = np.linalg.norm(np.asarray(w0, dtype=float) - np.asarray(w_star, dtype=float))
-    return float(np.max(np.linalg.norm(np.asarray(W) - np.asarray(Wc), axis=1)) / scale)
+    w0 = check_vector(np.atleast_1d(w0), "w0")
+    w_star = check_vector(np.atleast_1d(w_star), "w_star", dim=w0.shape[0])
+    W = check_finite_array(W, "W", ndim=2)
+    Wc = check_finite_array(Wc, "Wc", ndim=2)
+    if W.shape != Wc.shape or W.shape[1] != w0.shape[0]:
+        raise ValueError(f"W and Wc must have one shape (m, {w0.shape[0]}), got {W.shape} and {Wc.shape}")
+    scale = np.linalg.norm(w0 - w_star)
+    if not scale > 0:
+        raise ValueError("w0 must differ from w_star: the gap is relative to ‖w0 − w*‖, which is 0")
+    return float(np.max(np.linalg.norm(W - Wc, axis=1)) / scale)
 
 
 def discretisation_gap(grad, w0, gamma, beta, n_steps, w_star, jac=None, flow="mgf"):
@@ -409,7 +447,7 @@ def gap_vs_step(grad, w0, lam_, eps_values, horizon, w_star, jac=None):
     lam_ = check_positive(lam_, "lam")
     horizon = check_positive(horizon, "horizon")
     gaps = []
-    for eps in np.atleast_1d(np.asarray(eps_values, dtype=float)):
+    for eps in np.atleast_1d(check_finite_array(eps_values, "eps_values")).ravel():
         if not 0 < eps <= lam_:
             raise ValueError(f"eps must lie in (0, lam={lam_}] so that beta = 1 - eps/lam is in [0, 1), got {eps}")
         gaps.append(discretisation_gap(grad, w0, eps ** 2 / lam_, 1.0 - eps / lam_, int(round(horizon / eps)),
@@ -419,9 +457,11 @@ def gap_vs_step(grad, w0, lam_, eps_values, horizon, w_star, jac=None):
 
 def acceleration_gap(grad, w0, gamma, beta, rho, horizon):
     """max_k ‖ŵ_k − w_{ρk}‖ / path length, ŵ = MGD(ρ²γ, 1−ρ(1−β)), w = MGD(γ, β) (Corollary 1)."""
-    if float(rho) != int(rho):
+    rho_ = check_real(rho, "rho")
+    if rho_ != int(rho_) or rho_ < 1:
         raise ValueError(f"rho must be an integer >= 1 to compare w_(rho k) with w_hat_k, got {rho}")
-    rho = int(rho)
+    rho = int(rho_)
+    horizon = check_positive(horizon, "horizon")
     g_hat, b_hat = accelerate(gamma, beta, rho)
     n_hat = int(round(horizon / step(g_hat, b_hat)))
     W = mgd(grad, w0, gamma, beta, rho * n_hat)
@@ -454,7 +494,12 @@ def central_difference_iterates(grad, w0, lam_, eps, n_steps):
     a, b = lam_ / eps ** 2, 1.0 / (2.0 * eps)
     for k in range(1, n_steps):
         # (a + b) w_{k+1} = 2a w_k − (a − b) w_{k−1} − ∇F(w_k), solved literally as written in Appendix A
-        out[k + 1] = (2.0 * a * out[k] - (a - b) * out[k - 1] - np.asarray(grad(out[k]), dtype=float)) / (a + b)
+        g = grad(out[k])
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[k + 1] = (2.0 * a * out[k] - (a - b) * out[k - 1] - g) / (a + b)
+        if not np.all(np.isfinite(out[k + 1])):
+            raise DivergenceError(f"central difference (lam={lam_}, eps={eps}) diverged at step {k + 1}: "
+                                  f"iterates are no longer finite")
     return out
 
 
@@ -482,9 +527,17 @@ def _budgeted(grad, max_seconds, max_evals):
 
 
 def _checked_grad(grad, w0, finite=False):
+    """grad as a float-array function, probed at w0; errors name w0 (the caller's parameter), not grad's."""
     if not callable(grad):
         raise ValueError(f"grad must be a callable returning an array of shape {w0.shape}")
-    g = np.asarray(grad(w0), dtype=float)
+    owner = getattr(grad, "__self__", None)
+    if isinstance(owner, Quadratic) and w0.shape != owner.w_star.shape:
+        raise ValueError(f"w0 must have shape {owner.w_star.shape} (the dimension of the quadratic whose "
+                         f"gradient is grad), got {w0.shape}")
+    try:
+        g = np.asarray(grad(w0), dtype=float)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ValueError(f"grad(w0) failed for w0 of shape {w0.shape}: {exc}") from exc
     if g.shape != w0.shape:
         raise ValueError(f"grad(w0) must have shape {w0.shape}, got {g.shape}")
     if finite and not np.all(np.isfinite(g)):
@@ -512,7 +565,10 @@ def _diverge_guard(grad, w0, name):
 def _checked_jac(jac, w0):
     if not callable(jac):
         raise ValueError("jac must be a callable returning the Hessian of F, shape (dim, dim)")
-    H = np.asarray(jac(w0), dtype=float)
+    try:
+        H = np.asarray(jac(w0), dtype=float)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ValueError(f"jac(w0) failed for w0 of shape {w0.shape}: {exc}") from exc
     d = w0.shape[0]
     if H.shape != (d, d):
         raise ValueError(f"jac(w0) must have shape ({d}, {d}), got {H.shape}")

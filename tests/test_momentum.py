@@ -1,8 +1,11 @@
 """Section 2 core: λ, ε, the acceleration rule, MGD and MGF (Proposition 1, Corollary 1)."""
+import warnings
+
 import numpy as np
 import pytest
 
 import mdln
+from mdln.status import DIVERGENCE_FACTOR, Status
 
 
 def test_lam_and_step_formulas():
@@ -234,7 +237,7 @@ def test_quadratic_validation():
 
 
 def test_lam_and_step_are_elementwise_on_arrays():
-    """Issue 11: lam/step accept arrays (broadcast) and agree with the scalar formulas entry by entry."""
+    """lam/step accept arrays (broadcast) and agree with the scalar formulas entry by entry."""
     g = np.array([0.01, 0.1, 0.5])
     b = np.array([[0.0], [0.5], [0.9]])
     L, E = mdln.lam(g, b), mdln.step(g, b)
@@ -266,19 +269,127 @@ def test_lam_step_refuse_overflow_and_bad_arrays(call, match):
 
 
 def test_mgf_budget_stops_a_runaway_solve():
-    """Issue 12 group 4: mgf raises SolverBudgetError (a RuntimeError) naming the exhausted budget."""
+    """mgf raises SolverBudgetError (a RuntimeError, status STEP_CAP) naming the exhausted budget."""
     q = mdln.Quadratic(np.diag([1.0, 1e6]), np.zeros(2))
     with pytest.raises(mdln.momentum.SolverBudgetError, match="max_evals=50") as e:
         mdln.mgf(q.grad, np.ones(2), 0.5, np.linspace(0, 1e4, 5), max_evals=50)
-    assert e.value.status == "max_evals" and isinstance(e.value, RuntimeError)
+    assert e.value.budget == "max_evals" and e.value.status is Status.STEP_CAP
+    assert isinstance(e.value, RuntimeError)
     with pytest.raises(mdln.momentum.SolverBudgetError, match="max_seconds") as e:
         mdln.mgf(q.grad, np.ones(2), 0.5, np.linspace(0, 1e7, 5), max_seconds=0.2)
-    assert e.value.status == "max_seconds"
-    W = mdln.mgf(q.grad, np.ones(2), 0.5, [0.0, 1.0], max_evals=10 ** 6)   # a normal solve is untouched
-    assert np.all(np.isfinite(W))
+    assert e.value.budget == "max_seconds"
     for kw, name in ((dict(max_seconds=0.0), "max_seconds"), (dict(max_evals=0), "max_evals")):
         with pytest.raises(ValueError, match=name):
             mdln.mgf(q.grad, np.ones(2), 0.5, [0.0, 1.0], **kw)
+
+
+def test_mgf_budget_leaves_a_solve_within_it_untouched():
+    """A solve that fits in its budget (a few hundred gradient calls against max_evals = 10⁶, a tiny
+    max_seconds would stop it) returns the unbudgeted numbers bit for bit, and they solve the ODE."""
+    q = mdln.Quadratic(np.diag([1.0, 40.0]), np.zeros(2))    # an oscillating mode: 4λh = 80 > 1
+    t = np.linspace(0.0, 1.0, 6)
+    kw = dict(rtol=1e-8, atol=1e-10, jac=q.hess)
+    free = mdln.mgf(q.grad, np.ones(2), 0.5, t, max_evals=10 ** 9, max_seconds=1e9, **kw)
+    W = mdln.mgf(q.grad, np.ones(2), 0.5, t, max_evals=10 ** 6, **kw)
+    np.testing.assert_array_equal(W, free)
+    assert np.max(np.abs(W - mdln.mgf_quadratic(q, np.ones(2), 0.5, t))) < 1e-6
+    with pytest.raises(mdln.momentum.SolverBudgetError, match="max_evals=20"):
+        mdln.mgf(q.grad, np.ones(2), 0.5, t, max_evals=20, **kw)    # the same solve does need > 20 calls
+
+
+@pytest.mark.parametrize("lam_", [0.0, 0.5])
+def test_flow_blow_up_is_reported_early(lam_):
+    """Gradient flow / MGF on F(w) = −w²/2 (unbounded below): w grows like e^{ct}. The solve stops with a
+    DivergenceError once |w| passes DIVERGENCE_FACTOR·(1 + |w0|), long before floating point overflows
+    (t ≈ 700), instead of following the growth until the solver gives up."""
+    with pytest.raises(mdln.DivergenceError, match="diverged.*DIVERGENCE_FACTOR") as e:
+        mdln.mgf(lambda w: -w, [1.0], lam_, [0.0, 1e4], rtol=1e-8)
+    assert e.value.status is Status.DIVERGED
+    # |w(t)| = e^{ct} reaches 2·DIVERGENCE_FACTOR at t = ln(2e12)/c, c = 1 (GF) or (√(1+4λ) − 1)/(2λ) (MGF)
+    c = 1.0 if lam_ == 0 else (np.sqrt(1 + 4 * lam_) - 1) / (2 * lam_)
+    t_hit = float(str(e.value).split("t ≈ ")[1].split()[0])
+    assert t_hit == pytest.approx(np.log(2 * DIVERGENCE_FACTOR) / c, rel=0.05)
+    with pytest.raises(mdln.DivergenceError):
+        mdln.gf(lambda w: -w, [1.0], [0.0, 1e4], rtol=1e-8) if lam_ == 0 else mdln.mgf(
+            lambda w: -w, [1.0], lam_, [0.0, 1e4], rtol=1e-8)
+    # a flow that stays below the bound is untouched: w(5) of λẅ + ẇ − w = 0, w(0) = 1, ẇ(0) = 0
+    W = mdln.mgf(lambda w: -w, [1.0], lam_, [0.0, 5.0], rtol=1e-10)
+    if lam_ == 0:
+        exact = np.exp(5.0)
+    else:
+        r1, r2 = c, (-1 - np.sqrt(1 + 4 * lam_)) / (2 * lam_)
+        exact = (-r2 * np.exp(5.0 * r1) + r1 * np.exp(5.0 * r2)) / (r1 - r2)
+    assert W[-1, 0] == pytest.approx(exact, rel=1e-7)
+
+
+def test_central_difference_divergence_raises_without_a_warning():
+    q = mdln.Quadratic(np.eye(1), np.zeros(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(mdln.DivergenceError, match="diverged|no longer finite"):
+            mdln.momentum.central_difference_iterates(q.grad, [1.0], 0.01, 1.0, 100_000)
+
+
+def test_alt_lam_is_elementwise_on_arrays():
+    g = np.array([0.1, 0.2])
+    b = np.array([[0.5], [0.0], [0.9]])
+    out = mdln.alt_lam(g, b)
+    assert out.shape == (3, 2)
+    for i in range(3):
+        for j in range(2):
+            assert out[i, j] == mdln.alt_lam(float(g[j]), float(b[i, 0]))
+            assert out[i, j] == pytest.approx((1 + b[i, 0]) * g[j] / (2 * (1 - b[i, 0]) ** 2), rel=1e-15)
+    np.testing.assert_array_equal(mdln.alt_lam(np.array([0.1, 0.2]), 0.5),
+                                  [mdln.alt_lam(0.1, 0.5), mdln.alt_lam(0.2, 0.5)])
+    with pytest.raises(ValueError, match="beta"):
+        mdln.alt_lam([0.1, 0.2], [0.5, 1.0])
+
+
+def test_one_blas_thread_is_public_with_the_old_alias():
+    assert mdln.momentum._one_blas_thread is mdln.momentum.one_blas_thread
+    with mdln.momentum.one_blas_thread():
+        assert np.ones(3) @ np.ones(3) == 3.0
+
+
+_Q2 = mdln.Quadratic(np.diag([1.0, 2.0]), np.zeros(2))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: mdln.mgd(_Q2.grad, [1.0, 1.0, 1.0], 0.1, 0.5, 10), r"w0 must have shape \(2,\)"),
+    (lambda: mdln.gd(_Q2.grad, [1.0, 1.0, 1.0], 0.1, 10), r"w0 must have shape \(2,\)"),
+    (lambda: mdln.mgf(_Q2.grad, [1.0, 1.0, 1.0], 0.1, [0, 1]), r"w0 must have shape \(2,\)"),
+    (lambda: mdln.mgd(lambda w: w[5], [1.0], 0.1, 0.5, 3), r"grad\(w0\) failed for w0"),
+    (lambda: mdln.mgd(_Q2.grad, [1.0, np.nan], 0.1, 0.5, 3), r"w0 must contain only finite"),
+    (lambda: mdln.mgd(_Q2.grad, [1.0, 1.0], 0.1, 0.5, 3, w1=[np.inf, 0.0]), r"w1 must contain only finite"),
+    (lambda: mdln.mgd(_Q2.grad, [1.0, 1.0], np.nan, 0.5, 3), r"gamma must be finite"),
+    (lambda: mdln.mgd(_Q2.grad, [1.0, 1.0], 0.1, "0.5", 3), r"beta must be a real number"),
+    (lambda: mdln.mgd(_Q2.grad, [1.0, 1.0], 0.1, 0.5, 3.0), r"n_steps must be an integer"),
+    (lambda: mdln.gf(_Q2.grad, [1.0, 1.0], [0.0, np.nan]), r"t must contain only finite"),
+    (lambda: mdln.mgf(_Q2.grad, [1.0, 1.0], 0.1, [0, 1], v0=[np.nan, 0.0]), r"v0 must contain only finite"),
+    (lambda: mdln.mgf(_Q2.grad, [1.0, 1.0], 0.1, [0, 1], rtol=np.nan), r"rtol must be finite"),
+    (lambda: mdln.mgf(_Q2.grad, [1.0, 1.0], 0.1, [0, 1], jac="H"), r"jac must be a callable"),
+    (lambda: mdln.mgf_quadratic(_Q2, [1.0, 1.0], 0.1, [0, np.inf]), r"t must contain only finite"),
+    (lambda: mdln.momentum.mgd_quadratic(_Q2, [1.0, np.nan], 0.1, 0.5, 3), r"w0 must contain only finite"),
+    (lambda: mdln.momentum.mgd_quadratic(_Q2, [1.0, 1.0, 1.0], 0.1, 0.5, 3), r"w0 must have shape \(2,\)"),
+    (lambda: mdln.momentum.mgd_quadratic(_Q2.H, [1.0, 1.0], 0.1, 0.5, 3), r"q must be a mdln.Quadratic"),
+    (lambda: mdln.mgd_init_velocity([1.0], [np.nan], 0.1, 0.5), r"w1 must contain only finite"),
+    (lambda: mdln.Quadratic(np.array([[np.nan]]), [0.0]), r"H must contain only finite"),
+    (lambda: _Q2.grad([np.nan, 0.0]), r"w must contain only finite"),
+    (lambda: _Q2.value([1.0, 2.0, 3.0]), r"w must have shape"),
+    (lambda: mdln.momentum.relative_gap(np.ones((2, 2)), np.full((2, 2), np.nan), [1.0, 1.0], [0.0, 0.0]),
+     r"Wc must contain only finite"),
+    (lambda: mdln.momentum.gap_vs_step(_Q2.grad, [1.0, 1.0], 1.0, [np.nan], 1.0, [0.0, 0.0]), r"eps_values"),
+    (lambda: mdln.momentum.acceleration_gap(_Q2.grad, [1.0, 1.0], 0.01, 0.9, np.nan, 1.0), r"rho must be"),
+    (lambda: mdln.momentum.acceleration_gap(_Q2.grad, [1.0, 1.0], 0.01, 0.9, 2, np.inf), r"horizon must be"),
+    (lambda: mdln.momentum.discretisation_gap(_Q2.grad, [1.0, 1.0], 0.1, 0.5, 3, [np.nan, 0.0]), r"w_star"),
+    (lambda: mdln.momentum.central_difference_iterates(_Q2.grad, [np.nan, 1.0], 1.0, 0.1, 3), r"w0 must"),
+    (lambda: mdln.momentum.mgf_lipschitz(np.full((2, 2), np.inf), 1.0), r"H must contain only finite"),
+    (lambda: mdln.accelerate(0.1, np.inf, 2.0), r"beta must be finite"),
+    (lambda: mdln.step([0.1, np.inf], 0.5), r"gamma must contain only finite"),
+])
+def test_nan_inputs_and_wrong_types_name_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
 
 
 def test_mgf_lipschitz_bounds_the_vector_field():

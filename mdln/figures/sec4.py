@@ -460,7 +460,7 @@ def _mgf_log_integrals(X, y, lam, alpha, horizon):
     """λ∫₀ᵀ(ẇ±/w±)² dt of MGF(λ) on [0, T] (Appendix D.2) from ``train_mgf``'s dense Eq. (12) trajectory."""
     r = train_mgf(X, y, lam, alpha=alpha, tol=1e-300, t_max=horizon, trajectory=True, refine=16, rtol=1e-10,
                   atol=1e-14)
-    if r.status != "max_time":
+    if not r.reached_t_max:
         raise RuntimeError(f"MGF integration to T = {horizon} failed: {r.status}")
     if r.vanished:
         raise RuntimeError("w± changed sign along MGF: D.2 compares non-crossing runs only")
