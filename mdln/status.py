@@ -31,6 +31,10 @@ class Status(IntEnum):
     def __str__(self):
         return STATUS_NAMES[self]
 
+    def __format__(self, spec):
+        """Formats as its name (``f"{status:>10}"`` gives '  step_cap'), on every Python version."""
+        return format(STATUS_NAMES[self], spec)
+
 
 CONVERGED, STEP_CAP, DIVERGED = Status.CONVERGED, Status.STEP_CAP, Status.DIVERGED
 SOLVER_FAILED, SIGN_CHANGE = Status.SOLVER_FAILED, Status.SIGN_CHANGE
