@@ -47,6 +47,7 @@ identical on one thread or on all of them.
 from __future__ import annotations
 
 import os
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -249,6 +250,28 @@ def _weights(wp, wm, wpp, wmp, beta):
     return u, v, 4.0 * u * v * 0.25, np.abs(wp * wm), boundary
 
 
+def _lemma2_sum(sum_z, sum_inv, beta, w, alpha):
+    """S = [Σ(z − 1) + β Σ(1/z − 1)]/(1 − β) − ln|w_K/w_1| (Lemma 2, telescoped form; w_1 = α)."""
+    return (sum_z + beta * sum_inv) / (1.0 - beta) - np.log(np.abs(w / alpha))
+
+
+# The lane kernel's structures (numba compiles namedtuples of arrays to plain structs):
+# the inputs of one replication, the grid and stopping rule, the flat output arrays by member, and the
+# state of the SIMD lanes, (d, L) planes per coordinate and (L,) values per lane.
+_Data = namedtuple("_Data", "X XT y H bv c0")        # data, Gram matrix H = XᵀX/n, bv = Xᵀy/n, c0 = |y|²/2n
+_Config = namedtuple("_Config", "gam bet alpha b replace max_steps tol rec_steps")
+_Out = namedtuple("_Out", "wp wm wpp wmp sp sm crossed steps loss status nrec rec_loss rec_delta rec_theta")
+_Lanes = namedtuple("_Lanes", [
+    "wp", "wm", "wpp", "wmp", "qi",      # w±_k, w±_{k−1}, 1/(w+ w−) of the current iterate
+    "a0", "a1", "a2", "a3",              # Σ(z+ − 1), Σ(1/z+ − 1), Σ(z− − 1), Σ(1/z− − 1) (Lemma 2)
+    "th", "g", "r", "rw", "wgt", "perm",  # workspace: θ, gradient, residual, weighted residual, batch weights
+    "loss", "lossp", "loss0",            # L(θ_k), L(θ_{k−1}) (reported when θ_k is dropped), L(θ_0)
+    "big",                               # max_i |γ g_i| of the last update (≥ 2^52: θ_k is not representable)
+    "gam", "geff", "bet", "sgn",         # γ, γ of this update (0 on a fresh lane), β, min sign of w±_{k+1}w±_k
+    "kk", "s", "ir", "mid",              # steps, batch stream state, iterates recorded, member (−1: idle)
+    "cross", "fresh"])                   # w± changed sign, lane loaded this round (no update yet)
+
+
 # --------------------------------------------------------------------------- random batches
 def _splitmix_py(s):
     """SplitMix64 on Python ints: (new state, uniform in [0, 1) with 53 bits)."""
@@ -350,271 +373,300 @@ if _numba is not None:
                 perm[j] = t
         return s, pos * b, min((pos + 1) * b, n)
 
-    @_numba.njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
-    def _run_group(X, XT, y, H, bv, c0, members, gam_all, bet_all, alpha, b, replace, seed, max_steps, tol,
-                   out_wp, out_wm, out_wpp, out_wmp, out_sp, out_sm, out_crossed, out_steps, out_loss,
-                   out_status, rec_steps, out_rec_loss, out_rec_delta, out_rec_theta, out_nrec):
+    _FLAGS = dict(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
+    _lemma2_sum_nb = _numba.njit(inline="always", **_FLAGS)(_lemma2_sum)
+
+    @_numba.njit(inline="always", **_FLAGS)
+    def _lanes_nb(n, d, L, alpha):
+        """Fresh lane state: every lane idle at w±_1 = w±_0 = α1 with empty Lemma 2 sums."""
+        return _Lanes(wp=np.full((d, L), alpha), wm=np.full((d, L), alpha), wpp=np.full((d, L), alpha),
+                      wmp=np.full((d, L), alpha), qi=np.full((d, L), 1.0 / (alpha * alpha)),
+                      a0=np.zeros((d, L)), a1=np.zeros((d, L)), a2=np.zeros((d, L)), a3=np.zeros((d, L)),
+                      th=np.zeros((d, L)), g=np.zeros((d, L)), r=np.zeros((n, L)), rw=np.zeros((n, L)),
+                      wgt=np.zeros((n, L)), perm=np.empty((L, n), np.int64), loss=np.zeros(L),
+                      lossp=np.zeros(L), loss0=np.full(L, -1.0), big=np.zeros(L), gam=np.zeros(L),
+                      geff=np.zeros(L), bet=np.zeros(L), sgn=np.zeros(L), kk=np.zeros(L, np.int64),
+                      s=np.zeros(L, np.uint64), ir=np.zeros(L, np.int64), mid=np.full(L, -1, np.int64),
+                      cross=np.zeros(L, np.bool_), fresh=np.ones(L, np.bool_))
+
+    @_numba.njit(inline="always", **_FLAGS)
+    def _load_member_nb(st, l, members, nxt, cfg):
+        """Put member ``members[nxt]`` on lane l (or leave the lane idle when none is left); True if loaded."""
+        if nxt < members.shape[0]:
+            m = members[nxt]
+            st.mid[l] = m
+            st.gam[l] = cfg.gam[m]
+            st.bet[l] = cfg.bet[m]
+            return True
+        st.mid[l] = -1
+        st.gam[l] = 0.0
+        st.bet[l] = 0.0
+        return False
+
+    @_numba.njit(inline="always", **_FLAGS)
+    def _loss_nb(data, st, tol, full):
+        """Phase 1: θ = u⊙v of every lane and L(θ) (Gram form with g = Hθ − b full batch, residual r = Xθ − y
+        otherwise)."""
+        X, y = data.X, data.y
+        n, d = X.shape
+        L = st.loss.shape[0]
+        th, g, r, loss = st.th, st.g, st.r, st.loss
+        for j in range(d):
+            wpj = st.wp[j]
+            wmj = st.wm[j]
+            tj = th[j]
+            for l in range(L):
+                tj[l] = 0.25 * (wpj[l] - wmj[l]) * (wpj[l] + wmj[l])   # = u v, no cancellation
+        if full:
+            # Gram form: g = Hθ − b (one BLAS product for all lanes), L(θ) = ½θ·(g − b) + c
+            np.dot(data.H, th, g)
+            c0 = data.c0
+            for l in range(L):
+                loss[l] = c0
+            for j in range(d):
+                gj = g[j]
+                bj = data.bv[j]
+                tj = th[j]
+                for l in range(L):
+                    gj[l] -= bj
+                    loss[l] += 0.5 * tj[l] * (gj[l] - bj)
+            # the Gram form cancels to ~eps·c: near tol, the stopping test and the reported loss
+            # use the residual form |Xθ − y|²/(2n), lane by lane
+            for l in range(L):
+                if st.mid[l] >= 0 and loss[l] < tol + _GRAM_MARGIN * (1.0 + c0):
+                    acc = 0.0
+                    for i in range(n):
+                        ri = -y[i]
+                        for j in range(d):
+                            ri += X[i, j] * th[j, l]
+                        acc += ri * ri
+                    loss[l] = acc * (0.5 / n)
+        else:
+            # residual r = Xθ − y (BLAS), L(θ) = |r|²/(2n)
+            np.dot(X, th, r)
+            for l in range(L):
+                loss[l] = 0.0
+            for i in range(n):
+                ri = r[i]
+                yi = y[i]
+                for l in range(L):
+                    ri[l] -= yi
+                    loss[l] += ri[l] * ri[l]
+            for l in range(L):
+                loss[l] *= 0.5 / n
+
+    @_numba.njit(inline="always", **_FLAGS)
+    def _stop_and_record_nb(st, l, spe, cfg, out):
+        """Phase 2, lane l: the stop test (status code, or −1 to go on), the iterates due at ``rec_steps``,
+        the sign-change flag; returns (status, back, reported loss), back = the last update is dropped."""
+        lo = st.loss[l]
+        if st.loss0[l] < 0.0:
+            st.loss0[l] = lo
+        stop = -1
+        lost = st.big[l] >= UNREPRESENTABLE
+        if lost or not (np.isfinite(lo) and lo <= DIVERGENCE_FACTOR * (1.0 + st.loss0[l])):
+            stop = _DIVERGED
+        elif st.kk[l] % spe == 0 and lo < cfg.tol:
+            stop = _CONVERGED
+        elif st.kk[l] >= cfg.max_steps:
+            stop = _STEP_CAP
+        if stop != _DIVERGED:
+            m = st.mid[l]
+            rec = cfg.rec_steps
+            while st.ir[l] < rec.shape[0] and rec[st.ir[l]] <= st.kk[l]:
+                q = st.ir[l]
+                out.rec_loss[m, q] = lo
+                for j in range(st.wp.shape[0]):
+                    out.rec_delta[m, q, j] = abs(st.wp[j, l] * st.wm[j, l])
+                    out.rec_theta[m, q, j] = st.th[j, l]
+                st.ir[l] += 1
+        # an iterate whose loss overflowed (or that rounding destroyed) is dropped: report the
+        # last finite one, as train_mgd does
+        back = stop == _DIVERGED and (lost or not np.isfinite(lo))
+        if not back:
+            st.cross[l] = st.cross[l] or st.sgn[l] < 0.0
+        lossp_l = st.lossp[l]
+        st.lossp[l] = lo
+        if back:
+            lo = lossp_l if np.isfinite(lossp_l) else 1e300
+        return stop, back, lo
+
+    @_numba.njit(inline="always", **_FLAGS)
+    def _write_out_nb(st, l, stop, lo, back, alpha, out):
+        """Phase 3, lane l: its member's final w±, previous w±, Lemma 2's S± (``_lemma2_sum``), status and
+        counters; ``back`` reports the previous iterate, the last update's Lemma 2 terms taken out again
+        (recomputed from the same operands; a non-finite difference is cleaned up by _compute)."""
+        m = st.mid[l]
+        bb = st.bet[l]
+        for j in range(st.wp.shape[0]):
+            a = st.wp[j, l]
+            c = st.wm[j, l]
+            ap = st.wpp[j, l]
+            cp = st.wmp[j, l]
+            s0 = st.a0[j, l]
+            s1 = st.a1[j, l]
+            s2 = st.a2[j, l]
+            s3 = st.a3[j, l]
+            if back:
+                qo = 1.0 / (ap * cp)
+                qn = 1.0 / (a * c)
+                dp = a - ap
+                dm = c - cp
+                s0 = s0 - dp * (cp * qo)
+                s1 = s1 + dp * (c * qn)
+                s2 = s2 - dm * (ap * qo)
+                s3 = s3 + dm * (a * qn)
+                a = ap
+                c = cp
+            out.wp[m, j] = a
+            out.wm[m, j] = c
+            out.wpp[m, j] = ap
+            out.wmp[m, j] = cp
+            out.sp[m, j] = _lemma2_sum_nb(s0, s1, bb, a, alpha)
+            out.sm[m, j] = _lemma2_sum_nb(s2, s3, bb, c, alpha)
+        out.crossed[m] = st.cross[l]
+        out.steps[m] = st.kk[l]
+        out.loss[m] = lo
+        out.status[m] = stop
+        out.nrec[m] = st.ir[l]
+
+    @_numba.njit(inline="always", **_FLAGS)
+    def _reset_lane_nb(st, l, alpha, seed):
+        """Phase 3, lane l after its write-out: back to w±_1 = w±_0 = α1, empty sums, step 0, stream at seed."""
+        for j in range(st.wp.shape[0]):
+            st.wp[j, l] = alpha
+            st.wm[j, l] = alpha
+            st.wpp[j, l] = alpha
+            st.wmp[j, l] = alpha
+            st.qi[j, l] = 1.0 / (alpha * alpha)
+            st.a0[j, l] = 0.0
+            st.a1[j, l] = 0.0
+            st.a2[j, l] = 0.0
+            st.a3[j, l] = 0.0
+        st.fresh[l] = True  # no update this round: the next round checks its θ_0 first
+        st.kk[l] = 0
+        st.s[l] = seed
+        st.loss0[l] = -1.0
+        st.cross[l] = False
+        st.ir[l] = 0
+
+    @_numba.njit(inline="always", **_FLAGS)
+    def _minibatch_gradient_nb(data, st, b, spe, replace):
+        """Phase 4 (B < n): per-lane mini-batches as row weights, g = Xᵀ(w ⊙ r)."""
+        n = data.X.shape[0]
+        L = st.loss.shape[0]
+        wgt, perm = st.wgt, st.perm
+        for l in range(L):
+            for i in range(n):
+                wgt[i, l] = 0.0
+            if st.mid[l] < 0 or st.fresh[l]:
+                continue
+            st.s[l], i0, i1 = _next_batch_nb(st.s[l], perm[l], st.kk[l], n, b, spe, replace)
+            for t in range(i0, i1):
+                wgt[perm[l, t], l] = 1.0 / (i1 - i0)
+        for i in range(n):
+            ri = st.r[i]
+            wi = wgt[i]
+            rwi = st.rw[i]
+            for l in range(L):
+                rwi[l] = ri[l] * wi[l]
+        np.dot(data.XT, st.rw, st.g)
+
+    @_numba.njit(inline="always", **_FLAGS)
+    def _update_nb(st):
+        """Phase 5: Eq. (13) on every lane, Lemma 2's terms accumulated from the iterates (z = w_{k+1}/w_k);
+        one division per coordinate: q = 1/(w+ w−) gives both reciprocals."""
+        d, L = st.wp.shape
+        geff, sgn, big, g = st.geff, st.sgn, st.big, st.g
+        for l in range(L):
+            geff[l] = 0.0 if st.fresh[l] else st.gam[l]
+            sgn[l] = 1.0
+            big[l] = 0.0
+        for j in range(d):   # max_i |γ g_i| of this update, per lane (UNREPRESENTABLE test)
+            gj = g[j]
+            for l in range(L):
+                big[l] = max(big[l], abs(gj[l]))
+        for l in range(L):
+            big[l] *= geff[l]
+        for j in range(d):
+            gj = g[j]
+            wpj = st.wp[j]
+            wmj = st.wm[j]
+            wppj = st.wpp[j]
+            wmpj = st.wmp[j]
+            qj = st.qi[j]
+            a0j = st.a0[j]
+            a1j = st.a1[j]
+            a2j = st.a2[j]
+            a3j = st.a3[j]
+            for l in range(L):
+                gg = geff[l] * gj[l]
+                bb = st.bet[l]
+                a = wpj[l]
+                c = wmj[l]
+                npl = a - gg * a + bb * (a - wppj[l])
+                nmi = c + gg * c + bb * (c - wmpj[l])
+                qo = qj[l]
+                qn = 1.0 / (npl * nmi)
+                dp = npl - a
+                dm = nmi - c
+                a0j[l] += dp * (c * qo)
+                a1j[l] -= dp * (nmi * qn)
+                a2j[l] += dm * (a * qo)
+                a3j[l] -= dm * (npl * qn)
+                sgn[l] = min(sgn[l], min(npl * a, nmi * c))
+                wppj[l] = a
+                wmpj[l] = c
+                wpj[l] = npl
+                wmj[l] = nmi
+                qj[l] = qn
+        for l in range(L):
+            if st.fresh[l]:
+                st.fresh[l] = False
+            elif st.mid[l] >= 0:
+                st.kk[l] += 1
+
+    @_numba.njit(**_FLAGS)
+    def _run_group(data, members, cfg, seed, out):
         """Eq. (13) for the members of one replication on _LANES SIMD lanes, Lemma 2's sums accumulated;
-        a lane that stops is written out and refilled at once. Iterates at ``rec_steps`` are recorded."""
-        nm = members.shape[0]
+        a lane that stops is written out and refilled at once. Iterates at ``cfg.rec_steps`` are recorded."""
+        n, d = data.X.shape
         # a single run (train_mgd) uses 4 lanes, not 32; not 1: OpenBLAS turns a one-column gemm into a
         # gemv with another summation order, and a run must equal its sweep cell bit for bit (tested)
-        L = min(_LANES, max(nm, 4))
-        n, d = X.shape
+        L = min(_LANES, max(members.shape[0], 4))
+        b = cfg.b
         spe = (n + b - 1) // b
         full = b == n
-        wp = np.full((d, L), alpha)
-        wm = np.full((d, L), alpha)
-        wpp = np.full((d, L), alpha)
-        wmp = np.full((d, L), alpha)
-        qi = np.full((d, L), 1.0 / (alpha * alpha))  # 1/(w+ w−) of the current iterate
-        a0 = np.zeros((d, L))  # Σ(z+ − 1)
-        a1 = np.zeros((d, L))  # Σ(1/z+ − 1)
-        a2 = np.zeros((d, L))  # Σ(z− − 1)
-        a3 = np.zeros((d, L))  # Σ(1/z− − 1)
-        lossp = np.zeros(L)    # loss of the previous iterate (reported when the new one overflows)
-        big = np.zeros(L)      # max_i |γ g_i| of the last update (≥ 2^52: its iterate is not representable)
-        th = np.zeros((d, L))
-        g = np.zeros((d, L))
-        r = np.zeros((n, L))
-        rw = np.zeros((n, L))
-        wgt = np.zeros((n, L))
-        loss = np.zeros(L)
-        gam = np.zeros(L)
-        geff = np.zeros(L)
-        bet = np.zeros(L)
-        sgn = np.zeros(L)
-        kk = np.zeros(L, np.int64)
-        s = np.zeros(L, np.uint64)
-        loss0 = np.full(L, -1.0)
-        cross = np.zeros(L, np.bool_)
-        fresh = np.ones(L, np.bool_)
-        mid = np.full(L, -1, np.int64)
-        perm = np.empty((L, n), np.int64)
-        ir = np.zeros(L, np.int64)   # iterates recorded so far, per lane
-        nrec = rec_steps.shape[0]
+        st = _lanes_nb(n, d, L, cfg.alpha)
         nxt = 0
         active = 0
         for l in range(L):
-            s[l] = seed
-            if nxt < nm:
-                mid[l] = members[nxt]
-                gam[l] = gam_all[mid[l]]
-                bet[l] = bet_all[mid[l]]
+            st.s[l] = seed
+            if _load_member_nb(st, l, members, nxt, cfg):
                 nxt += 1
                 active += 1
         while active > 0:
-            for j in range(d):
-                wpj = wp[j]
-                wmj = wm[j]
-                tj = th[j]
-                for l in range(L):
-                    tj[l] = 0.25 * (wpj[l] - wmj[l]) * (wpj[l] + wmj[l])   # = u v, no cancellation
-            if full:
-                # Gram form: g = Hθ − b (one BLAS product for all lanes), L(θ) = ½θ·(g − b) + c
-                np.dot(H, th, g)
-                for l in range(L):
-                    loss[l] = c0
-                for j in range(d):
-                    gj = g[j]
-                    bj = bv[j]
-                    tj = th[j]
-                    for l in range(L):
-                        gj[l] -= bj
-                        loss[l] += 0.5 * tj[l] * (gj[l] - bj)
-                # the Gram form cancels to ~eps·c: near tol, the stopping test and the reported loss
-                # use the residual form |Xθ − y|²/(2n), lane by lane
-                for l in range(L):
-                    if mid[l] >= 0 and loss[l] < tol + _GRAM_MARGIN * (1.0 + c0):
-                        acc = 0.0
-                        for i in range(n):
-                            ri = -y[i]
-                            for j in range(d):
-                                ri += X[i, j] * th[j, l]
-                            acc += ri * ri
-                        loss[l] = acc * (0.5 / n)
-            else:
-                # residual r = Xθ − y (BLAS), L(θ) = |r|²/(2n)
-                np.dot(X, th, r)
-                for l in range(L):
-                    loss[l] = 0.0
-                for i in range(n):
-                    ri = r[i]
-                    yi = y[i]
-                    for l in range(L):
-                        ri[l] -= yi
-                        loss[l] += ri[l] * ri[l]
-                for l in range(L):
-                    loss[l] *= 0.5 / n
-            # per-lane stop tests; a stopped lane is written out and refilled
+            _loss_nb(data, st, cfg.tol, full)
             for l in range(L):
-                if mid[l] < 0:
+                if st.mid[l] < 0:
                     continue
-                lo = loss[l]
-                if loss0[l] < 0.0:
-                    loss0[l] = lo
-                stop = -1
-                lost = big[l] >= UNREPRESENTABLE
-                if lost or not (np.isfinite(lo) and lo <= DIVERGENCE_FACTOR * (1.0 + loss0[l])):
-                    stop = _DIVERGED
-                elif kk[l] % spe == 0 and lo < tol:
-                    stop = _CONVERGED
-                elif kk[l] >= max_steps:
-                    stop = _STEP_CAP
-                m = mid[l]
-                if stop != _DIVERGED:
-                    while ir[l] < nrec and rec_steps[ir[l]] <= kk[l]:
-                        q = ir[l]
-                        out_rec_loss[m, q] = lo
-                        for j in range(d):
-                            out_rec_delta[m, q, j] = abs(wp[j, l] * wm[j, l])
-                            out_rec_theta[m, q, j] = th[j, l]
-                        ir[l] += 1
-                # an iterate whose loss overflowed (or that rounding destroyed) is dropped: report the
-                # last finite one, as train_mgd does
-                back = stop == _DIVERGED and (lost or not np.isfinite(lo))
-                if not back:
-                    cross[l] = cross[l] or sgn[l] < 0.0
-                lossp_l = lossp[l]
-                lossp[l] = lo
+                stop, back, lo = _stop_and_record_nb(st, l, spe, cfg, out)
                 if stop < 0:
                     continue
-                bb = bet[l]
-                if back:
-                    # drop the last update's Lemma 2 terms (recomputed from the same operands; a
-                    # non-finite difference is cleaned up by _compute)
-                    lo = lossp_l if np.isfinite(lossp_l) else 1e300
-                    for j in range(d):
-                        a = wpp[j, l]
-                        c = wmp[j, l]
-                        npl = wp[j, l]
-                        nmi = wm[j, l]
-                        qo = 1.0 / (a * c)
-                        qn = 1.0 / (npl * nmi)
-                        dp = npl - a
-                        dm = nmi - c
-                        s0_ = a0[j, l] - dp * (c * qo)
-                        s1_ = a1[j, l] + dp * (nmi * qn)
-                        s2_ = a2[j, l] - dm * (a * qo)
-                        s3_ = a3[j, l] + dm * (npl * qn)
-                        out_wp[m, j] = a
-                        out_wm[m, j] = c
-                        out_wpp[m, j] = a
-                        out_wmp[m, j] = c
-                        out_sp[m, j] = (s0_ + bb * s1_) / (1.0 - bb) - np.log(np.abs(a / alpha))
-                        out_sm[m, j] = (s2_ + bb * s3_) / (1.0 - bb) - np.log(np.abs(c / alpha))
-                else:
-                    for j in range(d):
-                        out_wp[m, j] = wp[j, l]
-                        out_wm[m, j] = wm[j, l]
-                        out_wpp[m, j] = wpp[j, l]
-                        out_wmp[m, j] = wmp[j, l]
-                        out_sp[m, j] = (a0[j, l] + bb * a1[j, l]) / (1.0 - bb) - np.log(np.abs(wp[j, l] / alpha))
-                        out_sm[m, j] = (a2[j, l] + bb * a3[j, l]) / (1.0 - bb) - np.log(np.abs(wm[j, l] / alpha))
-                out_crossed[m] = cross[l]
-                out_steps[m] = kk[l]
-                out_loss[m] = lo
-                out_status[m] = stop
-                out_nrec[m] = ir[l]
-                ir[l] = 0
-                if nxt < nm:
-                    mid[l] = members[nxt]
-                    gam[l] = gam_all[mid[l]]
-                    bet[l] = bet_all[mid[l]]
+                _write_out_nb(st, l, stop, lo, back, cfg.alpha, out)
+                if _load_member_nb(st, l, members, nxt, cfg):
                     nxt += 1
                 else:
-                    mid[l] = -1
-                    gam[l] = 0.0
-                    bet[l] = 0.0
                     active -= 1
-                for j in range(d):
-                    wp[j, l] = alpha
-                    wm[j, l] = alpha
-                    wpp[j, l] = alpha
-                    wmp[j, l] = alpha
-                    qi[j, l] = 1.0 / (alpha * alpha)
-                    a0[j, l] = 0.0
-                    a1[j, l] = 0.0
-                    a2[j, l] = 0.0
-                    a3[j, l] = 0.0
-                fresh[l] = True  # no update this round: the next round checks its θ_0 first
-                kk[l] = 0
-                s[l] = seed
-                loss0[l] = -1.0
-                cross[l] = False
+                _reset_lane_nb(st, l, cfg.alpha, seed)
             if active == 0:
                 break
             if not full:
-                # per-lane mini-batches as row weights, g = Xᵀ(w ⊙ r)
-                for l in range(L):
-                    for i in range(n):
-                        wgt[i, l] = 0.0
-                    if mid[l] < 0 or fresh[l]:
-                        continue
-                    s[l], i0, i1 = _next_batch_nb(s[l], perm[l], kk[l], n, b, spe, replace)
-                    for t in range(i0, i1):
-                        wgt[perm[l, t], l] = 1.0 / (i1 - i0)
-                for i in range(n):
-                    ri = r[i]
-                    wi = wgt[i]
-                    rwi = rw[i]
-                    for l in range(L):
-                        rwi[l] = ri[l] * wi[l]
-                np.dot(XT, rw, g)
-            # Eq. (13) with Lemma 2's terms accumulated from the iterates (z = w_{k+1}/w_k);
-            # one division per coordinate: q = 1/(w+ w−) gives both reciprocals.
-            for l in range(L):
-                geff[l] = 0.0 if fresh[l] else gam[l]
-                sgn[l] = 1.0
-                big[l] = 0.0
-            for j in range(d):   # max_i |γ g_i| of this update, per lane (UNREPRESENTABLE test)
-                gj = g[j]
-                for l in range(L):
-                    big[l] = max(big[l], abs(gj[l]))
-            for l in range(L):
-                big[l] *= geff[l]
-            for j in range(d):
-                gj = g[j]
-                wpj = wp[j]
-                wmj = wm[j]
-                wppj = wpp[j]
-                wmpj = wmp[j]
-                qj = qi[j]
-                a0j = a0[j]
-                a1j = a1[j]
-                a2j = a2[j]
-                a3j = a3[j]
-                for l in range(L):
-                    gg = geff[l] * gj[l]
-                    bb = bet[l]
-                    a = wpj[l]
-                    c = wmj[l]
-                    npl = a - gg * a + bb * (a - wppj[l])
-                    nmi = c + gg * c + bb * (c - wmpj[l])
-                    qo = qj[l]
-                    qn = 1.0 / (npl * nmi)
-                    dp = npl - a
-                    dm = nmi - c
-                    a0j[l] += dp * (c * qo)
-                    a1j[l] -= dp * (nmi * qn)
-                    a2j[l] += dm * (a * qo)
-                    a3j[l] -= dm * (npl * qn)
-                    sgn[l] = min(sgn[l], min(npl * a, nmi * c))
-                    wppj[l] = a
-                    wmpj[l] = c
-                    wpj[l] = npl
-                    wmj[l] = nmi
-                    qj[l] = qn
-            for l in range(L):
-                if fresh[l]:
-                    fresh[l] = False
-                elif mid[l] >= 0:
-                    kk[l] += 1
+                _minibatch_gradient_nb(data, st, b, spe, cfg.replace)
+            _update_nb(st)
 
     @_numba.njit(cache=True, error_model="numpy", parallel=True)
-    def _sweep_nb(Xs, XTs, ys, Hs, bs, cs, groups, grep, gam, bet, alpha, b, replace, seeds, max_steps, tol,
-                  wp, wm, wpp, wmp, sp, sm, crossed, steps, loss, status, rec_steps, rec_loss, rec_delta,
-                  rec_theta, nrec):
+    def _sweep_nb(datas, groups, grep, cfg, seeds, out):
         """Groups of members (one replication each) in parallel, one group per thread at a time."""
         ng = grep.shape[0]
         for q in _numba.prange(ng):
@@ -624,11 +676,9 @@ if _numba is not None:
             for t in range(mem.shape[0]):
                 if mem[t] >= 0:
                     cnt += 1
-            _run_group(Xs[rr], XTs[rr], ys[rr], Hs[rr], bs[rr], cs[rr], mem[:cnt], gam, bet, alpha, b, replace,
-                       seeds[rr], max_steps, tol, wp, wm, wpp, wmp, sp, sm, crossed, steps, loss, status,
-                       rec_steps, rec_loss, rec_delta, rec_theta, nrec)
-
-
+            data = _Data(X=datas.X[rr], XT=datas.XT[rr], y=datas.y[rr], H=datas.H[rr], bv=datas.bv[rr],
+                         c0=datas.c0[rr])
+            _run_group(data, mem[:cnt], cfg, seeds[rr], out)
 
 
 def _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out, progress_cb):
@@ -659,8 +709,8 @@ def _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol
         out["wp"][idx], out["wm"][idx] = wp[sel], wm[sel]
         out["wpp"][idx], out["wmp"][idx] = wpp[sel], wmp[sel]
         bb = b_[sel]
-        out["sp"][idx] = (ap[sel] + bb * bp[sel]) / (1 - bb) - np.log(np.abs(wp[sel] / alpha))
-        out["sm"][idx] = (am[sel] + bb * bm[sel]) / (1 - bb) - np.log(np.abs(wm[sel] / alpha))
+        out["sp"][idx] = _lemma2_sum(ap[sel], bp[sel], bb, wp[sel], alpha)
+        out["sm"][idx] = _lemma2_sum(am[sel], bm[sel], bb, wm[sel], alpha)
         out["crossed"][idx] = cr[sel]
         out["steps"][idx] = k
         out["loss"][idx] = loss_sel
@@ -878,6 +928,10 @@ def _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, t
     Hs = np.einsum("rni,rnj->rij", Xs, Xs) / n
     bs = np.einsum("rni,rn->ri", Xs, ys) / n
     cs = 0.5 * np.einsum("rn,rn->r", ys, ys) / n
+    datas = _Data(X=Xs, XT=XTs, y=ys, H=Hs, bv=bs, c0=cs)
+    cfg = _Config(gam=gam, bet=bet, alpha=float(alpha), b=int(b), replace=bool(replace), max_steps=int(max_steps),
+                  tol=float(tol), rec_steps=out["rec_steps"])
+    res = _Out(**{k: out[k] for k in _Out._fields})
     groups, grep = _make_groups(gam, bet, rep, R, _max_threads())
     nth = _max_threads() if n_threads is None else int(n_threads)
     # groups have similar costs (members dealt round-robin by cost); with a bar, hand them over
@@ -890,10 +944,7 @@ def _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, t
     try:
         for c0 in range(0, len(grep), step_):
             chunk = np.arange(c0, min(c0 + step_, len(grep)))
-            _sweep_nb(Xs, XTs, ys, Hs, bs, cs, groups[chunk], grep[chunk], gam, bet, alpha, b, replace,
-                      seeds, max_steps, tol, out["wp"], out["wm"], out["wpp"], out["wmp"], out["sp"],
-                      out["sm"], out["crossed"], out["steps"], out["loss"], out["status"], out["rec_steps"],
-                      out["rec_loss"], out["rec_delta"], out["rec_theta"], out["nrec"])
+            _sweep_nb(datas, groups[chunk], grep[chunk], cfg, seeds, res)
             if bar is not None:
                 bar.update(int(np.sum(groups[chunk] >= 0)))
     finally:
