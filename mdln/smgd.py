@@ -269,7 +269,8 @@ _Lanes = namedtuple("_Lanes", [
     "big",                               # max_i |γ g_i| of the last update (≥ 2^52: θ_k is not representable)
     "gam", "geff", "bet", "sgn",         # γ, γ of this update (0 on a fresh lane), β, min sign of w±_{k+1}w±_k
     "kk", "s", "ir", "mid",              # steps, batch stream state, iterates recorded, member (−1: idle)
-    "cross", "fresh"])                   # w± changed sign, lane loaded this round (no update yet)
+    "cross", "fresh",                    # w± changed sign, lane loaded this round (no update yet)
+    "stop", "back", "lrep"])             # this round's stop test: status (−1: go on), θ_k dropped, loss reported
 
 
 # --------------------------------------------------------------------------- random batches
@@ -387,7 +388,8 @@ if _numba is not None:
                       lossp=np.zeros(L), loss0=np.full(L, -1.0), big=np.zeros(L), gam=np.zeros(L),
                       geff=np.zeros(L), bet=np.zeros(L), sgn=np.zeros(L), kk=np.zeros(L, np.int64),
                       s=np.zeros(L, np.uint64), ir=np.zeros(L, np.int64), mid=np.full(L, -1, np.int64),
-                      cross=np.zeros(L, np.bool_), fresh=np.ones(L, np.bool_))
+                      cross=np.zeros(L, np.bool_), fresh=np.ones(L, np.bool_), stop=np.full(L, -1, np.int64),
+                      back=np.zeros(L, np.bool_), lrep=np.zeros(L))
 
     @_numba.njit(inline="always", **_FLAGS)
     def _load_member_nb(st, l, members, nxt, cfg):
@@ -410,10 +412,10 @@ if _numba is not None:
         X, y = data.X, data.y
         n, d = X.shape
         L = st.loss.shape[0]
-        th, g, r, loss = st.th, st.g, st.r, st.loss
+        th, g, r, loss, mid, wp, wm = st.th, st.g, st.r, st.loss, st.mid, st.wp, st.wm
         for j in range(d):
-            wpj = st.wp[j]
-            wmj = st.wm[j]
+            wpj = wp[j]
+            wmj = wm[j]
             tj = th[j]
             for l in range(L):
                 tj[l] = 0.25 * (wpj[l] - wmj[l]) * (wpj[l] + wmj[l])   # = u v, no cancellation
@@ -433,7 +435,7 @@ if _numba is not None:
             # the Gram form cancels to ~eps·c: near tol, the stopping test and the reported loss
             # use the residual form |Xθ − y|²/(2n), lane by lane
             for l in range(L):
-                if st.mid[l] >= 0 and loss[l] < tol + _GRAM_MARGIN * (1.0 + c0):
+                if mid[l] >= 0 and loss[l] < tol + _GRAM_MARGIN * (1.0 + c0):
                     acc = 0.0
                     for i in range(n):
                         ri = -y[i]
@@ -456,40 +458,57 @@ if _numba is not None:
                 loss[l] *= 0.5 / n
 
     @_numba.njit(inline="always", **_FLAGS)
-    def _stop_and_record_nb(st, l, spe, cfg, out):
-        """Phase 2, lane l: the stop test (status code, or −1 to go on), the iterates due at ``rec_steps``,
-        the sign-change flag; returns (status, back, reported loss), back = the last update is dropped."""
-        lo = st.loss[l]
-        if st.loss0[l] < 0.0:
-            st.loss0[l] = lo
-        stop = -1
-        lost = st.big[l] >= UNREPRESENTABLE
-        if lost or not (np.isfinite(lo) and lo <= DIVERGENCE_FACTOR * (1.0 + st.loss0[l])):
-            stop = _DIVERGED
-        elif st.kk[l] % spe == 0 and lo < cfg.tol:
-            stop = _CONVERGED
-        elif st.kk[l] >= cfg.max_steps:
-            stop = _STEP_CAP
-        if stop != _DIVERGED:
-            m = st.mid[l]
-            rec = cfg.rec_steps
-            while st.ir[l] < rec.shape[0] and rec[st.ir[l]] <= st.kk[l]:
-                q = st.ir[l]
-                out.rec_loss[m, q] = lo
-                for j in range(st.wp.shape[0]):
-                    out.rec_delta[m, q, j] = abs(st.wp[j, l] * st.wm[j, l])
-                    out.rec_theta[m, q, j] = st.th[j, l]
-                st.ir[l] += 1
-        # an iterate whose loss overflowed (or that rounding destroyed) is dropped: report the
-        # last finite one, as train_mgd does
-        back = stop == _DIVERGED and (lost or not np.isfinite(lo))
-        if not back:
-            st.cross[l] = st.cross[l] or st.sgn[l] < 0.0
-        lossp_l = st.lossp[l]
-        st.lossp[l] = lo
-        if back:
-            lo = lossp_l if np.isfinite(lossp_l) else 1e300
-        return stop, back, lo
+    def _stop_tests_nb(st, spe, cfg, out):
+        """Phase 2: per lane, the stop test (``st.stop``: a status code, or −1 to go on), the iterates due at
+        ``rec_steps``, the sign-change flag, and the loss to report (``st.lrep``; ``st.back``: the last update
+        is dropped). Returns the number of lanes that stop."""
+        L = st.loss.shape[0]
+        d = st.wp.shape[0]
+        loss, loss0, lossp, big, kk, mid, ir = st.loss, st.loss0, st.lossp, st.big, st.kk, st.mid, st.ir
+        cross, sgn, stopc, backs, lrep = st.cross, st.sgn, st.stop, st.back, st.lrep
+        wp, wm, th = st.wp, st.wm, st.th
+        rec = cfg.rec_steps
+        nrec = rec.shape[0]
+        tol, max_steps = cfg.tol, cfg.max_steps
+        nstop = 0
+        for l in range(L):
+            stopc[l] = -1
+            if mid[l] < 0:
+                continue
+            lo = loss[l]
+            if loss0[l] < 0.0:
+                loss0[l] = lo
+            stop = -1
+            lost = big[l] >= UNREPRESENTABLE
+            if lost or not (np.isfinite(lo) and lo <= DIVERGENCE_FACTOR * (1.0 + loss0[l])):
+                stop = _DIVERGED
+            elif kk[l] % spe == 0 and lo < tol:
+                stop = _CONVERGED
+            elif kk[l] >= max_steps:
+                stop = _STEP_CAP
+            if stop != _DIVERGED:
+                m = mid[l]
+                while ir[l] < nrec and rec[ir[l]] <= kk[l]:
+                    q = ir[l]
+                    out.rec_loss[m, q] = lo
+                    for j in range(d):
+                        out.rec_delta[m, q, j] = abs(wp[j, l] * wm[j, l])
+                        out.rec_theta[m, q, j] = th[j, l]
+                    ir[l] += 1
+            # an iterate whose loss overflowed (or that rounding destroyed) is dropped: report the
+            # last finite one, as train_mgd does
+            back = stop == _DIVERGED and (lost or not np.isfinite(lo))
+            if not back:
+                cross[l] = cross[l] or sgn[l] < 0.0
+            lossp_l = lossp[l]
+            lossp[l] = lo
+            if stop < 0:
+                continue
+            stopc[l] = stop
+            backs[l] = back
+            lrep[l] = (lossp_l if np.isfinite(lossp_l) else 1e300) if back else lo
+            nstop += 1
+        return nstop
 
     @_numba.njit(inline="always", **_FLAGS)
     def _write_out_nb(st, l, stop, lo, back, alpha, out):
@@ -555,31 +574,32 @@ if _numba is not None:
         """Phase 4 (B < n): per-lane mini-batches as row weights, g = Xᵀ(w ⊙ r)."""
         n = data.X.shape[0]
         L = st.loss.shape[0]
-        wgt, perm = st.wgt, st.perm
+        wgt, perm, r, rw, s, kk, mid, fresh = st.wgt, st.perm, st.r, st.rw, st.s, st.kk, st.mid, st.fresh
         for l in range(L):
             for i in range(n):
                 wgt[i, l] = 0.0
-            if st.mid[l] < 0 or st.fresh[l]:
+            if mid[l] < 0 or fresh[l]:
                 continue
-            st.s[l], i0, i1 = _next_batch_nb(st.s[l], perm[l], st.kk[l], n, b, spe, replace)
+            s[l], i0, i1 = _next_batch_nb(s[l], perm[l], kk[l], n, b, spe, replace)
             for t in range(i0, i1):
                 wgt[perm[l, t], l] = 1.0 / (i1 - i0)
         for i in range(n):
-            ri = st.r[i]
+            ri = r[i]
             wi = wgt[i]
-            rwi = st.rw[i]
+            rwi = rw[i]
             for l in range(L):
                 rwi[l] = ri[l] * wi[l]
-        np.dot(data.XT, st.rw, st.g)
+        np.dot(data.XT, rw, st.g)
 
     @_numba.njit(inline="always", **_FLAGS)
     def _update_nb(st):
         """Phase 5: Eq. (13) on every lane, Lemma 2's terms accumulated from the iterates (z = w_{k+1}/w_k);
         one division per coordinate: q = 1/(w+ w−) gives both reciprocals."""
         d, L = st.wp.shape
-        geff, sgn, big, g = st.geff, st.sgn, st.big, st.g
+        geff, sgn, big, g, bet, fresh, mid, kk = st.geff, st.sgn, st.big, st.g, st.bet, st.fresh, st.mid, st.kk
+        wp, wm, wpp, wmp, qi, a0, a1, a2, a3 = st.wp, st.wm, st.wpp, st.wmp, st.qi, st.a0, st.a1, st.a2, st.a3
         for l in range(L):
-            geff[l] = 0.0 if st.fresh[l] else st.gam[l]
+            geff[l] = 0.0 if fresh[l] else st.gam[l]
             sgn[l] = 1.0
             big[l] = 0.0
         for j in range(d):   # max_i |γ g_i| of this update, per lane (UNREPRESENTABLE test)
@@ -590,18 +610,18 @@ if _numba is not None:
             big[l] *= geff[l]
         for j in range(d):
             gj = g[j]
-            wpj = st.wp[j]
-            wmj = st.wm[j]
-            wppj = st.wpp[j]
-            wmpj = st.wmp[j]
-            qj = st.qi[j]
-            a0j = st.a0[j]
-            a1j = st.a1[j]
-            a2j = st.a2[j]
-            a3j = st.a3[j]
+            wpj = wp[j]
+            wmj = wm[j]
+            wppj = wpp[j]
+            wmpj = wmp[j]
+            qj = qi[j]
+            a0j = a0[j]
+            a1j = a1[j]
+            a2j = a2[j]
+            a3j = a3[j]
             for l in range(L):
                 gg = geff[l] * gj[l]
-                bb = st.bet[l]
+                bb = bet[l]
                 a = wpj[l]
                 c = wmj[l]
                 npl = a - gg * a + bb * (a - wppj[l])
@@ -621,10 +641,10 @@ if _numba is not None:
                 wmj[l] = nmi
                 qj[l] = qn
         for l in range(L):
-            if st.fresh[l]:
-                st.fresh[l] = False
-            elif st.mid[l] >= 0:
-                st.kk[l] += 1
+            if fresh[l]:
+                fresh[l] = False
+            elif mid[l] >= 0:
+                kk[l] += 1
 
     @_numba.njit(**_FLAGS)
     def _run_group(data, members, cfg, seed, out):
@@ -645,20 +665,19 @@ if _numba is not None:
             if _load_member_nb(st, l, members, nxt, cfg):
                 nxt += 1
                 active += 1
+        stopc = st.stop
         while active > 0:
             _loss_nb(data, st, cfg.tol, full)
-            for l in range(L):
-                if st.mid[l] < 0:
-                    continue
-                stop, back, lo = _stop_and_record_nb(st, l, spe, cfg, out)
-                if stop < 0:
-                    continue
-                _write_out_nb(st, l, stop, lo, back, cfg.alpha, out)
-                if _load_member_nb(st, l, members, nxt, cfg):
-                    nxt += 1
-                else:
-                    active -= 1
-                _reset_lane_nb(st, l, cfg.alpha, seed)
+            if _stop_tests_nb(st, spe, cfg, out):
+                for l in range(L):
+                    if stopc[l] < 0:
+                        continue
+                    _write_out_nb(st, l, stopc[l], st.lrep[l], st.back[l], cfg.alpha, out)
+                    if _load_member_nb(st, l, members, nxt, cfg):
+                        nxt += 1
+                    else:
+                        active -= 1
+                    _reset_lane_nb(st, l, cfg.alpha, seed)
             if active == 0:
                 break
             if not full:
