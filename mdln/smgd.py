@@ -52,11 +52,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import (check_beta, check_data, check_finite_array, check_gamma, check_int,
-                      check_positive)
+from ._checks import (check_beta, check_data, check_finite_array, check_gamma, check_int, check_positive,
+                      check_real_array)
 from .cache import cached_arrays
 from .implicit import perturbed_initialisation
-from .status import DIVERGENCE_FACTOR, STATUS_NAMES, UNREPRESENTABLE, Status
+from .status import DIVERGENCE_FACTOR, STATUS_NAMES, TRAINER_STATUSES, UNREPRESENTABLE, Status
 
 try:  # optional compiled kernel; the numpy twin gives the same numbers to rounding
     import numba as _numba
@@ -78,7 +78,7 @@ def have_numba():
 
 
 def _resolve_engine(engine):
-    if engine not in ("auto", "numba", "numpy"):
+    if not isinstance(engine, str) or engine not in ("auto", "numba", "numpy"):
         raise ValueError(f"engine must be 'auto', 'numba' or 'numpy', got {engine!r}")
     if engine == "numba" and _numba is None:
         raise ValueError("engine='numba' needs the numba package; use engine='numpy' or 'auto'")
@@ -88,9 +88,10 @@ def _resolve_engine(engine):
 
 
 def lemma2_r(z):
-    """r(z) = (z − 1) − ln|z| of Lemma 2 (positive for z > 0, z ≠ 1)."""
-    from ._checks import check_real_array
-    z = check_real_array(z, "z")
+    """r(z) = (z − 1) − ln|z| of Lemma 2 (positive for z > 0, z ≠ 1); z finite and nonzero."""
+    z = _finite_reals(z, "z")
+    if np.any(z == 0.0):
+        raise ValueError("z must be nonzero (r(z) has ln|z|), got a zero entry")
     return (z - 1.0) - np.log(np.abs(z))
 
 
@@ -107,7 +108,7 @@ class MGDTrajectory:
 
 @dataclass(frozen=True)
 class MGDResult:
-    """Outcome of SMGD(γ, β) (Eq. 9): final weights, Δ∞ (= Δ_K), Lemma 2 sums S± up to K, status name."""
+    """Outcome of SMGD(γ, β) (Eq. 9): final weights, Δ∞ (= Δ_K), Lemma 2's S± up to K, how and why it ended."""
 
     theta: np.ndarray
     u: np.ndarray
@@ -119,7 +120,8 @@ class MGDResult:
     steps: int
     epochs: float
     train_loss: float
-    status: str
+    status: Status
+    message: str
     gamma: float
     beta: float
     alpha: float
@@ -129,8 +131,8 @@ class MGDResult:
 
     @property
     def code(self):
-        """The status as a :class:`mdln.status.Status` (``status`` is its name)."""
-        return Status(STATUS_NAMES.index(self.status))
+        """The status (a :class:`mdln.status.Status`; kept for code written when ``status`` was its name)."""
+        return self.status
 
     @property
     def lam(self):
@@ -144,6 +146,7 @@ class MGDResult:
 
     def theorem2_delta(self, finite=False):
         """Δ0 ⊙ exp(−(S+ + S−)) (Theorem 2); ``finite=True`` adds the exact finite-K boundary term."""
+        finite = _check_flag(finite, "finite")
         expo = self.S_plus + self.S_minus - (self.boundary if finite else 0.0)
         return self.delta0 * np.exp(-expo)
 
@@ -166,7 +169,9 @@ class MGDResult:
 
 @dataclass(frozen=True)
 class SweepResult:
-    """SMGD outcomes over the (γ, β, replication) grid; arrays have leading shape (G, Bt, R)."""
+    """SMGD outcomes over the (γ, β, replication) grid; arrays have leading shape (G, Bt, R).
+
+    ``status`` holds :class:`mdln.status.Status` codes; ``message`` counts them ("12 runs: 9 converged, …")."""
 
     gammas: np.ndarray
     betas: np.ndarray
@@ -184,6 +189,7 @@ class SweepResult:
     alpha: float
     batch_size: int
     n: int
+    message: str = ""
 
     @property
     def lam(self):
@@ -211,6 +217,7 @@ class SweepResult:
 
     def theorem2_delta(self, finite=False):
         """Δ0 ⊙ exp(−(S+ + S−)) for every member (Theorem 2); ``finite`` adds the boundary term."""
+        finite = _check_flag(finite, "finite")
         return self.alpha ** 2 * np.exp(-(self.S_plus + self.S_minus - (self.boundary if finite else 0.0)))
 
     def theorem2_error(self, finite=False):
@@ -228,10 +235,14 @@ def corollary3_holds(delta_inf, theta_tilde0, alpha):
 
     The corollary says it holds whenever w± never changed sign; NaN entries (diverged runs) count as false.
     """
-    a2 = float(alpha) ** 2
+    delta_inf = _reals(delta_inf, "delta_inf")
+    theta_tilde0 = _reals(theta_tilde0, "theta_tilde0")
+    if delta_inf.ndim == 0 or delta_inf.shape != theta_tilde0.shape:
+        raise ValueError(f"delta_inf and theta_tilde0 must be arrays of one shape (runs..., d), got "
+                         f"{delta_inf.shape} and {theta_tilde0.shape}")
+    a2 = check_positive(alpha, "alpha") ** 2
     with np.errstate(invalid="ignore"):
-        return (np.all(np.asarray(delta_inf) < a2, axis=-1)
-                & np.all(np.abs(np.asarray(theta_tilde0)) < a2, axis=-1))
+        return np.all(delta_inf < a2, axis=-1) & np.all(np.abs(theta_tilde0) < a2, axis=-1)
 
 
 def _relative_error(delta, pred):
@@ -267,10 +278,10 @@ _Lanes = namedtuple("_Lanes", [
     "th", "g", "r", "rw", "wgt", "perm",  # workspace: θ, gradient, residual, weighted residual, batch weights
     "loss", "lossp", "loss0",            # L(θ_k), L(θ_{k−1}) (reported when θ_k is dropped), L(θ_0)
     "big",                               # max_i |γ g_i| of the last update (≥ 2^52: θ_k is not representable)
-    "gam", "geff", "bet", "sgn",         # γ, γ of this update (0 on a fresh lane), β, min sign of w±_{k+1}w±_k
+    "gam", "geff", "bet", "sgn",         # γ, γ of this update (0 on a fresh lane), β, min of w±_{k+1}w±_k
     "kk", "s", "ir", "mid",              # steps, batch stream state, iterates recorded, member (−1: idle)
     "cross", "fresh",                    # w± changed sign, lane loaded this round (no update yet)
-    "stop", "back", "lrep"])             # this round's stop test: status (−1: go on), θ_k dropped, loss reported
+    "stop", "back", "lrep"])             # this round's stop test: status (−1: go on), θ_k dropped, loss
 
 
 # --------------------------------------------------------------------------- random batches
@@ -393,7 +404,7 @@ if _numba is not None:
 
     @_numba.njit(inline="always", **_FLAGS)
     def _load_member_nb(st, l, members, nxt, cfg):
-        """Put member ``members[nxt]`` on lane l (or leave the lane idle when none is left); True if loaded."""
+        """Put member ``members[nxt]`` on lane l (or leave the lane idle if none is left); True if loaded."""
         if nxt < members.shape[0]:
             m = members[nxt]
             st.mid[l] = m
@@ -515,17 +526,18 @@ if _numba is not None:
         """Phase 3, lane l: its member's final w±, previous w±, Lemma 2's S± (``_lemma2_sum``), status and
         counters; ``back`` reports the previous iterate, the last update's Lemma 2 terms taken out again
         (recomputed from the same operands; a non-finite difference is cleaned up by _compute)."""
+        wp, wm, wpp, wmp, a0, a1, a2, a3 = st.wp, st.wm, st.wpp, st.wmp, st.a0, st.a1, st.a2, st.a3
         m = st.mid[l]
         bb = st.bet[l]
-        for j in range(st.wp.shape[0]):
-            a = st.wp[j, l]
-            c = st.wm[j, l]
-            ap = st.wpp[j, l]
-            cp = st.wmp[j, l]
-            s0 = st.a0[j, l]
-            s1 = st.a1[j, l]
-            s2 = st.a2[j, l]
-            s3 = st.a3[j, l]
+        for j in range(wp.shape[0]):
+            a = wp[j, l]
+            c = wm[j, l]
+            ap = wpp[j, l]
+            cp = wmp[j, l]
+            s0 = a0[j, l]
+            s1 = a1[j, l]
+            s2 = a2[j, l]
+            s3 = a3[j, l]
             if back:
                 qo = 1.0 / (ap * cp)
                 qn = 1.0 / (a * c)
@@ -551,17 +563,18 @@ if _numba is not None:
 
     @_numba.njit(inline="always", **_FLAGS)
     def _reset_lane_nb(st, l, alpha, seed):
-        """Phase 3, lane l after its write-out: back to w±_1 = w±_0 = α1, empty sums, step 0, stream at seed."""
-        for j in range(st.wp.shape[0]):
-            st.wp[j, l] = alpha
-            st.wm[j, l] = alpha
-            st.wpp[j, l] = alpha
-            st.wmp[j, l] = alpha
-            st.qi[j, l] = 1.0 / (alpha * alpha)
-            st.a0[j, l] = 0.0
-            st.a1[j, l] = 0.0
-            st.a2[j, l] = 0.0
-            st.a3[j, l] = 0.0
+        """Phase 3, lane l after its write-out: w±_1 = w±_0 = α1, empty sums, step 0, stream at seed."""
+        wp, wm, wpp, wmp, qi, a0, a1, a2, a3 = st.wp, st.wm, st.wpp, st.wmp, st.qi, st.a0, st.a1, st.a2, st.a3
+        for j in range(wp.shape[0]):
+            wp[j, l] = alpha
+            wm[j, l] = alpha
+            wpp[j, l] = alpha
+            wmp[j, l] = alpha
+            qi[j, l] = 1.0 / (alpha * alpha)
+            a0[j, l] = 0.0
+            a1[j, l] = 0.0
+            a2[j, l] = 0.0
+            a3[j, l] = 0.0
         st.fresh[l] = True  # no update this round: the next round checks its θ_0 first
         st.kk[l] = 0
         st.s[l] = seed
@@ -596,10 +609,11 @@ if _numba is not None:
         """Phase 5: Eq. (13) on every lane, Lemma 2's terms accumulated from the iterates (z = w_{k+1}/w_k);
         one division per coordinate: q = 1/(w+ w−) gives both reciprocals."""
         d, L = st.wp.shape
-        geff, sgn, big, g, bet, fresh, mid, kk = st.geff, st.sgn, st.big, st.g, st.bet, st.fresh, st.mid, st.kk
+        geff, sgn, big, g, bet, gam = st.geff, st.sgn, st.big, st.g, st.bet, st.gam
+        fresh, mid, kk = st.fresh, st.mid, st.kk
         wp, wm, wpp, wmp, qi, a0, a1, a2, a3 = st.wp, st.wm, st.wpp, st.wmp, st.qi, st.a0, st.a1, st.a2, st.a3
         for l in range(L):
-            geff[l] = 0.0 if fresh[l] else st.gam[l]
+            geff[l] = 0.0 if fresh[l] else gam[l]
             sgn[l] = 1.0
             big[l] = 0.0
         for j in range(d):   # max_i |γ g_i| of this update, per lane (UNREPRESENTABLE test)
@@ -849,6 +863,54 @@ def _make_groups(gam, bet, rep, R, nthreads):
 
 
 # ------------------------------------------------------------------------------- argument checks
+def _reals(a, name):
+    """A float64 array (NaN allowed); a ValueError naming ``name`` for non-numeric input."""
+    if a is None or isinstance(a, (str, bytes)) or (isinstance(a, np.ndarray) and a.dtype.kind not in "biuf"):
+        raise ValueError(f"{name} must be a real number or array, got {a!r}")
+    return check_real_array(a, name)
+
+
+def _finite_reals(a, name):
+    """A float64 array of finite values (any shape, scalars included), the ValueError naming ``name``."""
+    a = _reals(a, name)
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite (no NaN or inf), got {a.item()!r}" if a.ndim == 0 else
+                         f"{name} must contain only finite values (no NaN or inf)")
+    return a
+
+
+def _check_flag(value, name):
+    """True or False (numpy booleans too), the TypeError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _steps_text(k):
+    """A step count as printed in messages: powers of ten from 10^3 as 10^k, others as digits."""
+    e = len(str(k)) - 1
+    return f"10^{e}" if k >= 1000 and k == 10 ** e else str(k)
+
+
+def _run_message(status, steps, loss, tol, max_steps, loss0):
+    """Why a run ended (``MGDResult.message``), from its status, steps, reported loss and L(θ_0)."""
+    if status == Status.CONVERGED:
+        return f"train loss {loss:.4g} < tol {tol:g} after {steps} steps"
+    if status == Status.STEP_CAP:
+        return f"step cap of {_steps_text(max_steps)} steps reached with train loss {loss:.4g} (tol {tol:g})"
+    limit = DIVERGENCE_FACTOR * (1.0 + loss0)
+    if loss > limit:
+        return f"diverged at step {steps}: loss {loss:.4g} > 1e12·(1+L0) = {limit:.4g}"
+    return (f"diverged at step {steps}: that update overflowed the loss or multiplied some w± by ≥ 2^52 "
+            f"(lost to rounding); reported: the iterate before it, train loss {loss:.4g}")
+
+
+def _sweep_message(status):
+    """Counts of the trainer statuses of a sweep (``SweepResult.message``)."""
+    counts = ", ".join(f"{int(np.sum(status == s))} {STATUS_NAMES[s]}" for s in TRAINER_STATUSES)
+    return f"{status.size} runs: {counts}"
+
+
 def _check_seed(seed, name="seed"):
     """A batch seed: an integer in [0, 2^64) (the SplitMix64 state), the same for every engine."""
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= _M64:
@@ -869,6 +931,17 @@ def _check_replace(replace):
     if not isinstance(replace, (bool, np.bool_)):
         raise ValueError(f"replace must be True or False, got {replace!r}")
     return bool(replace)
+
+
+def _check_grid(values, name, check):
+    """A non-empty 1-D grid of γ or β values, each passing ``check`` (the error names ``name``)."""
+    arr = _reals(values, name)
+    if arr.ndim > 1:
+        raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {arr.shape}")
+    arr = np.array([check(g, name) for g in np.atleast_1d(arr)], dtype=float)
+    if arr.size == 0:
+        raise ValueError(f"{name} must hold at least one value, got an empty list")
+    return arr
 
 
 def _record_steps(record, max_steps):
@@ -948,8 +1021,8 @@ def _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, t
     bs = np.einsum("rni,rn->ri", Xs, ys) / n
     cs = 0.5 * np.einsum("rn,rn->r", ys, ys) / n
     datas = _Data(X=Xs, XT=XTs, y=ys, H=Hs, bv=bs, c0=cs)
-    cfg = _Config(gam=gam, bet=bet, alpha=float(alpha), b=int(b), replace=bool(replace), max_steps=int(max_steps),
-                  tol=float(tol), rec_steps=out["rec_steps"])
+    cfg = _Config(gam=gam, bet=bet, alpha=float(alpha), b=int(b), replace=bool(replace),
+                  max_steps=int(max_steps), tol=float(tol), rec_steps=out["rec_steps"])
     res = _Out(**{k: out[k] for k in _Out._fields})
     groups, grep = _make_groups(gam, bet, rep, R, _max_threads())
     nth = _max_threads() if n_threads is None else int(n_threads)
@@ -980,11 +1053,8 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
     ``n_threads`` (numba engine; default: every core) runs groups of members in parallel; the results
     do not depend on it, bit for bit.
     """
-    gammas = np.array([check_gamma(g, "gammas") for g in np.atleast_1d(gammas)], dtype=float)
-    betas = np.array([check_beta(b_, "betas") for b_ in np.atleast_1d(betas)], dtype=float)
-    for name, grid in (("gammas", gammas), ("betas", betas)):
-        if grid.size == 0:
-            raise ValueError(f"{name} must hold at least one value, got an empty list")
+    gammas = _check_grid(gammas, "gammas", check_gamma)
+    betas = _check_grid(betas, "betas", check_beta)
     Xs, ys, seeds = _as_stack(X, y, seeds)
     R, n, d = Xs.shape
     alpha = check_positive(alpha, "alpha")
@@ -992,6 +1062,8 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
     max_steps = check_int(max_steps, "max_steps", minimum=0)
     tol = check_positive(tol, "tol")
     replace = _check_replace(replace)
+    progress = _check_flag(progress, "progress")
+    cache = _check_flag(cache, "cache")
     eng = _resolve_engine(engine)
     nmax = _max_threads()
     n_threads = nmax if n_threads is None else check_int(n_threads, "n_threads", minimum=1)
@@ -1005,14 +1077,15 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
         return {k: out[k] for k in ("wp", "wm", "wpp", "wmp", "sp", "sm", "crossed", "steps", "loss", "status")}
     arr = cached_arrays("mgd_sweep", params, compute, use_cache=cache)
     sh = (gammas.size, betas.size, R)
+    status = arr["status"].reshape(sh).astype(np.int64)
     wp, wm = arr["wp"].reshape(sh + (d,)), arr["wm"].reshape(sh + (d,))
     wpp, wmp = arr["wpp"].reshape(sh + (d,)), arr["wmp"].reshape(sh + (d,))
     u, v, theta, delta_inf, boundary = _weights(wp, wm, wpp, wmp, betas[None, :, None, None])
     return SweepResult(gammas=gammas, betas=betas, theta=theta, u=u, v=v, boundary=boundary, delta_inf=delta_inf,
                        S_plus=arr["sp"].reshape(sh + (d,)), S_minus=arr["sm"].reshape(sh + (d,)),
                        crossed=arr["crossed"].reshape(sh).astype(bool), steps=arr["steps"].reshape(sh).astype(np.int64),
-                       train_loss=arr["loss"].reshape(sh), status=arr["status"].reshape(sh).astype(np.int64),
-                       alpha=alpha, batch_size=b, n=n)
+                       train_loss=arr["loss"].reshape(sh), status=status, alpha=alpha, batch_size=b, n=n,
+                       message=_sweep_message(status))
 
 
 def train_mgd(X, y, gamma, beta, alpha=0.01, batch_size=None, seed=0, max_steps=10 ** 6, tol=1e-8,
@@ -1024,6 +1097,7 @@ def train_mgd(X, y, gamma, beta, alpha=0.01, batch_size=None, seed=0, max_steps=
     with replacement, ``record > 0`` keeps that many log-spaced iterates in ``.trajectory``, and
     ``engine`` picks the compiled ('numba') or the pure-numpy engine ('auto': numba when present).
     The run is the 1×1×1 grid of :func:`mgd_sweep` (not cached): the same numbers, bit for bit.
+    ``status`` is a :class:`mdln.status.Status` and ``message`` says why the run ended.
     """
     X, y = check_data(X, y)
     gamma = check_gamma(gamma)
@@ -1042,7 +1116,7 @@ def train_mgd(X, y, gamma, beta, alpha=0.01, batch_size=None, seed=0, max_steps=
                    False, None, rec_steps)
     o = {k: v[0] for k, v in out.items() if k != "rec_steps"}
     u, v, theta, delta_inf, boundary = _weights(o["wp"], o["wm"], o["wpp"], o["wmp"], beta)
-    k, loss = int(o["steps"]), float(o["loss"])
+    k, loss, status = int(o["steps"]), float(o["loss"]), Status(int(o["status"]))
     traj = None
     if record:
         ir = int(o["nrec"])
@@ -1055,5 +1129,6 @@ def train_mgd(X, y, gamma, beta, alpha=0.01, batch_size=None, seed=0, max_steps=
         traj = MGDTrajectory(steps=st, train_loss=lo, delta=de, theta=th)
     return MGDResult(theta=theta, u=u, v=v, delta_inf=delta_inf, boundary=boundary, S_plus=o["sp"],
                      S_minus=o["sm"], crossed=bool(o["crossed"]), steps=k, epochs=k / (-(-n // b)),
-                     train_loss=loss, status=STATUS_NAMES[int(o["status"])], gamma=gamma, beta=beta,
-                     alpha=alpha, batch_size=b, trajectory=traj)
+                     train_loss=loss, status=status, gamma=gamma, beta=beta, alpha=alpha, batch_size=b,
+                     trajectory=traj,
+                     message=_run_message(status, k, loss, tol, max_steps, 0.5 * float(y @ y) / n))

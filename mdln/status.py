@@ -31,6 +31,10 @@ class Status(IntEnum):
     def __str__(self):
         return STATUS_NAMES[self]
 
+    def __format__(self, spec):
+        """Formatted like ``str``, so ``f"{status:>10}"`` prints the name, not the integer code."""
+        return format(str(self), spec)
+
 
 CONVERGED, STEP_CAP, DIVERGED = Status.CONVERGED, Status.STEP_CAP, Status.DIVERGED
 SOLVER_FAILED, SIGN_CHANGE = Status.SOLVER_FAILED, Status.SIGN_CHANGE

@@ -6,6 +6,7 @@ import mdln.smgd as sweep_mod
 from mdln.data import sparse_regression
 from mdln.smgd import have_numba, train_mgd
 from mdln.smgd import mgd_sweep
+from mdln.status import Status
 
 GAMMAS = np.array([0.2, 0.3, 3.0])        # the last one diverges
 BETAS = np.array([0.6, 0.9])
@@ -171,14 +172,14 @@ def test_works_without_numba():
 @pytest.mark.parametrize("gamma", [1e50, 1e200])
 @pytest.mark.parametrize("engine", ["numba", "numpy"])
 def test_overflow_in_one_step_keeps_the_last_finite_state(data, engine, gamma):
-    """Issue 12 group 5: a member that blows up in one step is 'diverged' with the last finite iterate,
+    """A member that blows up in one step is DIVERGED with the last finite iterate,
     the same step count, θ and loss as train_mgd (both engines), never NaN, a zero loss or Δ∞ = inf."""
     if engine == "numba" and not have_numba():
         pytest.skip("numba not installed")
     X, y = data
     res = mgd_sweep(X[0], y[0], [gamma, 0.2], [0.5], max_steps=100, cache=False, engine=engine)
     ref = train_mgd(X[0], y[0], gamma, 0.5, max_steps=100, engine=engine)
-    assert res.status_names()[0, 0, 0] == ref.status == "diverged"
+    assert res.status[0, 0, 0] == ref.status == Status.DIVERGED
     assert res.steps[0, 0, 0] == ref.steps
     for f in ("theta", "u", "v", "delta_inf", "S_plus", "S_minus", "train_loss", "boundary"):
         assert np.all(np.isfinite(getattr(res, f)[0])), f
@@ -189,7 +190,7 @@ def test_overflow_in_one_step_keeps_the_last_finite_state(data, engine, gamma):
 
 
 def test_huge_and_out_of_range_seeds(data):
-    """Issue 12 group 6: seeds are integers in [0, 2^64); the largest one works on both engines alike."""
+    """Seeds are integers in [0, 2^64); the largest one works on both engines alike."""
     X, y = data
     kw = dict(batch_size=3, max_steps=60, tol=1e-30, cache=False)
     a = mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=2 ** 64 - 1, engine="numpy", **kw)
@@ -254,7 +255,7 @@ def test_train_mgd_is_the_one_by_one_sweep(data, engine, batch_size, replace):
     assert set(sw.status.ravel().tolist()) == {0, 1, 2}
     for i, j, r in np.ndindex(sw.status.shape):
         one = train_mgd(X[r], y[r], GRID_G[i], GRID_B[j], seed=[7, 8][r], engine=engine, **kw)
-        assert one.status == sw.status_names()[i, j, r] and one.steps == sw.steps[i, j, r]
+        assert one.status == sw.status[i, j, r] and one.steps == sw.steps[i, j, r]
         assert one.crossed == sw.crossed[i, j, r]
         for f in ("theta", "u", "v", "delta_inf", "S_plus", "S_minus", "boundary", "train_loss"):
             got, want = getattr(one, f), getattr(sw, f)[i, j, r]

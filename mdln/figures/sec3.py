@@ -891,7 +891,7 @@ def d2_link(lam=0.1, eps=(0.05, 0.025, 0.0125), seed=0, mu=1.0, n=20, d=30, s=5,
         def mgd_part(e=e):
             r = train_mgd(ds.X, ds.y, e * e / lam, 1.0 - e / lam, alpha=alpha, tol=tol, max_steps=2 * 10 ** 7)
             return dict(S_plus=r.S_plus, S_minus=r.S_minus, tt0=r.theta_tilde0(), theta=r.theta,
-                        delta_inf=r.delta_inf, status=np.array(r.status), steps=np.array(r.steps))
+                        delta_inf=r.delta_inf, status=np.array(str(r.status)), steps=np.array(r.steps))
         g = cached_arrays("sec3-d2-mgd", dict(base, eps=e, tol=float(tol)), mgd_part)
         full = implicit_solution(ds.X, ds.y, m["delta_inf"], theta0=g["tt0"])
         rows.append(dict(eps=e, gamma=e * e / lam, beta=1.0 - e / lam, mgd_status=str(g["status"]),
