@@ -918,6 +918,26 @@ def _check_seed(seed, name="seed"):
     return int(seed)
 
 
+def _check_seeds(seeds):
+    """Batch seeds: an integer or a 1-D sequence of integers in [0, 2^64), as uint64 (seed by seed, so
+    that a list mixing seeds below and above 2^63 is never promoted to float64 by numpy)."""
+    bad = f"seeds must be an integer in [0, 2**64 - 1] or a 1-D sequence of them, got {seeds!r}"
+    if isinstance(seeds, np.ndarray):
+        if seeds.ndim > 1 or seeds.dtype.kind not in "iu":
+            raise ValueError(bad)
+        items = np.atleast_1d(seeds).tolist()
+    elif isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        items = [seeds]
+    else:
+        items = list(seeds)
+    if not items:
+        raise ValueError(bad)
+    for s in items:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or not 0 <= int(s) <= _M64:
+            raise ValueError(bad)
+    return np.array([int(s) for s in items], dtype=np.uint64)
+
+
 def _check_batch(batch_size, n):
     if batch_size is None:
         return n
@@ -963,9 +983,7 @@ def _as_stack(X, y, seeds):
         raise ValueError(f"X must have shape (n, d) or (R, n, d) and y (n,) or (R, n); got {X.shape}, {y.shape}")
     if y.shape[1] != X.shape[1]:
         raise ValueError(f"y must have {X.shape[1]} samples per replication to match X, got shape {y.shape}")
-    seeds = np.atleast_1d(np.asarray(seeds))
-    if seeds.ndim != 1 or seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer) or np.any(seeds < 0):
-        raise ValueError(f"seeds must be an integer in [0, 2**64 - 1] or a 1-D sequence of them, got {seeds!r}")
+    seeds = _check_seeds(seeds)
     R = max(X.shape[0], y.shape[0], seeds.size)
     for name, a in (("X", X), ("y", y), ("seeds", seeds)):
         if a.shape[0] not in (1, R):

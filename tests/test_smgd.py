@@ -350,7 +350,7 @@ def test_status_is_a_status_with_a_message_saying_why(small):
     assert lost.message.startswith("diverged at step 1: ") and "2^52" in lost.message
     assert f"train loss {lost.train_loss:.4g}" in lost.message
     # printed as its name, whatever the format spec (the chapter tables use f"{r.status:>10}")
-    assert f"{conv.status:>10}|{cap.status}|{div.status!s}" == "  converged|step_cap|diverged"
+    assert f"{conv.status:>10}|{cap.status}|{div.status!s}" == " converged|step_cap|diverged"
 
 
 def test_step_cap_message_prints_other_budgets_in_digits(small):

@@ -288,3 +288,66 @@ def test_status_values_partition_the_runs(data):
     np.testing.assert_array_equal(sw.status_names() == "step_cap", capd)
     with pytest.raises(ValueError, match="status code"):
         status_name(5)
+
+
+def test_message_counts_the_statuses(data):
+    """SweepResult.status stays an int code array; its message counts each trainer status."""
+    import re
+    X, y = data
+    sw = mgd_sweep(X, y, GRID_G, GRID_B, seeds=[7, 8], batch_size=3, max_steps=CAP, tol=TOL, cache=False)
+    assert sw.status.dtype == np.int64
+    m = re.fullmatch(r"(\d+) runs: (\d+) converged, (\d+) step_cap, (\d+) diverged", sw.message)
+    assert m, sw.message
+    counts = [int(c) for c in m.groups()]
+    assert counts == [sw.status.size] + [int(np.sum(sw.status == s)) for s in
+                                         (Status.CONVERGED, Status.STEP_CAP, Status.DIVERGED)]
+    assert min(counts) > 0 and sum(counts[1:]) == counts[0]
+
+
+def test_seeds_on_both_sides_of_2_63_run_the_same_batches_on_both_engines(data):
+    """One sweep with seeds 2^63 − 1, 2^63 and 2^64 − 1 (one dataset per seed): the numba lanes and the numpy
+    twin agree member by member (same batches: same steps and statuses, θ to rounding), and each
+    replication equals train_mgd with its seed."""
+    if not have_numba():
+        pytest.skip("numba not installed")
+    X, y = data
+    seeds = [2 ** 63 - 1, 2 ** 63, 2 ** 64 - 1]
+    Xs, ys = np.stack([X[0], X[1], X[0]]), np.stack([y[0], y[1], y[0]])
+    kw = dict(seeds=seeds, batch_size=3, max_steps=300, tol=1e-30, cache=False)
+    a = mgd_sweep(Xs, ys, [0.05, 0.2], [0.0, 0.5], engine="numba", **kw)
+    b = mgd_sweep(Xs, ys, [0.05, 0.2], [0.0, 0.5], engine="numpy", **kw)
+    np.testing.assert_array_equal(a.steps, b.steps)
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_allclose(a.theta, b.theta, rtol=1e-10, atol=1e-14)
+    assert not np.allclose(a.theta[:, :, 0], a.theta[:, :, 2], rtol=1e-6)    # same data, other seed
+    for r, s in enumerate(seeds):
+        one = train_mgd(Xs[r], ys[r], 0.2, 0.5, batch_size=3, seed=s, max_steps=300, tol=1e-30, engine="numba")
+        np.testing.assert_array_equal(one.theta, a.theta[1, 1, r])
+
+
+@pytest.mark.parametrize("kw,exc,match", [
+    (dict(gammas=[0.1, np.nan]), ValueError, "gammas"), (dict(gammas="0.1"), ValueError, "gammas"),
+    (dict(gammas=[[0.1, 0.2]]), ValueError, "gammas"), (dict(betas=[np.inf]), ValueError, "betas"),
+    (dict(betas=[[0.5]]), ValueError, "betas"), (dict(betas=[]), ValueError, "betas"),
+    (dict(alpha=np.nan), ValueError, "alpha"), (dict(max_steps=np.inf), ValueError, "max_steps"),
+    (dict(seeds=np.nan), ValueError, "seeds"), (dict(seeds=[0.0]), ValueError, "seeds"),
+    (dict(progress="yes"), TypeError, "progress"), (dict(cache=1), TypeError, "cache"),
+    (dict(engine=None), ValueError, "engine"), (dict(replace=None), ValueError, "replace"),
+])
+def test_bad_arguments_name_the_parameter(data, kw, exc, match):
+    X, y = data
+    args = dict(gammas=[0.1], betas=[0.5], cache=False, max_steps=10)
+    args.update(kw)
+    with pytest.raises(exc, match=match):
+        mgd_sweep(X, y, **args)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_data_is_rejected(data, bad):
+    X, y = data[0].copy(), data[1].copy()
+    X[1, 2, 3] = bad
+    with pytest.raises(ValueError, match="X"):
+        mgd_sweep(X, data[1], [0.1], [0.5], cache=False)
+    y[0, 4] = bad
+    with pytest.raises(ValueError, match="y"):
+        mgd_sweep(data[0], y, [0.1], [0.5], cache=False)
