@@ -11,8 +11,10 @@ give the asymptotic balancedness of Theorem 2:  Δ∞ = Δ0 ⊙ exp(−(S+ + S�
 
 One engine runs Eq. (13) on a (γ, β, replication) grid (Figures 4, 7): a compiled numba kernel that
 deals each replication's members, ordered by cost, into groups of 32 SIMD lanes run in parallel on
-``n_threads`` cores, and one pure-numpy twin that steps all active members in lock-step with matrix
-products per replication and compacts the active set whenever members stop. Both can record the
+``n_threads`` cores (each step in named phases: loss, stop test and record, write-out and refill of
+the lanes that stop, mini-batch gradient, the Eq. (13) update), and one pure-numpy twin that steps all
+active members in lock-step with matrix products per replication and compacts the active set whenever
+members stop. Both can record the
 iterates at requested steps. :func:`mgd_sweep` runs a grid (cached on disk); :func:`train_mgd` is the
 1×1×1 grid with a trajectory, so it equals the corresponding cell of :func:`mgd_sweep` bit for bit.
 
@@ -32,7 +34,12 @@ Conventions (shared by every run of the engine):
 * the replication axis r indexes *datasets*: the paper's "5 replications" are 5 independent draws of
   (X, y), passed stacked as X of shape (R, n, d) and y of shape (R, n);
 * batches come from a SplitMix64 stream seeded by ``seeds[r]`` (an integer in [0, 2^64)); all
-  (γ, β) members of a replication share that stream (common random numbers).
+  (γ, β) members of a replication share that stream (common random numbers). The contract, the same
+  bits on every engine for every seed: the 64-bit state s starts at the seed; each draw sets
+  s ← s + 0x9E3779B97F4A7C15, z ← (s ⊕ s≫30)·0xBF58476D1CE4E5B9, z ← (z ⊕ z≫27)·0x94D049BB133111EB,
+  z ← z ⊕ z≫31 (all mod 2^64) and gives u = ⌊z / 2^11⌋ / 2^53 ∈ [0, 1). An epoch's permutation is
+  Fisher–Yates on the identity, i = n−1, …, 1 swapping i with ⌊u(i+1)⌋; a with-replacement batch is the
+  first B entries of a partial Fisher–Yates of the identity, i = 0, …, B−1 swapping i with i + ⌊u(n−i)⌋.
 
 Lemma 2's sums are accumulated in a cheaper but exactly equivalent form: since
 r(z) + βr(1/z) = (z − 1) + β(1/z − 1) − (1 − β) ln|z| and Σ_k ln|w_{k+1}/w_k| = ln|w_K/w_1|
