@@ -180,7 +180,8 @@ def main(steps=20_000, pairs=PAIRS):
         print(f"engine vs straightforward batched numpy: "
               f"{results['straightforward batched numpy'] / results['engine (numba)']:.1f}x")
     if threads:
-        print(f"\nnumba engine by thread count (best of {REPEAT}, interleaved; {numba.config.NUMBA_NUM_THREADS} cores,"
+        print(f"\nnumba engine by thread count (best of {REPEAT}, interleaved; "
+              f"{numba.config.NUMBA_NUM_THREADS} cores,"
               f" load average {os.getloadavg()[0]:.2f}):")
         print(f"{'threads':>8} {'ns/member-step':>15} {'speed-up':>9} {'efficiency':>11}")
         for c, v in threads.items():

@@ -70,8 +70,8 @@ try:  # optional compiled kernel; the numpy twin gives the same numbers to round
 except ImportError:  # pragma: no cover - exercised by the fallback tests via engine="numpy"
     _numba = None
 
-__all__ = ["MGDResult", "MGDTrajectory", "SweepResult", "train_mgd", "mgd_sweep", "lemma2_r", "corollary3_holds", "STATUS_NAMES",
-           "have_numba"]
+__all__ = ["MGDResult", "MGDTrajectory", "SweepResult", "train_mgd", "mgd_sweep", "lemma2_r",
+           "corollary3_holds", "STATUS_NAMES", "have_numba"]
 
 _CONVERGED, _STEP_CAP, _DIVERGED = int(Status.CONVERGED), int(Status.STEP_CAP), int(Status.DIVERGED)
 _GRAM_MARGIN = 1e-12   # full batch: below tol + 1e-12·(1 + ½|y|²/n) the loss is recomputed from the residual
@@ -115,7 +115,7 @@ class MGDTrajectory:
 
 @dataclass(frozen=True)
 class MGDResult:
-    """Outcome of SMGD(γ, β) (Eq. 9): final weights, Δ∞ (= Δ_K), Lemma 2's S± up to K, how and why it ended."""
+    """Outcome of SMGD(γ, β) (Eq. 9): final weights, Δ∞ (= Δ_K), Lemma 2's S± up to K, how it ended, why."""
 
     theta: np.ndarray
     u: np.ndarray
@@ -178,7 +178,7 @@ class MGDResult:
 class SweepResult:
     """SMGD outcomes over the (γ, β, replication) grid; arrays have leading shape (G, Bt, R).
 
-    ``status`` holds :class:`mdln.status.Status` codes; ``message`` counts them ("12 runs: 9 converged, …")."""
+    ``status`` holds :class:`mdln.status.Status` codes; ``message`` counts them ("12 runs: 9 converged…")."""
 
     gammas: np.ndarray
     betas: np.ndarray
@@ -918,9 +918,15 @@ def _sweep_message(status):
     return f"{status.size} runs: {counts}"
 
 
+def _is_seed(seed):
+    """Whether ``seed`` is an integer (not a bool) in [0, 2^64): a SplitMix64 state."""
+    return (not isinstance(seed, (bool, np.bool_)) and isinstance(seed, (int, np.integer))
+            and 0 <= int(seed) <= _M64)
+
+
 def _check_seed(seed, name="seed"):
     """A batch seed: an integer in [0, 2^64) (the SplitMix64 state), the same for every engine."""
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= _M64:
+    if not _is_seed(seed):
         raise ValueError(f"{name} must be an integer in [0, 2**64 - 1], got {seed!r}")
     return int(seed)
 
@@ -939,9 +945,8 @@ def _check_seeds(seeds):
         items = list(seeds)
     if not items:
         raise ValueError(bad)
-    for s in items:
-        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or not 0 <= int(s) <= _M64:
-            raise ValueError(bad)
+    if not all(_is_seed(s) for s in items):
+        raise ValueError(bad)
     return np.array([int(s) for s in items], dtype=np.uint64)
 
 
@@ -987,7 +992,8 @@ def _as_stack(X, y, seeds):
     if y.ndim == 1:
         y = y[None]
     if X.ndim != 3 or y.ndim != 2:
-        raise ValueError(f"X must have shape (n, d) or (R, n, d) and y (n,) or (R, n); got {X.shape}, {y.shape}")
+        raise ValueError(f"X must have shape (n, d) or (R, n, d) and y (n,) or (R, n); got {X.shape}, "
+                         f"{y.shape}")
     if y.shape[1] != X.shape[1]:
         raise ValueError(f"y must have {X.shape[1]} samples per replication to match X, got shape {y.shape}")
     seeds = _check_seeds(seeds)
@@ -1002,8 +1008,8 @@ def _as_stack(X, y, seeds):
 
 
 # ------------------------------------------------------------------------------- the engine
-def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, engine, progress, n_threads=None,
-             rec_steps=None):
+def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, engine, progress,
+             n_threads=None, rec_steps=None):
     """Run every (γ, β, replication) member on ``engine``; flat arrays by member (γ-major, then β, then r)."""
     R, n, d = Xs.shape
     gg, bb, rr = np.meshgrid(gammas, betas, np.arange(R), indexing="ij")
@@ -1012,8 +1018,9 @@ def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, en
     rec_steps = np.zeros(0, np.int64) if rec_steps is None else np.ascontiguousarray(rec_steps, np.int64)
     q = rec_steps.size
     out = dict(wp=np.zeros((M, d)), wm=np.zeros((M, d)), wpp=np.zeros((M, d)), wmp=np.zeros((M, d)),
-               sp=np.zeros((M, d)), sm=np.zeros((M, d)), crossed=np.zeros(M, bool), steps=np.zeros(M, np.int64),
-               loss=np.zeros(M), status=np.zeros(M, np.int64), rec_steps=rec_steps, rec_loss=np.zeros((M, q)),
+               sp=np.zeros((M, d)), sm=np.zeros((M, d)), crossed=np.zeros(M, bool),
+               steps=np.zeros(M, np.int64), loss=np.zeros(M), status=np.zeros(M, np.int64),
+               rec_steps=rec_steps, rec_loss=np.zeros((M, q)),
                rec_delta=np.zeros((M, q, d)), rec_theta=np.zeros((M, q, d)), nrec=np.zeros(M, np.int64))
     bar = None
     if progress:
@@ -1021,7 +1028,8 @@ def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, en
         bar = tqdm(total=M, desc="MGD sweep", unit="run")
     try:
         if engine == "numba":
-            _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out, bar, n_threads)
+            _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out, bar,
+                           n_threads)
         else:
             _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out,
                          None if bar is None else bar.update)
@@ -1098,19 +1106,21 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
                   batch_size=b, replace=replace, max_steps=max_steps, tol=tol, engine=eng)
 
     def compute():
-        out = _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, eng, progress, n_threads)
-        return {k: out[k] for k in ("wp", "wm", "wpp", "wmp", "sp", "sm", "crossed", "steps", "loss", "status")}
+        out = _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, eng, progress,
+                       n_threads)
+        return {k: out[k] for k in ("wp", "wm", "wpp", "wmp", "sp", "sm", "crossed", "steps", "loss",
+                                    "status")}
     arr = cached_arrays("mgd_sweep", params, compute, use_cache=cache)
     sh = (gammas.size, betas.size, R)
     status = arr["status"].reshape(sh).astype(np.int64)
     wp, wm = arr["wp"].reshape(sh + (d,)), arr["wm"].reshape(sh + (d,))
     wpp, wmp = arr["wpp"].reshape(sh + (d,)), arr["wmp"].reshape(sh + (d,))
     u, v, theta, delta_inf, boundary = _weights(wp, wm, wpp, wmp, betas[None, :, None, None])
-    return SweepResult(gammas=gammas, betas=betas, theta=theta, u=u, v=v, boundary=boundary, delta_inf=delta_inf,
-                       S_plus=arr["sp"].reshape(sh + (d,)), S_minus=arr["sm"].reshape(sh + (d,)),
-                       crossed=arr["crossed"].reshape(sh).astype(bool), steps=arr["steps"].reshape(sh).astype(np.int64),
-                       train_loss=arr["loss"].reshape(sh), status=status, alpha=alpha, batch_size=b, n=n,
-                       message=_sweep_message(status))
+    return SweepResult(gammas=gammas, betas=betas, theta=theta, u=u, v=v, boundary=boundary,
+                       delta_inf=delta_inf, S_plus=arr["sp"].reshape(sh + (d,)),
+                       S_minus=arr["sm"].reshape(sh + (d,)), crossed=arr["crossed"].reshape(sh).astype(bool),
+                       steps=arr["steps"].reshape(sh).astype(np.int64), train_loss=arr["loss"].reshape(sh),
+                       status=status, alpha=alpha, batch_size=b, n=n, message=_sweep_message(status))
 
 
 def train_mgd(X, y, gamma, beta, alpha=0.01, batch_size=None, seed=0, max_steps=10 ** 6, tol=1e-8,

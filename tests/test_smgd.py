@@ -195,7 +195,8 @@ def test_largest_seed_gives_the_same_batches_on_every_engine(small):
     assert not np.allclose(runs[0].theta, zero.theta)          # not silently seed 0's batches
     for r in runs[1:]:
         np.testing.assert_allclose(r.theta, runs[0].theta, rtol=1e-10, atol=1e-14)
-    assert _PyBatches(10, 3, False, 2 ** 64 - 1).batch(0).tolist() != _PyBatches(10, 3, False, 0).batch(0).tolist()
+    top, zero = _PyBatches(10, 3, False, 2 ** 64 - 1), _PyBatches(10, 3, False, 0)
+    assert top.batch(0).tolist() != zero.batch(0).tolist()
 
 
 @pytest.mark.parametrize("engine", ENGINES)

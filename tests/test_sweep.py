@@ -194,7 +194,8 @@ def test_huge_and_out_of_range_seeds(data):
     X, y = data
     kw = dict(batch_size=3, max_steps=60, tol=1e-30, cache=False)
     a = mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=2 ** 64 - 1, engine="numpy", **kw)
-    b = train_mgd(X[0], y[0], 0.1, 0.5, batch_size=3, seed=2 ** 64 - 1, max_steps=60, tol=1e-30, engine="numpy")
+    b = train_mgd(X[0], y[0], 0.1, 0.5, batch_size=3, seed=2 ** 64 - 1, max_steps=60, tol=1e-30,
+                  engine="numpy")
     np.testing.assert_allclose(a.theta[0, 0, 0], b.theta, rtol=1e-10, atol=1e-14)
     assert not np.allclose(a.theta[0, 0, 0], mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=0, engine="numpy",
                                                         **kw).theta[0, 0, 0])
@@ -321,7 +322,8 @@ def test_seeds_on_both_sides_of_2_63_run_the_same_batches_on_both_engines(data):
     np.testing.assert_allclose(a.theta, b.theta, rtol=1e-10, atol=1e-14)
     assert not np.allclose(a.theta[:, :, 0], a.theta[:, :, 2], rtol=1e-6)    # same data, other seed
     for r, s in enumerate(seeds):
-        one = train_mgd(Xs[r], ys[r], 0.2, 0.5, batch_size=3, seed=s, max_steps=300, tol=1e-30, engine="numba")
+        one = train_mgd(Xs[r], ys[r], 0.2, 0.5, batch_size=3, seed=s, max_steps=300, tol=1e-30,
+                        engine="numba")
         np.testing.assert_array_equal(one.theta, a.theta[1, 1, r])
 
 
