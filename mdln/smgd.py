@@ -392,6 +392,9 @@ if _numba is not None:
                 perm[j] = t
         return s, pos * b, min((pos + 1) * b, n)
 
+    # The phases below are inlined into _run_group (numba IR inlining, the caller's flags apply). Each binds
+    # the state arrays it uses once, outside its lane loops: a namedtuple field read inside a per-lane loop
+    # costs a reference-count update per read, which halved the kernel's speed when tried.
     _FLAGS = dict(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
     _lemma2_sum_nb = _numba.njit(inline="always", **_FLAGS)(_lemma2_sum)
 
