@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from mdln.figures import sec4 as F  # noqa: E402
+from mdln.status import Status  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +135,7 @@ def test_widget_update_moves_data_not_axes(r4):
     fr = F.SMGDFrame(fig, r4, max_steps=300)
     axes_before = list(fig.axes)
     r = fr.update((0.01, 0.0))                      # 300 steps at γ = 0.01 cannot reach train loss 1e-8
-    assert r.status == "step_cap" and "cut short" in fr.cut_text.get_text()
+    assert r.status == Status.STEP_CAP and "cut short" in fr.cut_text.get_text()
     np.testing.assert_array_equal(fr.theta_pts.get_ydata(), r.theta)
     assert "λ = 0.01" in fr.title.get_text()
     cell = fr.nearest_cell(0.01, 0.0)

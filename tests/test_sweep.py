@@ -6,6 +6,7 @@ import mdln.smgd as sweep_mod
 from mdln.data import sparse_regression
 from mdln.smgd import have_numba, train_mgd
 from mdln.smgd import mgd_sweep
+from mdln.status import Status
 
 GAMMAS = np.array([0.2, 0.3, 3.0])        # the last one diverges
 BETAS = np.array([0.6, 0.9])
@@ -171,14 +172,14 @@ def test_works_without_numba():
 @pytest.mark.parametrize("gamma", [1e50, 1e200])
 @pytest.mark.parametrize("engine", ["numba", "numpy"])
 def test_overflow_in_one_step_keeps_the_last_finite_state(data, engine, gamma):
-    """Issue 12 group 5: a member that blows up in one step is 'diverged' with the last finite iterate,
+    """A member that blows up in one step is DIVERGED with the last finite iterate,
     the same step count, θ and loss as train_mgd (both engines), never NaN, a zero loss or Δ∞ = inf."""
     if engine == "numba" and not have_numba():
         pytest.skip("numba not installed")
     X, y = data
     res = mgd_sweep(X[0], y[0], [gamma, 0.2], [0.5], max_steps=100, cache=False, engine=engine)
     ref = train_mgd(X[0], y[0], gamma, 0.5, max_steps=100, engine=engine)
-    assert res.status_names()[0, 0, 0] == ref.status == "diverged"
+    assert res.status[0, 0, 0] == ref.status == Status.DIVERGED
     assert res.steps[0, 0, 0] == ref.steps
     for f in ("theta", "u", "v", "delta_inf", "S_plus", "S_minus", "train_loss", "boundary"):
         assert np.all(np.isfinite(getattr(res, f)[0])), f
@@ -189,11 +190,12 @@ def test_overflow_in_one_step_keeps_the_last_finite_state(data, engine, gamma):
 
 
 def test_huge_and_out_of_range_seeds(data):
-    """Issue 12 group 6: seeds are integers in [0, 2^64); the largest one works on both engines alike."""
+    """Seeds are integers in [0, 2^64); the largest one works on both engines alike."""
     X, y = data
     kw = dict(batch_size=3, max_steps=60, tol=1e-30, cache=False)
     a = mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=2 ** 64 - 1, engine="numpy", **kw)
-    b = train_mgd(X[0], y[0], 0.1, 0.5, batch_size=3, seed=2 ** 64 - 1, max_steps=60, tol=1e-30, engine="numpy")
+    b = train_mgd(X[0], y[0], 0.1, 0.5, batch_size=3, seed=2 ** 64 - 1, max_steps=60, tol=1e-30,
+                  engine="numpy")
     np.testing.assert_allclose(a.theta[0, 0, 0], b.theta, rtol=1e-10, atol=1e-14)
     assert not np.allclose(a.theta[0, 0, 0], mgd_sweep(X[0], y[0], [0.1], [0.5], seeds=0, engine="numpy",
                                                         **kw).theta[0, 0, 0])
@@ -254,7 +256,7 @@ def test_train_mgd_is_the_one_by_one_sweep(data, engine, batch_size, replace):
     assert set(sw.status.ravel().tolist()) == {0, 1, 2}
     for i, j, r in np.ndindex(sw.status.shape):
         one = train_mgd(X[r], y[r], GRID_G[i], GRID_B[j], seed=[7, 8][r], engine=engine, **kw)
-        assert one.status == sw.status_names()[i, j, r] and one.steps == sw.steps[i, j, r]
+        assert one.status == sw.status[i, j, r] and one.steps == sw.steps[i, j, r]
         assert one.crossed == sw.crossed[i, j, r]
         for f in ("theta", "u", "v", "delta_inf", "S_plus", "S_minus", "boundary", "train_loss"):
             got, want = getattr(one, f), getattr(sw, f)[i, j, r]
@@ -287,3 +289,67 @@ def test_status_values_partition_the_runs(data):
     np.testing.assert_array_equal(sw.status_names() == "step_cap", capd)
     with pytest.raises(ValueError, match="status code"):
         status_name(5)
+
+
+def test_message_counts_the_statuses(data):
+    """SweepResult.status stays an int code array; its message counts each trainer status."""
+    import re
+    X, y = data
+    sw = mgd_sweep(X, y, GRID_G, GRID_B, seeds=[7, 8], batch_size=3, max_steps=CAP, tol=TOL, cache=False)
+    assert sw.status.dtype == np.int64
+    m = re.fullmatch(r"(\d+) runs: (\d+) converged, (\d+) step_cap, (\d+) diverged", sw.message)
+    assert m, sw.message
+    counts = [int(c) for c in m.groups()]
+    assert counts == [sw.status.size] + [int(np.sum(sw.status == s)) for s in
+                                         (Status.CONVERGED, Status.STEP_CAP, Status.DIVERGED)]
+    assert min(counts) > 0 and sum(counts[1:]) == counts[0]
+
+
+def test_seeds_on_both_sides_of_2_63_run_the_same_batches_on_both_engines(data):
+    """One sweep with seeds 2^63 − 1, 2^63 and 2^64 − 1 (one dataset per seed): the numba lanes and the numpy
+    twin agree member by member (same batches: same steps and statuses, θ to rounding), and each
+    replication equals train_mgd with its seed."""
+    if not have_numba():
+        pytest.skip("numba not installed")
+    X, y = data
+    seeds = [2 ** 63 - 1, 2 ** 63, 2 ** 64 - 1]
+    Xs, ys = np.stack([X[0], X[1], X[0]]), np.stack([y[0], y[1], y[0]])
+    kw = dict(seeds=seeds, batch_size=3, max_steps=300, tol=1e-30, cache=False)
+    a = mgd_sweep(Xs, ys, [0.05, 0.2], [0.0, 0.5], engine="numba", **kw)
+    b = mgd_sweep(Xs, ys, [0.05, 0.2], [0.0, 0.5], engine="numpy", **kw)
+    np.testing.assert_array_equal(a.steps, b.steps)
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_allclose(a.theta, b.theta, rtol=1e-10, atol=1e-14)
+    assert not np.allclose(a.theta[:, :, 0], a.theta[:, :, 2], rtol=1e-6)    # same data, other seed
+    for r, s in enumerate(seeds):
+        one = train_mgd(Xs[r], ys[r], 0.2, 0.5, batch_size=3, seed=s, max_steps=300, tol=1e-30,
+                        engine="numba")
+        np.testing.assert_array_equal(one.theta, a.theta[1, 1, r])
+
+
+@pytest.mark.parametrize("kw,exc,match", [
+    (dict(gammas=[0.1, np.nan]), ValueError, "gammas"), (dict(gammas="0.1"), ValueError, "gammas"),
+    (dict(gammas=[[0.1, 0.2]]), ValueError, "gammas"), (dict(betas=[np.inf]), ValueError, "betas"),
+    (dict(betas=[[0.5]]), ValueError, "betas"), (dict(betas=[]), ValueError, "betas"),
+    (dict(alpha=np.nan), ValueError, "alpha"), (dict(max_steps=np.inf), ValueError, "max_steps"),
+    (dict(seeds=np.nan), ValueError, "seeds"), (dict(seeds=[0.0]), ValueError, "seeds"),
+    (dict(progress="yes"), TypeError, "progress"), (dict(cache=1), TypeError, "cache"),
+    (dict(engine=None), ValueError, "engine"), (dict(replace=None), ValueError, "replace"),
+])
+def test_bad_arguments_name_the_parameter(data, kw, exc, match):
+    X, y = data
+    args = dict(gammas=[0.1], betas=[0.5], cache=False, max_steps=10)
+    args.update(kw)
+    with pytest.raises(exc, match=match):
+        mgd_sweep(X, y, **args)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_data_is_rejected(data, bad):
+    X, y = data[0].copy(), data[1].copy()
+    X[1, 2, 3] = bad
+    with pytest.raises(ValueError, match="X"):
+        mgd_sweep(X, data[1], [0.1], [0.5], cache=False)
+    y[0, 4] = bad
+    with pytest.raises(ValueError, match="y"):
+        mgd_sweep(data[0], y, [0.1], [0.5], cache=False)

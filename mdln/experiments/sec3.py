@@ -30,6 +30,7 @@ from ..implicit import (corollary2_delta, dropped_term, implicit_solution, kkt_s
                         min_l1_interpolator, min_l2_interpolator, normalised_distance, prop3_bound,
                         small_lambda_delta)
 from .config import DataConfig
+from ..status import Status
 
 __all__ = ["mgf_points", "lambda_stats", "Fig3Config", "Fig3Result", "run_fig3", "Fig8Config", "Fig8Result",
            "run_fig8", "Fig9Config", "Fig9Result", "run_fig9", "theorem1_table", "SimplificationConfig",
@@ -710,11 +711,11 @@ def run_d2_link(config=None) -> D2LinkResult:
             r = train_mgd(ds.X, ds.y, e * e / lam, 1.0 - e / lam, alpha=data.alpha, tol=cfg.tol,
                           max_steps=2 * 10 ** 7)
             return dict(S_plus=r.S_plus, S_minus=r.S_minus, tt0=r.theta_tilde0(), theta=r.theta,
-                        delta_inf=r.delta_inf, status=np.array(r.status), steps=np.array(r.steps))
+                        delta_inf=r.delta_inf, status=np.array(int(r.status)), steps=np.array(r.steps))
         g = cached_arrays("sec3-d2-mgd", dict(base, eps=e, tol=float(cfg.tol)), mgd_part)
         full = implicit_solution(ds.X, ds.y, m["delta_inf"], theta0=g["tt0"])
         for k, v in dict(eps=e, gamma=e * e / lam, beta=1.0 - e / lam, steps=int(g["steps"]),
-                         mgd_status=str(g["status"]),
+                         mgd_status=Status(int(g["status"])),
                          a_error=float(np.max(np.abs(kkt_shift(g["tt0"], m["delta_inf"]) - a_mgf))),
                          delta_error=float(np.max(np.abs(np.log(g["delta_inf"] / m["delta_inf"])))),
                          distance_full=float(normalised_distance(m["theta"], full))).items():
