@@ -1,6 +1,5 @@
-"""Figures 4 and 7, the λ-collapse, Appendix D.2 and the widget frames at "test" fidelity."""
+"""mdln.figures.sec4 draws Section 4's results: Figures 4 and 7, the λ-collapse, the batches, the widget frames."""
 import dataclasses
-import json
 
 import matplotlib
 import numpy as np
@@ -9,7 +8,9 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from mdln.experiments import sec4 as E  # noqa: E402
 from mdln.figures import sec4 as F  # noqa: E402
+from mdln.status import Status  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -17,107 +18,65 @@ def r4():
     return F.fig4(F.Fig4Config.preset("test"))
 
 
-def test_fig4_contract(r4):
-    cfg = F.Fig4Config.preset("test")
-    assert r4.test_loss.shape == (cfg.n_gamma, cfg.n_beta, len(cfg.seeds))
-    s = r4.summary()
-    json.dumps(s)                         # plain JSON-able
-    assert s["runs"] == cfg.n_gamma * cfg.n_beta * len(cfg.seeds)
-    # the three statuses partition the runs; converged is recounted from the train losses against tol
-    assert s["converged"] + s["step_cap"] + s["diverged"] == s["runs"]
-    assert s["converged"] == np.sum(np.isfinite(r4.train_loss) & (r4.train_loss < cfg.tol))
-    assert np.all(r4.train_loss[r4.status == 1] >= cfg.tol)
-    assert s["diverged"] > 0              # γ = 3 diverges: hatched cells exist
-    assert r4.cell_diverged[-1].all()
-    for k, v in r4.arrays().items():
-        assert isinstance(v, np.ndarray), k
+def test_fig4_is_the_experiment_with_a_plot(r4):
+    core = E.run_fig4(E.Fig4Config.preset("test"))
+    assert isinstance(r4, E.Fig4Result) and r4.config == core.config
+    for k, v in core.arrays().items():
+        np.testing.assert_array_equal(r4.arrays()[k], v, err_msg=k)
+    assert r4.summary().keys() == core.summary().keys()
     fig = r4.plot()
     assert len(fig.axes) == 8             # 2×2: three heatmaps, the capped-run map, their colour bars
     plt.close(fig)
+    fig = F.plot_fig4(core)                # the plot takes the core result itself
+    hatched = [p for p in fig.axes[0].patches if p.get_hatch() == "///"]
+    assert len(hatched) == int(core.cell_diverged.sum())
+    plt.close(fig)
 
 
-def test_fig4_theorem2_and_corollary3(r4):
-    s = r4.summary()
-    assert s["theorem2_worst_converged"] <= 1e-6
-    conv = r4.status == 0
-    calm = conv & ~r4.crossed
-    np.testing.assert_array_equal(r4.cor3_ok[calm], True)       # Corollary 3 wherever it applies
+def test_plot_fig4_draws_into_given_axes(r4):
+    fig, axes = plt.subplots(2, 2)
+    assert F.plot_fig4(r4, axes=axes) is fig
+    assert axes[1, 1].get_title().startswith(f"runs (of {r4.status.shape[-1]})")
+    plt.close(fig)
 
 
-def test_fig4_norm_dist_only_on_converged(r4):
-    assert np.all(np.isnan(r4.norm_dist))               # off by default (mdln.theorems has both forms)
-    import dataclasses
-    r = F.fig4(dataclasses.replace(F.Fig4Config.preset("test"), distances=True))
-    nd = r.norm_dist
-    assert np.all(np.isnan(nd[r.status != 0]))
-    assert np.all(np.isfinite(nd[r.status == 0]))
-
-
-def test_presets():
-    # the paper preset is checked against the paper's set-up in tests/test_figures_registry.py
+def test_presets_and_registry_entries():
     with pytest.raises(ValueError, match="fidelity"):
         F.Fig4Config.preset("huge")
     assert set(F.FIGURES) == {"fig4", "fig7"}
+    assert F.FIGURES["fig4"]["experiment"] is E.run_fig4 and F.FIGURES["fig4"]["plot"] is F.plot_fig4
+    assert F.FIGURES["fig7"]["experiment"] is E.run_fig7 and F.FIGURES["fig7"]["plot"] is F.plot_fig7
+    assert F.lambda_collapse is E.lambda_collapse and F.Fig4Config is E.Fig4Config
 
 
-def test_eta_squared_reference_values():
-    from mdln.grid import eta_squared
-    assert F.eta_squared is eta_squared                  # one η², in mdln.grid (also used by Figures 2, 6)
-    x = np.repeat(np.arange(5.0), 4)
-    assert eta_squared(x, x * 2 + 1, n_bins=5) == pytest.approx(1.0)
-    rng = np.random.default_rng(0)
-    noise = rng.standard_normal(x.size)
-    # values constant within bins plus noise: η² is the between-bin share of the variance
-    v = x + 0.01 * noise
-    assert 0.99 < eta_squared(x, v, n_bins=5) < 1.0
-    assert eta_squared(rng.standard_normal(2000), rng.standard_normal(2000), n_bins=5) < 0.01
+def test_plot_collapse_bars_are_the_eta_squared(r4):
+    fig = F.plot_collapse(r4)
+    eta = F.lambda_collapse(r4)
+    bars = [p.get_height() for p in fig.axes[3].patches]
+    np.testing.assert_allclose(bars, [eta[n + s] for s in ("_lam", "_gamma")
+                                      for n in ("test_loss", "delta_norm", "l1")])
+    plt.close(fig)
 
 
-def test_lambda_collapse_on_synthetic_result(r4):
-    # a quantity that is an exact function of λ is fully explained by log λ
-    fake = r4.__class__(**{**{f: getattr(r4, f) for f in r4.__dataclass_fields__},
-                           "status": np.zeros_like(r4.status),
-                           "delta_norm": np.broadcast_to(r4.lam[..., None] ** 2, r4.delta_norm.shape).copy()})
-    eta = F.lambda_collapse(fake, n_bins=50)
-    assert eta["delta_norm_lam"] > 0.999
-
-
-def test_fig7_test_fidelity():
+def test_fig7_plot(r4):
     r7 = F.fig7(F.Fig7Config.preset("test"))
-    assert r7.mgf_log_test.shape == (3, 1)
-    ok = np.isfinite(r7.mgd_cells)
-    np.testing.assert_array_equal(ok, np.isfinite(r7.mgf_cells))
-    s = r7.summary()
-    assert s["cells_all"] == ok.sum() == np.sum(~r7.fig4.cell_diverged)
-    # Pearson correlation recomputed with numpy from the two heatmaps
-    a, b = r7.mgd_cells[ok], r7.mgf_cells[ok]
-    ref = np.sum((a - a.mean()) * (b - b.mean())) / np.sqrt(np.sum((a - a.mean()) ** 2) * np.sum((b - b.mean()) ** 2))
-    assert s["correlation_all"] == pytest.approx(ref, rel=1e-12)
-    # converged cells recounted from the train losses: every mgf_seeds run below tol, none diverged
-    c4 = r7.config.fig4
-    ridx = [list(c4.seeds).index(k) for k in r7.config.mgf_seeds]
-    tl = r7.fig4.train_loss[:, :, ridx]
-    assert np.all((r7.fig4.status[:, :, ridx] == 0) == (np.isfinite(tl) & (tl < c4.tol)))
-    conv = ok & np.all(np.isfinite(tl) & (tl < c4.tol), axis=-1)
-    assert s["cells_converged"] == conv.sum()
-    a, b = r7.mgd_cells[conv], r7.mgf_cells[conv]
-    if conv.sum() > 2:
-        assert s["correlation_converged"] == pytest.approx(np.corrcoef(a, b)[0, 1], rel=1e-12)
-    else:
-        assert np.isnan(s["correlation_converged"])
-    assert s["mean_abs_gap_decades_all"] == pytest.approx(np.mean(np.abs(r7.mgd_cells - r7.mgf_cells)[ok]))
-    plt.close(r7.plot())
+    assert isinstance(r7, E.Fig7Result) and hasattr(r7.fig4, "plot")
+    fig = r7.plot()
+    assert "correlation" in fig.axes[2].get_title() or any("correlation" in a.get_title() for a in fig.axes)
+    plt.close(fig)
 
 
-def test_d2_factor():
-    rows = F.d2_table(F.D2Config(ratios=(1.0, 0.5), horizon=20.0, n=10, d=15, s=3))
-    eps, gamma, beta = rows[:, 0], rows[:, 1], rows[:, 2]
-    np.testing.assert_allclose(gamma / (1 - beta) ** 2, 0.01)      # fixed λ
-    np.testing.assert_allclose(gamma / (1 - beta), eps)
-    gap_raw, gap_half = rows[:, 6], rows[:, 7]
-    # without the (1+β)/2 factor the sums differ by about (1−β)/2; with it the gap shrinks with ε
-    np.testing.assert_allclose(gap_raw, (1 - beta) / 2, rtol=0.2)
-    assert np.all(gap_half < gap_raw) and gap_half[1] < gap_half[0]
+def test_d2_table_is_the_rows_of_the_experiment():
+    cfg = F.D2Config(ratios=(1.0,), horizon=10.0, n=10, d=15, s=3)
+    np.testing.assert_array_equal(F.d2_table(cfg), E.run_d2(cfg).rows)
+
+
+def test_plot_stochastic_one_series_per_batch_size():
+    res = F.stochastic_batches(F.StochasticConfig.preset("test"))
+    fig = F.plot_stochastic(res)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == [f"B = {B}" for B in res]
+    plt.close(fig)
 
 
 def test_widget_frame_data(r4):
@@ -134,16 +93,15 @@ def test_widget_update_moves_data_not_axes(r4):
     fr = F.SMGDFrame(fig, r4, max_steps=300)
     axes_before = list(fig.axes)
     r = fr.update((0.01, 0.0))                      # 300 steps at γ = 0.01 cannot reach train loss 1e-8
-    assert r.status == "step_cap" and "cut short" in fr.cut_text.get_text()
+    assert r.code == Status.STEP_CAP and "cut short" in fr.cut_text.get_text()
     np.testing.assert_array_equal(fr.theta_pts.get_ydata(), r.theta)
     assert "λ = 0.01" in fr.title.get_text()
     cell = fr.nearest_cell(0.01, 0.0)
     assert cell["beta"] == 0.0 and cell["runs"] == r4.status.shape[-1]
     r2 = fr.update((0.5, 0.0))
     assert fig.axes == axes_before                  # same axes, only data changed
-    # the marker sits in the heatmap image at the pixel of (γ, β)
-    x, y = fr.marker.get_data()
-    assert (x[0], y[0]) == fr._to_px(0.5, 0.0)
+    x, y = fr.marker.get_data()                     # the marker sits at the pixel of (γ, β)
+    assert (x[0], y[0]) == fr.pixel_of(0.5, 0.0)
     assert r2.gamma == 0.5
     plt.close(fig)
 
@@ -159,27 +117,8 @@ def test_smgd_widget_sliders_span_the_grid_and_redraw(r4):
     assert box.image.value[:4] == b"\x89PNG" and box.image.value != png
 
 
-def test_cell_capped_partition(r4):
-    # each cell is exactly one of: all converged, some diverged, or (no divergence and) some capped
-    conv, div, cap = r4.cell_converged, r4.cell_diverged, r4.cell_capped
-    np.testing.assert_array_equal(conv.astype(int) + div.astype(int) + cap.astype(int), 1)
-
-
-def test_capped_runs_against_a_per_run_loop(r4):
-    """capped_runs(): the runs with status 1, their ε = γ/(1−β) and train losses, recounted run by run."""
-    eps, loss = [], []
-    G, Bt, R = r4.status.shape
-    for i in range(G):
-        for j in range(Bt):
-            for k in range(R):
-                if r4.status[i, j, k] == 1:
-                    eps.append(r4.gammas[i] / (1 - r4.betas[j]))
-                    loss.append(r4.train_loss[i, j, k])
-    cr = r4.capped_runs()
-    assert cr["n"] == len(eps)
-    if eps:
-        assert cr["eps_median"] == pytest.approx(np.median(eps), rel=1e-12)
-        assert cr["train_loss_median"] == pytest.approx(np.median(loss), rel=1e-12)
-        assert cr["train_loss_max"] == max(loss) and all(l >= r4.config.tol for l in loss)
-    capped = dataclasses.replace(r4, status=np.ones_like(r4.status))
-    assert capped.capped_runs()["n"] == r4.status.size
+def test_a_replaced_result_still_draws(r4):
+    capped = dataclasses.replace(r4, status=np.full_like(r4.status, Status.STEP_CAP))
+    fig = capped.plot()
+    assert fig.axes[3].get_title() == f"runs (of {r4.status.shape[-1]}) stopped at the epoch cap"
+    plt.close(fig)

@@ -1,9 +1,10 @@
-"""Theorem 2 in full (θ^MGD = argmin_S D_ψΔ∞(·, θ̃0)) against MGD runs, and the simplification (issue 13)."""
+"""Theorem 2 in full (θ^MGD = argmin_S D_ψΔ∞(·, θ̃0)) against MGD runs, and the simplification."""
 import numpy as np
 import pytest
 
 import mdln
 from mdln import theorems as T
+from mdln.status import Status
 
 TIGHT = 1e-16      # train-loss tolerance of the "tight" runs: distances scale like √tol (≈ 5e-8 here)
 
@@ -15,7 +16,7 @@ def ds():
 
 def _check(ds, gamma, beta, batch_size=None, tol=TIGHT):
     r = mdln.train_mgd(ds.X, ds.y, gamma, beta, batch_size=batch_size, tol=tol, max_steps=10 ** 7)
-    assert r.status == "converged"
+    assert r.code == Status.CONVERGED
     return r, T.check_run(r, ds.X, ds.y)
 
 
@@ -61,7 +62,7 @@ def test_extreme_theta_tilde0_is_solved():
     """β = 0.95, large γ: |arcsinh(2θ̃0/Δ∞)| ≈ 200, where a cold Newton start stalls; KKT certified."""
     ds = mdln.sparse_regression(seed=1)
     r = mdln.train_mgd(ds.X, ds.y, 0.1304, 0.95, max_steps=200_000)
-    assert r.status == "converged"
+    assert r.code == Status.CONVERGED
     tt0 = r.theta_tilde0()
     assert mdln.dropped_term(tt0, r.delta_inf) > 100
     full, simp = T.theorem2_predictions(ds.X, ds.y, r.delta_inf, tt0)
