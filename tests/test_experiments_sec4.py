@@ -142,7 +142,8 @@ def test_fig7_test_fidelity(r4):
     json.dumps(s)
     assert s["cells_all"] == ok.sum() == np.sum(~r7.fig4.cell_diverged)
     a, b = r7.mgd_cells[ok], r7.mgf_cells[ok]
-    ref = np.sum((a - a.mean()) * (b - b.mean())) / np.sqrt(np.sum((a - a.mean()) ** 2) * np.sum((b - b.mean()) ** 2))
+    da, db = a - a.mean(), b - b.mean()
+    ref = np.sum(da * db) / np.sqrt(np.sum(da ** 2) * np.sum(db ** 2))
     assert s["correlation_all"] == pytest.approx(ref, rel=1e-12)
     c4 = r7.config.fig4
     ridx = [list(c4.seeds).index(k) for k in r7.config.mgf_seeds]
@@ -182,7 +183,8 @@ def test_stochastic_batches_test_preset():
     s = res.summary()
     json.dumps(s)
     assert s[f"B{cfg.batch_sizes[0]}_runs"] == G * Bt * len(cfg.fig4.seeds)
-    assert set(res.arrays()) == {f"B{B}_{k}" for B in cfg.batch_sizes for k in ("log_test", "log_delta", "status")}
+    keys = {f"B{B}_{k}" for B in cfg.batch_sizes for k in ("log_test", "log_delta", "status")}
+    assert set(res.arrays()) == keys
 
 
 # ----------------------------------------------------------------------------------- cache keys
@@ -204,7 +206,8 @@ def _fig4_key():
 
 def test_figure4_code_key_covers_the_experiment_not_its_plots(package_copy):
     deps = cache.code_dependencies("mdln.experiments.sec4")
-    assert "mdln.smgd" in deps and not [m for m in deps if m.startswith(("mdln.figures", "mdln.widgets"))], deps
+    assert "mdln.smgd" in deps
+    assert not [m for m in deps if m.startswith(("mdln.figures", "mdln.widgets"))], deps
     k0 = _fig4_key()
     for name in ("figures/sec4.py", "widgets.py", "figures/plotting.py"):
         path = package_copy / name

@@ -1,4 +1,4 @@
-"""mdln.figures.sec4 draws Section 4's results: Figures 4 and 7, the λ-collapse, the batches, the widget frames."""
+"""mdln.figures.sec4 draws Section 4's results: Figures 4 and 7, the λ-collapse, batches, widget frames."""
 import dataclasses
 
 import matplotlib

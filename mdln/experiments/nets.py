@@ -35,7 +35,8 @@ from ..cache import cached_arrays
 from ..grid import lam_grid, lam_levels as _level_lines, lambda_quantification, omb_axes as grid_axes
 from .config import DataConfig
 
-__all__ = ["Fig2Config", "Fig2Result", "run_fig2", "Fig6Config", "Fig6Result", "run_fig6", "lambda_quantification",
+__all__ = ["Fig2Config", "Fig2Result", "run_fig2", "Fig6Config", "Fig6Result", "run_fig6",
+           "lambda_quantification",
            "grid_axes", "QUANTIFICATION_KEYS"]
 
 QUANTIFICATION_KEYS = ("r2_log_lam", "r2_log_gamma", "r2_log_one_minus_beta", "r2_log_eps", "spread_along",
@@ -74,7 +75,8 @@ class Fig2Config:
     def preset(cls, fidelity="book"):
         """Configuration for "test" (seconds), "book" (the notebook) or "paper" (large grid, large cap)."""
         return fidelity_preset(cls, fidelity,
-                               test=dict(n_gamma=5, n_beta=4, max_steps=3000, n_test=500, gamma_min=0.1, gamma_max=1.0),
+                               test=dict(n_gamma=5, n_beta=4, max_steps=3000, n_test=500, gamma_min=0.1,
+                                         gamma_max=1.0),
                                paper=dict(n_gamma=30, n_beta=30, gamma_min=1e-2, max_steps=300_000))
 
 
@@ -123,8 +125,9 @@ class Fig2Result:
 
     def arrays(self):
         """Raw arrays."""
-        return dict(gammas=self.gammas, betas=self.betas, test_loss=self.test_loss, train_loss=self.train_loss,
-                    steps=self.steps, status=self.status, lam_levels=self.lam_levels)
+        return dict(gammas=self.gammas, betas=self.betas, test_loss=self.test_loss,
+                    train_loss=self.train_loss, steps=self.steps, status=self.status,
+                    lam_levels=self.lam_levels)
 
 
 def run_fig2(config=None, progress=False):
@@ -176,11 +179,12 @@ class Fig6Config:
                                 init_std="pos", n="int1", s="int1", mu="real", sigma="nonneg", seed="int0",
                                 lam_levels="pos*", n_bins="int2"), ordered=[("gamma_min", "gamma_max")])
         if len(self.widths) < 2 or self.widths[-1] != 1 or self.s > self.widths[0]:
-            raise ValueError(f"Fig6Config.widths must be (d, ..., 1) with d >= s={self.s}, got {self.widths!r}")
+            raise ValueError(f"Fig6Config.widths must be (d, ..., 1) with d >= s={self.s}, "
+                             f"got {self.widths!r}")
 
     @property
     def data(self):
-        """The sparse-regression data of the replications: d = widths[0], seeds seed, seed + 1, ... (App. F.1)."""
+        """The data of the replications: d = widths[0], seeds seed, seed + 1, ... (App. F.1)."""
         return DataConfig(n=self.n, d=self.widths[0], s=self.s, mu=self.mu, sigma=self.sigma,
                           seeds=tuple(self.seed + r for r in range(self.n_reps)))
 
@@ -216,7 +220,8 @@ class Fig6Result:
         loss = {"test": self.test_loss, "train": self.train_loss}[which]
         with np.errstate(divide="ignore"):
             ll = np.log10(loss)
-        return lambda_quantification(ll, self.gammas, self.betas, self.status != nets.DIVERGED, self.lam_levels,
+        return lambda_quantification(ll, self.gammas, self.betas, self.status != nets.DIVERGED,
+                                     self.lam_levels,
                                      self.config.n_bins)
 
     def summary(self):
@@ -231,13 +236,14 @@ class Fig6Result:
 
     def arrays(self):
         """Raw arrays."""
-        return dict(gammas=self.gammas, betas=self.betas, test_loss=self.test_loss, train_loss=self.train_loss,
-                    test_loss_reps=self.test_loss_reps, train_loss_reps=self.train_loss_reps,
+        return dict(gammas=self.gammas, betas=self.betas, test_loss=self.test_loss,
+                    train_loss=self.train_loss, test_loss_reps=self.test_loss_reps,
+                    train_loss_reps=self.train_loss_reps,
                     status_reps=self.status_reps, lam_levels=self.lam_levels)
 
 
 def run_fig6(config=None, progress=False):
-    """Figure 6: deep linear network (30, 60, 120, 60, 1) trained by MGD(γ, β) on sparse regression (App. F.1)."""
+    """Figure 6: deep linear network (30, 60, 120, 60, 1), MGD(γ, β), sparse regression (App. F.1)."""
     config, gammas, betas, levels = _grid_of(config, Fig6Config)
     n_reps = check_int(config.n_reps, "n_reps", minimum=1)
     epochs = check_int(config.epochs, "epochs", minimum=1)
@@ -258,7 +264,8 @@ def run_fig6(config=None, progress=False):
             tests.append(test.reshape(G.shape))
             trains.append(run.train_loss.reshape(G.shape))
             stats.append(run.status.reshape(G.shape))
-        return dict(test_loss_reps=np.array(tests), train_loss_reps=np.array(trains), status_reps=np.array(stats))
+        return dict(test_loss_reps=np.array(tests), train_loss_reps=np.array(trains),
+                    status_reps=np.array(stats))
 
     arr = {k: np.swapaxes(v, -1, -2) for k, v in _cached("fig6", config, compute).items()}   # to (γ, β)
     div = np.any(arr["status_reps"] == nets.DIVERGED, axis=0)
@@ -268,7 +275,7 @@ def run_fig6(config=None, progress=False):
 
 
 def _loss_range(test_loss, ok, lam_levels):
-    """Smallest and largest log₁₀ test loss over the ``ok`` cells (NaN if none) and the λ levels, for summaries."""
+    """Smallest and largest log₁₀ test loss over the ``ok`` cells (NaN if none) and the λ levels."""
     lo, hi = (float(np.log10(test_loss[ok].min())), float(np.log10(test_loss[ok].max()))) if ok.any() else \
         (float("nan"), float("nan"))
     return dict(log10_test_loss_min=lo, log10_test_loss_max=hi, lam_levels=[float(x) for x in lam_levels])

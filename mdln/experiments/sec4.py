@@ -35,7 +35,8 @@ from .config import DataConfig
 
 __all__ = ["Fig4Config", "Fig4Result", "run_fig4", "lambda_collapse", "Fig7Config", "Fig7Result", "run_fig7",
            "D2Config", "D2Result", "run_d2", "StochasticConfig", "StochasticResult", "run_stochastic",
-           "widget_run", "WIDGET_STEPS", "stacked_data", "grid_axes", "eta_squared", "DATA_FIELDS", "with_data_fields"]
+           "widget_run", "WIDGET_STEPS", "stacked_data", "grid_axes", "eta_squared", "DATA_FIELDS",
+           "with_data_fields"]
 
 DATA_FIELDS = tuple(f.name for f in dataclasses.fields(DataConfig))
 
@@ -172,7 +173,8 @@ class Fig4Result(CellStatus):
 
     def capped_counts(self):
         """(G, Bt) number of runs stopped at the epoch cap, NaN in diverged cells."""
-        return np.where(self.cell_diverged, np.nan, np.sum(self.status == Status.STEP_CAP, axis=-1).astype(float))
+        counts = np.sum(self.status == Status.STEP_CAP, axis=-1).astype(float)
+        return np.where(self.cell_diverged, np.nan, counts)
 
     def summary(self):
         """Measured claims: Theorem 2 / Corollary 3 residuals, distances, λ-collapse, best λ."""
@@ -189,7 +191,8 @@ class Fig4Result(CellStatus):
             theorem2_worst_converged=float(np.max(self.theorem2_error[conv])) if conv.any() else float("nan"),
             theorem2_worst_finite=float(np.nanmax(np.where(live, self.theorem2_error_finite, np.nan))),
             corollary3_runs=int(calm.sum()), corollary3_holds=int(np.sum(self.cor3_ok & calm)),
-            lambda_star=float(self.lam[i, j]), gamma_star=float(self.gammas[i]), beta_star=float(self.betas[j]),
+            lambda_star=float(self.lam[i, j]), gamma_star=float(self.gammas[i]),
+            beta_star=float(self.betas[j]),
             log10_test_loss_best=float(lt[i, j]), log10_test_loss_corner=float(lt[0, 0]),
         )
         nd = self.distance[conv]
@@ -202,10 +205,11 @@ class Fig4Result(CellStatus):
 
     def arrays(self):
         """Raw arrays (per run) and the grid."""
-        return {f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "config"}
+        return {f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if f.name != "config"}
 
     def capped_runs(self):
-        """Runs stopped at the epoch cap: count, median step ε = γ/(1−β) and their train losses (Section 4)."""
+        """Runs stopped at the epoch cap: count, median step ε = γ/(1−β), their train losses (Section 4)."""
         cap = self.status == Status.STEP_CAP
         eps = np.broadcast_to(step(self.gammas[:, None], self.betas[None, :])[..., None], self.status.shape)
         if not cap.any():
@@ -303,7 +307,8 @@ class Fig7Config:
         """'test', 'book' (MGF on 9 λ for 2 datasets), 'paper' (15 λ, all 5 datasets)."""
         return fidelity_preset(cls, fidelity,
                                test=dict(fig4=Fig4Config.preset("test"), n_lam=3, mgf_seeds=(0,)),
-                               paper=dict(fig4=Fig4Config.preset("paper"), n_lam=15, mgf_seeds=(0, 1, 2, 3, 4)))
+                               paper=dict(fig4=Fig4Config.preset("paper"), n_lam=15,
+                                          mgf_seeds=(0, 1, 2, 3, 4)))
 
     def replication_index(self):
         """Positions of ``mgf_seeds`` among ``fig4.seeds`` (the replication axis of Figure 4's arrays)."""
@@ -322,7 +327,7 @@ class Fig7Result:
     mgf_cells: np.ndarray        # (G, Bt) interpolated MGF at the cell's λ
 
     def cells(self, converged_only=True):
-        """(G, Bt) cells with both values; with ``converged_only`` also every MGD run of mgf_seeds converged."""
+        """(G, Bt) cells with both values; with ``converged_only``, every MGD run of mgf_seeds converged."""
         ok = np.isfinite(self.mgd_cells) & np.isfinite(self.mgf_cells)
         if converged_only:
             ok &= np.all(self.fig4.status[:, :, self.config.replication_index()] == Status.CONVERGED, axis=-1)
@@ -331,7 +336,9 @@ class Fig7Result:
     def correlation(self, converged_only=True):
         """Pearson correlation of the two heatmaps over cells where MGD converged (or all non-diverged)."""
         ok = self.cells(converged_only)
-        return float(np.corrcoef(self.mgd_cells[ok], self.mgf_cells[ok])[0, 1]) if ok.sum() > 2 else float("nan")
+        if ok.sum() <= 2:
+            return float("nan")
+        return float(np.corrcoef(self.mgd_cells[ok], self.mgf_cells[ok])[0, 1])
 
     def summary(self):
         """Correlations and mean absolute gaps (decades) between MGD and MGF(λ)."""
@@ -355,7 +362,7 @@ class Fig7Result:
 
 
 def mgf_log_test_losses(config, lams, progress=False):
-    """(n_lam, R') log₁₀ test loss of MGF(λ) per λ in ``lams`` and per seed of ``config.mgf_seeds`` (cached)."""
+    """(n_lam, R') log₁₀ test loss of MGF(λ) per λ in ``lams`` and seed in ``config.mgf_seeds`` (cached)."""
     data = config.fig4.data
 
     def compute():
@@ -455,7 +462,8 @@ def _d2_row(cfg, ds, q, C):
     if r.crossed:
         raise RuntimeError(f"MGD(ε={eps}) changed sign: D.2 compares non-crossing runs only")
     S = r.S_plus + r.S_minus
-    return [eps, gamma, beta, K, np.linalg.norm(S), np.linalg.norm(C), np.linalg.norm(S - C) / np.linalg.norm(C),
+    return [eps, gamma, beta, K, np.linalg.norm(S), np.linalg.norm(C),
+            np.linalg.norm(S - C) / np.linalg.norm(C),
             np.linalg.norm(S - 0.5 * (1 + beta) * C) / np.linalg.norm(0.5 * (1 + beta) * C)]
 
 
@@ -467,7 +475,8 @@ def run_d2(config=None):
     def compute():
         lam_Ip, lam_Im = mgf_log_integrals(ds.X, ds.y, cfg.lam, cfg.data.alpha, cfg.horizon)
         return dict(rows=np.array([_d2_row(cfg, ds, q, lam_Ip + lam_Im) for q in cfg.ratios]))
-    return D2Result(config=cfg, rows=cached_arrays("d2-table", dict(cfg=dataclasses.asdict(cfg)), compute)["rows"])
+    rows = cached_arrays("d2-table", dict(cfg=dataclasses.asdict(cfg)), compute)["rows"]
+    return D2Result(config=cfg, rows=rows)
 
 
 # ------------------------------------------------------------------------------ stochastic batches
@@ -490,7 +499,8 @@ class StochasticConfig:
     @classmethod
     def preset(cls, fidelity="book"):
         """'test' (Figure 4's test grid, B ∈ {1, 5, n}), 'book' (the defaults), 'paper' (the same)."""
-        return fidelity_preset(cls, fidelity, test=dict(batch_sizes=(1, 5, 10), fig4=Fig4Config.preset("test")),
+        return fidelity_preset(cls, fidelity,
+                               test=dict(batch_sizes=(1, 5, 10), fig4=Fig4Config.preset("test")),
                                paper={})
 
     def sweep(self, batch_size, progress=False):

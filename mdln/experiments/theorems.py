@@ -87,8 +87,8 @@ class Theorem2Check(CellStatus):
     ``dist_full``/``dist_simplified``: ‖θ^MGD − θ_pred‖/‖θ_pred‖; ``dropped``: max_i |arcsinh(2θ̃0/Δ∞)|;
     ``ratio``: max_i |θ̃0,i|/Δ∞,i; ``shift``: :func:`linear_shift`; ``resid_*``: ‖Xθ_pred − y‖ of the
     predictions (a distance is NaN where its residual exceeds 1e-9); ``gap``: ‖θ_full − θ_simplified‖ /
-    ‖θ_simplified‖, the error of the simplification itself, free of the stopping tolerance; ``status``: 0 converged, 1 budget
-    ran out, 2 diverged (as in :mod:`mdln.smgd`). ``gammas``/``betas`` are set for grids.
+    ‖θ_simplified‖, the error of the simplification itself, free of the stopping tolerance; ``status``:
+    0 converged, 1 budget ran out, 2 diverged (as in :mod:`mdln.smgd`). ``gammas``/``betas``: set for grids.
     """
 
     family: str
@@ -122,7 +122,8 @@ class Theorem2Check(CellStatus):
     @property
     def converged(self):
         """Runs that reached the train-loss tolerance and whose two predictions exist."""
-        return (self.status == Status.CONVERGED) & np.isfinite(self.dist_full) & np.isfinite(self.dist_simplified)
+        ok = np.isfinite(self.dist_full) & np.isfinite(self.dist_simplified)
+        return (self.status == Status.CONVERGED) & ok
 
     def cell_worst(self, name):
         """(G, Bt) worst (max over replications) of a per-run field; NaN unless every run converged."""
@@ -184,7 +185,8 @@ def check_runs(X, y, theta, delta_inf, S_plus, S_minus, alpha, status, crossed, 
     res = cached_arrays("thm2-check", params, compute, use_cache=cache)["res"]
     with np.errstate(invalid="ignore"):
         ttm = np.max(np.abs(tt0), axis=-1)
-    return Theorem2Check(family=family, dist_full=res[..., 0], dist_simplified=res[..., 1], dropped=res[..., 2],
+    return Theorem2Check(family=family, dist_full=res[..., 0], dist_simplified=res[..., 1],
+                         dropped=res[..., 2],
                          ratio=res[..., 3], shift=res[..., 4], resid_full=res[..., 5],
                          resid_simplified=res[..., 6], gap=res[..., 7], theta_tilde0_max=ttm,
                          train_loss=np.asarray(train_loss, float), crossed=np.asarray(crossed, bool),
@@ -285,7 +287,8 @@ class ToleranceStudy:
         for i, (g, b, B) in enumerate(self.runs):
             cells = [f"{v:.1e}" if self.status[i, j] == Status.CONVERGED else f"({v:.1e}, not converged)"
                      for j, v in enumerate(self.dist_full[i])]
-            lines.append(f"| {g:g} | {b:g} | {'n' if B is None else B} | {'yes' if self.crossed[i].any() else 'no'} | "
+            crossed = 'yes' if self.crossed[i].any() else 'no'
+            lines.append(f"| {g:g} | {b:g} | {'n' if B is None else B} | {crossed} | "
                          + " | ".join(cells) + f" | {self.dist_simplified[i, -1]:.1e} |")
         return "\n".join(lines)
 
@@ -316,12 +319,14 @@ def tolerance_study(config=None, cache=True, **fields):
         rows = [_tolerance_row(config, ds, g, b, B) for g, b, B in config.runs]
         cols = [np.array([[row[j][k] for j in range(len(config.tols))] for row in rows]) for k in range(6)]
         return dict(full=cols[0].astype(float), simp=cols[1].astype(float), crossed=cols[2].astype(bool),
-                    steps=cols[3].astype(np.int64), status=cols[4].astype(np.int64), dropped=cols[5].astype(float))
+                    steps=cols[3].astype(np.int64), status=cols[4].astype(np.int64),
+                    dropped=cols[5].astype(float))
     params = dict(runs=[[g, b, -1 if B is None else B] for g, b, B in config.runs], tols=list(config.tols),
                   data=config.data.params(), max_steps=config.max_steps)
     a = cached_arrays("thm2-tol", params, compute, use_cache=cache)
     return ToleranceStudy(runs=tuple(config.runs), tols=np.asarray(config.tols, float), dist_full=a["full"],
-                          dist_simplified=a["simp"], crossed=a["crossed"], steps=a["steps"], status=a["status"],
+                          dist_simplified=a["simp"], crossed=a["crossed"], steps=a["steps"],
+                          status=a["status"],
                           dropped=a["dropped"])
 
 
@@ -419,11 +424,13 @@ def dropped_term_study(config=None, **fields):
     """
     config = DroppedTermConfig() if config is None else config
     if not isinstance(config, DroppedTermConfig):
-        raise TypeError(f"dropped_term_study: config must be a DroppedTermConfig, got {type(config).__name__}")
+        raise TypeError(f"dropped_term_study: config must be a DroppedTermConfig, "
+                        f"got {type(config).__name__}")
     config = dataclasses.replace(config, **fields) if fields else config
     seeds = np.asarray(config.data.seeds, dtype=np.int64)
     support = config.supports()
-    dss = [dataclasses.replace(config.data, support=str(sp)).dataset(int(sd)) for sd, sp in zip(seeds, support)]
+    dss = [dataclasses.replace(config.data, support=str(sp)).dataset(int(sd))
+           for sd, sp in zip(seeds, support)]
     X, y = np.stack([q.X for q in dss]), np.stack([q.y for q in dss])
     gammas, betas = grid_axes(config)
     sw = mgd_sweep(X, y, gammas, betas, seeds=0, alpha=config.data.alpha, max_steps=config.max_epochs,

@@ -13,8 +13,8 @@ import dataclasses
 import numpy as np
 
 from .. import nets
-from ..experiments.nets import (Fig2Config, Fig2Result, Fig6Config, Fig6Result, grid_axes, lambda_quantification,
-                                run_fig2, run_fig6)
+from ..experiments.nets import (Fig2Config, Fig2Result, Fig6Config, Fig6Result, grid_axes,
+                                lambda_quantification, run_fig2, run_fig6)
 from .plotting import heatmap
 
 __all__ = ["transient_progress", "Fig2Config", "Fig2Result", "fig2", "plot_fig2", "Fig6Config", "Fig6Result",
@@ -92,7 +92,8 @@ def plot_fig2(res, ax=None):
     _heatmap(ax, res.gammas, res.betas, ll, res.status,
              "Teacher–student ReLU net: test loss after training to $L \\leq 10^{-5}$",
              "log$_{10}$ test loss", res.lam_levels, res.status == nets.CONVERGED, mark_cap=True)
-    _status_legend(fig, True, int(np.sum(res.status == nets.DIVERGED)), int(np.sum(res.status == nets.STEP_CAP)))
+    _status_legend(fig, True, int(np.sum(res.status == nets.DIVERGED)),
+                   int(np.sum(res.status == nets.STEP_CAP)))
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
@@ -106,7 +107,8 @@ def plot_fig6(res, axes=None):
             _heatmap(ax, res.gammas, res.betas, np.log10(loss), res.status,
                      f"{name} loss after {res.config.epochs} epochs",
                      f"log$_{{10}}$ {name} loss", res.lam_levels, res.status != nets.DIVERGED)
-    _status_legend(fig, False, int(np.sum(res.status == nets.DIVERGED)), div_label="diverged in ≥ 1 replication")
+    _status_legend(fig, False, int(np.sum(res.status == nets.DIVERGED)),
+                   div_label="diverged in ≥ 1 replication")
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 

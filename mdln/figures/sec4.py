@@ -16,17 +16,18 @@ import dataclasses
 
 import numpy as np
 
-from ..experiments.sec4 import (WIDGET_STEPS, D2Config, D2Result, Fig4Config, Fig4Result, Fig7Config, Fig7Result,
-                                StochasticConfig, StochasticResult, eta_squared, lambda_collapse, run_d2, run_fig4,
-                                run_fig7, run_stochastic, widget_run)
+from ..experiments.sec4 import (WIDGET_STEPS, D2Config, D2Result, Fig4Config, Fig4Result, Fig7Config,
+                                Fig7Result, StochasticConfig, StochasticResult, eta_squared, lambda_collapse,
+                                run_d2, run_fig4, run_fig7, run_stochastic, widget_run)
 from ..momentum import lam as lam_of, step
 from ..status import Status
 from .plotting import CAPPED_FACE, result_heatmap as heatmap
 
 __all__ = ["Fig4Config", "Fig4Result", "fig4", "Fig7Config", "Fig7Result", "fig7", "lambda_collapse",
            "eta_squared", "D2Config", "D2Result", "d2_table", "StochasticConfig", "StochasticResult",
-           "stochastic_batches", "draw_smgd_frame", "smgd_widget", "SMGDFrame", "WIDGET_STEPS", "status_legend",
-           "plot_fig4", "plot_fig7", "plot_collapse", "plot_stochastic", "heatmap", "heatmap_image", "FIGURES"]
+           "stochastic_batches", "draw_smgd_frame", "smgd_widget", "SMGDFrame", "WIDGET_STEPS",
+           "status_legend", "plot_fig4", "plot_fig7", "plot_collapse", "plot_stochastic", "heatmap",
+           "heatmap_image", "FIGURES"]
 
 _PANELS = [("test_loss", "log$_{10}$ test loss"), ("delta_norm", r"log$_{10}\,\|\Delta_\infty\|_2$"),
            ("l1", r"log$_{10}\,\|\theta\|_1$")]
@@ -124,7 +125,8 @@ def plot_fig7(res, axes=None):
     """Figure 7, 2×2: MGD and MGF(λ) heatmaps on one colour scale, a scatter, and both against λ."""
     fig, axes = _axes_grid(axes, (2, 2), (9, 7.6))
     axes = np.asarray(axes).reshape(2, 2)
-    both = np.concatenate([res.mgd_cells[np.isfinite(res.mgd_cells)], res.mgf_cells[np.isfinite(res.mgf_cells)]])
+    both = np.concatenate([res.mgd_cells[np.isfinite(res.mgd_cells)],
+                           res.mgf_cells[np.isfinite(res.mgf_cells)]])
     vmin, vmax = float(both.min()), float(both.max())
     heatmap(axes[0, 0], res.fig4, res.mgd_cells, "MGD(γ, β): log$_{10}$ test loss", vmin=vmin, vmax=vmax,
             capped=res.capped())
@@ -168,7 +170,7 @@ class _Fig7(Fig7Result):
 
 
 def fig7(config=None, progress=False):
-    """Figure 7: :func:`mdln.experiments.sec4.run_fig7`, its result (and its Figure 4) extended by ``.plot()``."""
+    """Figure 7: :func:`mdln.experiments.sec4.run_fig7`, result (and its Figure 4) extended by ``.plot()``."""
     cfg = Fig7Config.preset("book") if config is None else config
     if not isinstance(cfg, Fig7Config):
         raise TypeError(f"fig7: config must be a Fig7Config, got {type(cfg).__name__}")
@@ -178,12 +180,12 @@ def fig7(config=None, progress=False):
 
 # ------------------------------------------------------------------------ Appendix D.2, batches
 def d2_table(config=None):
-    """Appendix D.2 rows (ε, γ, β, steps, ‖S‖, ‖λI‖, gap to λI, gap to (1+β)/2·λI): ``run_d2(config).rows``."""
+    """Appendix D.2 rows (ε, γ, β, steps, ‖S‖, ‖λI‖, gaps to λI and (1+β)/2·λI): ``run_d2(config).rows``."""
     return run_d2(config).rows
 
 
 def stochastic_batches(config=None, progress=False):
-    """Per batch size B, the dict of :func:`mdln.experiments.sec4.run_stochastic` (its result reads as one)."""
+    """Per batch size B, a dict: :func:`mdln.experiments.sec4.run_stochastic` (its result reads as one)."""
     return run_stochastic(config, progress=progress)
 
 
@@ -310,7 +312,8 @@ class SMGDFrame:
         lam, eps = lam_of(gamma, beta), step(gamma, beta)
         live = (f"{r.status} after {r.steps} steps" if not cut else f"stopped at {r.steps} steps (budget)")
         fig4_txt = (f"Figure 4 cell ({cell['gamma']:.2g}, {cell['beta']:.2g}): "
-                    + (f"log test loss {cell['log_test']:.2f}" if np.isfinite(cell["log_test"]) else "diverged")
+                    + (f"log test loss {cell['log_test']:.2f}" if np.isfinite(cell["log_test"])
+                       else "diverged")
                     + (f", {cell['capped']}/{cell['runs']} runs at the epoch cap" if cell["capped"] else ""))
         return (f"γ = {gamma:.3g}, β = {beta:.3g}: λ = {lam:.3g}, ε = {eps:.3g}; {live}, "
                 f"test loss {ds.test_loss(r.theta):.2e}" + (", w± changed sign" if r.crossed else "")

@@ -13,14 +13,15 @@ __all__ = ["plot_distance_heatmaps", "plot_dropped_scatter"]
 
 
 def plot_distance_heatmaps(check):
-    """Two heatmaps (β on x, γ on y): worst log₁₀ distance to the full (Theorem 2) and to the simplified prediction."""
+    """Two heatmaps (β on x, γ on y): worst log₁₀ distance to the full (Theorem 2), simplified predictions."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), constrained_layout=True)
     vals = [np.log10(check.cell_worst("dist_full")), np.log10(check.cell_worst("dist_simplified"))]
     lo = np.nanmin([np.nanmin(v) for v in vals])
     hi = np.nanmax([np.nanmax(v) for v in vals])
-    titles = ["full Theorem 2: log$_{10}$ distance", r"simplified ($\tilde\theta_0 = 0$): log$_{10}$ distance"]
+    titles = ["full Theorem 2: log$_{10}$ distance",
+              r"simplified ($\tilde\theta_0 = 0$): log$_{10}$ distance"]
     for ax, v, t in zip(axes, vals, titles):
         ax.set_facecolor("0.85")
         result_heatmap(ax, check, v, t, cmap="magma", vmin=lo, vmax=hi)
