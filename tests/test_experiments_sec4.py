@@ -1,8 +1,10 @@
 """mdln.experiments.sec4 (core): Figures 4 and 7, the λ-collapse, Appendix D.2, stochastic batches, at "test"
 fidelity; the configs' one DataConfig; and the Figure 4 cache key, which plots and widgets do not enter."""
 import dataclasses
+import importlib.util
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,30 +191,31 @@ def test_stochastic_batches_test_preset():
 
 # ----------------------------------------------------------------------------------- cache keys
 @pytest.fixture
-def package_copy(tmp_path, monkeypatch):
-    """A copy of the mdln sources that the code keys read (the real package is left alone)."""
-    src = cache._PACKAGE_DIR
+def package_copy(tmp_path):
+    """A copy of the mdln sources, edited by the test (the real package is left alone)."""
     dst = tmp_path / "mdln"
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(cache, "_PACKAGE_DIR", dst)
-    monkeypatch.setattr(cache, "_CODE_KEYS", {})
+    shutil.copytree(Path(cache.__file__).resolve().parent, dst, ignore=shutil.ignore_patterns("__pycache__"))
     return dst
 
 
-def _fig4_key():
-    cache._CODE_KEYS.clear()
-    return cache.code_key(E.run_fig4.__module__)
+def _fig4_key(package):
+    """The code key of Figure 4's experiment as the copy's own mdln.cache computes it (a fresh module)."""
+    spec = importlib.util.spec_from_file_location(f"mdln_cache_copy_{id(package)}", package / "cache.py")
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    return copy.code_key(E.run_fig4.__module__)
 
 
 def test_figure4_code_key_covers_the_experiment_not_its_plots(package_copy):
     deps = cache.code_dependencies("mdln.experiments.sec4")
     assert "mdln.smgd" in deps
     assert not [m for m in deps if m.startswith(("mdln.figures", "mdln.widgets"))], deps
-    k0 = _fig4_key()
+    k0 = _fig4_key(package_copy)
+    assert k0 == cache.code_key("mdln.experiments.sec4")          # the copy keys like the package
     for name in ("figures/sec4.py", "widgets.py", "figures/plotting.py"):
         path = package_copy / name
         path.write_text(path.read_text() + "\n\ndef plot_extra(result, ax=None):\n    return ax\n")
-        assert _fig4_key() == k0, name
+        assert _fig4_key(package_copy) == k0, name
     path = package_copy / "experiments" / "sec4.py"
     path.write_text(path.read_text().replace("max_epochs: int = 10 ** 6", "max_epochs: int = 10 ** 5"))
-    assert _fig4_key() != k0
+    assert _fig4_key(package_copy) != k0
