@@ -159,7 +159,8 @@ def test_fig7_test_fidelity(r4):
 
 
 def test_d2_factor():
-    res = E.run_d2(E.D2Config(ratios=(1.0, 0.5), horizon=20.0, n=10, d=15, s=3))
+    assert E.D2Config.preset("test") == E.D2Config(ratios=(1.0, 0.5), horizon=20.0, n=10, d=15, s=3)
+    res = E.run_d2(E.D2Config.preset("test"))
     rows = res.rows
     eps, gamma, beta = rows[:, 0], rows[:, 1], rows[:, 2]
     np.testing.assert_allclose(gamma / (1 - beta) ** 2, 0.01)      # fixed λ

@@ -61,3 +61,19 @@ def test_tolerance_study_small(tmp_path, monkeypatch):
 def test_presentation_module_reexports_the_core():
     assert T.check_fig4 is X.check_fig4 and T.tolerance_study is X.tolerance_study
     assert callable(T.plot_distance_heatmaps) and callable(T.plot_dropped_scatter)
+
+
+def test_presets_and_the_dropped_term_study_at_test_fidelity(tmp_path, monkeypatch):
+    monkeypatch.setenv("MDLN_CACHE_DIR", str(tmp_path))
+    for cls in (X.ToleranceConfig, X.DroppedTermConfig):
+        assert cls.preset("book") == cls() == cls.preset("paper")
+        with pytest.raises(ValueError, match="fidelity"):
+            cls.preset("huge")
+    cfg = X.DroppedTermConfig.preset("test")
+    st = X.dropped_term_study(cfg)
+    assert st.check.status.shape == (2, 2, 2) and list(st.support) == ["first", "random"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        st.seeds = None
+    s = st.summary()
+    json.dumps(s)
+    assert s["datasets"] == 2 and s["random_support"] == 1 and s["converged"] == st.check.converged.sum()

@@ -423,6 +423,13 @@ class D2Config:
         """The seed of the one data set."""
         return self.data.seeds[0]
 
+    @classmethod
+    def preset(cls, fidelity="book"):
+        """'test' (two ε on a short horizon, a small data set), 'book' and 'paper' (the defaults)."""
+        return fidelity_preset(cls, fidelity, paper={},
+                               test=dict(ratios=(1.0, 0.5), horizon=20.0, data=DataConfig(n=10, d=15, s=3,
+                                                                                           seeds=(0,))))
+
 
 @dataclass(frozen=True)
 class D2Result:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import check_config, check_data
+from .._checks import check_config, check_data, fidelity_preset
 from ..cache import cached_arrays
 from ..dln import perturbed_initialisation
 from ..grid import CellStatus
@@ -265,6 +265,13 @@ class ToleranceConfig:
         if len(self.data.seeds) != 1:
             raise ValueError(f"ToleranceConfig.data.seeds must hold one seed, got {self.data.seeds!r}")
 
+    @classmethod
+    def preset(cls, fidelity="book"):
+        """'test' (two runs, two tolerances), 'book' and 'paper' (the seven runs at 1e-8, 1e-12, 1e-16)."""
+        return fidelity_preset(cls, fidelity, paper={},
+                               test=dict(runs=((0.1, 0.8, None), (0.05, 0.5, 5)), tols=(1e-8, 1e-10),
+                                         max_steps=10 ** 6))
+
 
 @dataclass(frozen=True)
 class ToleranceStudy:
@@ -350,12 +357,16 @@ class DroppedTermStudy:
         rnd = np.broadcast_to(self.support == "random", c.status.shape)
         out = dict(runs=int(c.status.size), converged=int(ok.sum()), datasets=int(self.seeds.size),
                    random_support=int(np.sum(self.support == "random")),
-                   worst_first=float(np.max(c.dist_simplified[ok & ~rnd])),
-                   worst_random=float(np.max(c.dist_simplified[ok & rnd])),
-                   worst_full=float(np.max(c.dist_full[ok])))
+                   worst_first=_max_or_nan(c.dist_simplified[ok & ~rnd]),
+                   worst_random=_max_or_nan(c.dist_simplified[ok & rnd]),
+                   worst_full=_max_or_nan(c.dist_full[ok]))
         for m in ("dropped", "ratio", "shift"):
             out.update({f"{m}_{k}": v for k, v in self.rule(m).items() if k != "measure"})
         return out
+
+
+def _max_or_nan(values):
+    return float(np.max(values)) if values.size else float("nan")
 
 
 def simplification_rule(checks, measure="dropped", level=0.01):
@@ -411,6 +422,13 @@ class DroppedTermConfig:
         check_config(self, dict(random_from="int0", n_gamma="int1", n_beta="int1", gamma_min="pos",
                                 gamma_max="pos", beta_max="beta", max_epochs="int1", tol="pos"),
                      ordered=[("gamma_min", "gamma_max")])
+
+    @classmethod
+    def preset(cls, fidelity="book"):
+        """'test' (two data sets, one with a random support, 2 × 2 grid), 'book' and 'paper' (the defaults)."""
+        return fidelity_preset(cls, fidelity, paper={},
+                               test=dict(data=DataConfig(seeds=(0, 11)), n_gamma=2, n_beta=2, gamma_min=0.03,
+                                         gamma_max=0.1, beta_max=0.5, max_epochs=100_000))
 
     def supports(self):
         """Per seed: 'random' from ``random_from`` on, else 'first'."""
