@@ -110,7 +110,7 @@ def reproduce_one(name: str, fidelity: str, out: str, progress: bool = False) ->
     spec = get_figure(name)
     config = spec.make_config(fidelity)
     t0 = time.perf_counter()
-    result = spec.fn(config, progress=progress)
+    result = spec.run(config, progress=progress)
     seconds = time.perf_counter() - t0
     outdir = Path(out)
     config_json = json.dumps(_jsonable(asdict(config)), sort_keys=True)
@@ -121,7 +121,7 @@ def reproduce_one(name: str, fidelity: str, out: str, progress: bool = False) ->
             np.savez_compressed(fh, config_json=np.array(config_json), fidelity=np.array(fidelity), **arrays)
 
     _atomic_write(outdir / f"{name}.npz", write_npz)
-    fig = result.plot()
+    fig = spec.draw(result)
     try:
         _atomic_write(outdir / f"{name}.png", lambda tmp: fig.savefig(tmp, format="png", dpi=120,
                                                                       bbox_inches="tight"))
@@ -264,11 +264,14 @@ def _run(names, fidelity, out: Path, jobs: int, show: bool, stop: list):
 
 def cmd_reproduce(args) -> int:
     """Validate the arguments, then reproduce the requested figures."""
+    from ._checks import check_fidelity
     from .figures import FIDELITIES, registry
     reg = registry()
     if args.figure != "all" and args.figure not in reg:
         return _fail(f"unknown figure {args.figure!r}; choose one of: {', '.join(reg)}, all")
-    if args.fidelity not in FIDELITIES:
+    try:
+        check_fidelity(args.fidelity)
+    except ValueError:
         return _fail(f"unknown fidelity {args.fidelity!r}; choose one of: {', '.join(FIDELITIES)}")
     if args.jobs < 1:
         return _fail(f"--jobs must be an integer >= 1, got {args.jobs}")

@@ -1,4 +1,4 @@
-"""The figure registry (issue 11): one static registry, every figure config → figN → result, and the
+"""The figure registry: one static registry, every figure config → (experiment, plot) → result, and the
 'paper' fidelity meaning the paper's own set-up (Section 4 and Appendix F: (n, d, s) = (20, 30, 5),
 (μ, σ) = (1, 1), u0 = α1 with α = 0.01, 5 replications, 10⁶ epochs for Figure 4, 1000 for Figure 6)."""
 import dataclasses
@@ -37,6 +37,7 @@ def test_every_preset_is_a_frozen_config(name):
 @pytest.mark.parametrize("name", DLN_FIGURES)
 def test_paper_fidelity_is_the_papers_setup(name):
     cfg = dataclasses.asdict(REG[name].make_config("paper"))
+    cfg = {**cfg, **cfg.get("data", {}), **cfg.get("fig4", {}).get("data", {})}   # one DataConfig inside
     for key, value in PAPER_SETUP.items():
         if key in cfg:
             assert cfg[key] == value, (name, key)
@@ -48,3 +49,31 @@ def test_paper_epoch_budgets():
     assert REG["fig4"].make_config("paper").max_epochs == 10 ** 6     # "for 1 million epochs" (App. F.2)
     assert REG["fig6"].make_config("paper").epochs == 1000            # "trained for 1000 epochs" (App. F.1)
     assert REG["fig6"].make_config("paper").n_reps == 5
+
+
+def test_specs_expose_experiment_and_plot():
+    """Every spec names its core experiment and its plot (None while a module does not say them yet)."""
+    for name in ("fig2", "fig4", "fig6", "fig7"):
+        spec = REG[name]
+        assert spec.experiment.__module__ == f"mdln.experiments.{spec.module}", name
+        assert spec.plot.__module__ == f"mdln.figures.{spec.module}", name
+    for spec in REG.values():
+        assert spec.experiment is None or callable(spec.experiment)
+        assert spec.plot is None or callable(spec.plot)
+
+
+def test_make_config_validates_the_fidelity_once():
+    with pytest.raises(ValueError, match="fidelity must be one of 'test', 'book', 'paper', got 'huge'"):
+        REG["fig4"].make_config("huge")
+
+
+def test_spec_run_and_draw_at_test_fidelity():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    spec = REG["fig6"]
+    res = spec.run(spec.make_config("test"))
+    assert not hasattr(res, "plot")                   # the core result; the spec's plot draws it
+    fig = spec.draw(res)
+    assert len(fig.axes) >= 2
+    plt.close(fig)

@@ -9,7 +9,16 @@ reverse; so the cache key of a result covers the experiment and the core it call
 """
 from .config import FIDELITIES, DataConfig, check_fidelity
 
-__all__ = ["DataConfig", "FIDELITIES", "check_fidelity"]
 from . import appendix_a, sec2, sec3  # noqa: E402  (Sections 2 and 3, Appendix A)
+from .sec4 import (D2Config, D2Result, Fig4Config, Fig4Result, Fig7Config, Fig7Result, StochasticConfig,
+                   StochasticResult, lambda_collapse, run_d2, run_fig4, run_fig7, run_stochastic)
+from .nets import Fig2Config, Fig2Result, Fig6Config, Fig6Result, run_fig2, run_fig6
+from .theorems import (DroppedTermConfig, DroppedTermStudy, Theorem2Check, ToleranceConfig, ToleranceStudy,
+                       check_fig4, check_stochastic, dropped_term_study, tolerance_study)
 
-__all__ += ["appendix_a", "sec2", "sec3"]
+__all__ = ["DataConfig", "FIDELITIES", "check_fidelity", "appendix_a", "sec2", "sec3",
+           "Fig4Config", "Fig4Result", "run_fig4", "lambda_collapse", "Fig7Config", "Fig7Result", "run_fig7",
+            "D2Config", "D2Result", "run_d2", "StochasticConfig", "StochasticResult", "run_stochastic",
+            "Fig2Config", "Fig2Result", "run_fig2", "Fig6Config", "Fig6Result", "run_fig6", "Theorem2Check",
+            "check_fig4", "check_stochastic", "ToleranceConfig", "ToleranceStudy", "tolerance_study",
+            "DroppedTermConfig", "DroppedTermStudy", "dropped_term_study"]

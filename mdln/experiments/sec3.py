@@ -29,8 +29,8 @@ from ..dln import train_mgf
 from ..implicit import (corollary2_delta, dropped_term, implicit_solution, kkt_shift, linear_shift,
                         min_l1_interpolator, min_l2_interpolator, normalised_distance, prop3_bound,
                         small_lambda_delta)
-from .config import DataConfig
 from ..status import Status
+from .config import DataConfig
 
 __all__ = ["mgf_points", "lambda_stats", "Fig3Config", "Fig3Result", "run_fig3", "Fig8Config", "Fig8Result",
            "run_fig8", "Fig9Config", "Fig9Result", "run_fig9", "theorem1_table", "SimplificationConfig",

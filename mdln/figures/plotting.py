@@ -147,7 +147,7 @@ def _axes(ax, xe, ye, coords):
 def result_heatmap(ax, res, values, title, marker=None, cmap="viridis", vmin=None, vmax=None, grey_capped=True,
                    capped=None, colorbar=True, line_colour="w"):
     """:func:`heatmap` (β on x, γ on y) of a grid result: ``gammas``, ``betas``, a (G, Bt, R) ``status`` and the
-    :class:`mdln.grid.CellStatus` masks (Figure 4, Figure 7, :class:`mdln.theorems.Theorem2Check`)."""
+    :class:`mdln.grid.CellStatus` masks (Figure 4, Figure 7, :class:`mdln.experiments.theorems.Theorem2Check`)."""
     if capped is None:
         capped = np.any(np.asarray(res.status) == Status.STEP_CAP, axis=-1)
     return heatmap(ax, res.gammas, res.betas, values, title, diverged=res.cell_diverged, capped=capped,
