@@ -13,7 +13,7 @@ from scipy.linalg import solve_triangular
 from scipy.optimize import linprog
 
 from ._checks import (check_data, check_finite_array, check_int, check_lam, check_positive, check_real,
-                      check_vector)
+                      check_real_array, check_vector)
 from .data import sparse_regression
 from .momentum import _one_blas_thread as one_blas_thread   # renamed one_blas_thread in mdln.momentum
 from .momentum import mgf
@@ -91,6 +91,12 @@ class HyperbolicEntropy:
 
     delta: np.ndarray
 
+    def __post_init__(self):
+        delta = check_finite_array(self.delta, "delta")
+        if np.any(delta <= 0):
+            raise ValueError("delta must be > 0 on every coordinate")
+        object.__setattr__(self, "delta", delta)
+
     def value(self, theta):
         """ψ_Δ(θ)."""
         return hyperbolic_entropy(theta, self.delta)
@@ -119,9 +125,14 @@ def bregman_divergence(potential, theta1, theta2):
 
 
 def perturbed_initialisation(w_plus0, w_minus0, i_plus, i_minus):
-    """θ̃0 = ¼(w+,0² e^{−2I+} − w−,0² e^{−2I−}) (Theorem 1; Theorem 2 with S± in place of I±)."""
-    w_plus0, w_minus0 = np.asarray(w_plus0, float), np.asarray(w_minus0, float)
-    return 0.25 * (w_plus0 ** 2 * np.exp(-2 * np.asarray(i_plus)) - w_minus0 ** 2 * np.exp(-2 * np.asarray(i_minus)))
+    """θ̃0 = ¼(w+,0² e^{−2I+} − w−,0² e^{−2I−}) (Theorem 1; Theorem 2 with S± in place of I±).
+
+    Elementwise over arrays of runs: an infinite I± gives its limit, a NaN (a run without integrals,
+    e.g. a diverged one) gives NaN there; the initialisations w±,0 must be finite.
+    """
+    w_plus0, w_minus0 = check_finite_array(w_plus0, "w_plus0"), check_finite_array(w_minus0, "w_minus0")
+    i_plus, i_minus = check_real_array(i_plus, "i_plus"), check_real_array(i_minus, "i_minus")
+    return 0.25 * (w_plus0 ** 2 * np.exp(-2 * i_plus) - w_minus0 ** 2 * np.exp(-2 * i_minus))
 
 
 def implicit_solution(X, y, delta, theta0=None, tol=1e-12, max_iter=500):
@@ -498,6 +509,14 @@ def normalised_distance(theta, reference):
 
 def kkt_shift(theta_tilde0, delta):
     """a = arcsinh(2θ̃0/Δ): the term θ̃0 adds to the KKT condition arcsinh(2θ/Δ) = 2Xᵀν + a (Theorems 1–2)."""
+    theta_tilde0, delta = check_finite_array(theta_tilde0, "theta_tilde0"), check_finite_array(delta, "delta")
+    if np.any(delta <= 0):
+        raise ValueError("delta must be > 0 on every coordinate")
+    try:
+        np.broadcast_shapes(theta_tilde0.shape, delta.shape)
+    except ValueError:
+        raise ValueError(f"theta_tilde0 and delta must have broadcastable shapes, got {theta_tilde0.shape} "
+                         f"and {delta.shape}") from None
     a = _arcsinh_ratio(theta_tilde0, delta)
     return a if a.ndim else float(a)
 
@@ -552,6 +571,13 @@ def linear_shift(X, theta_simplified, delta_inf, theta0):
     Linearising the KKT condition arcsinh(2θ/Δ) = 2Xᵀν + a about the simplified solution θ_s (a = 0)
     with W = diag(½√(4θ_s² + Δ²)) gives δθ = (I − WXᵀ(XWXᵀ)⁻¹X) W a: the part of Wa that keeps Xθ = y.
     """
+    X = check_finite_array(X, "X", ndim=2)
+    d = X.shape[1]
+    theta_simplified = check_vector(theta_simplified, "theta_simplified", dim=d)
+    if not np.any(theta_simplified):
+        raise ValueError("theta_simplified must be nonzero (it normalises the shift)")
+    delta_inf = _check_delta(delta_inf, d, "delta_inf")
+    theta0 = check_vector(np.atleast_1d(theta0), "theta0", dim=d)
     a = kkt_shift(theta0, delta_inf)
     w = 0.5 * np.sqrt(4 * theta_simplified ** 2 + delta_inf ** 2)
     wa = w * a
