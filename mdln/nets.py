@@ -274,14 +274,14 @@ def deep_linear_init(widths, rng, std=0.1):
 
 @dataclass(frozen=True)
 class GridRun:
-    """MGD(γ, β) over G grid members: final iterates, losses, steps taken and status codes."""
+    """MGD(γ, β) over G grid members: final iterates, losses, steps taken, status codes and a ``message``."""
 
     gammas: np.ndarray
     betas: np.ndarray
     w: np.ndarray            # (G, P) final iterate (the last finite one for diverged members)
     train_loss: np.ndarray   # (G,) training loss at w; +inf for diverged members
     steps: np.ndarray        # (G,) gradient steps taken
-    status: np.ndarray       # (G,) CONVERGED / STEP_CAP / DIVERGED
+    status: np.ndarray       # (G,) int codes of Status: CONVERGED / STEP_CAP / DIVERGED
     tol: float | None
     max_steps: int
 
@@ -298,6 +298,15 @@ class GridRun:
     def status_counts(self):
         """{status name: count}."""
         return {STATUS_NAMES[k]: int(np.sum(self.status == k)) for k in TRAINER_STATUSES}
+
+    @property
+    def message(self):
+        """Why the members stopped, as counts: 'MGD on 6 grid members: 4 converged (L ≤ tol), …'."""
+        n = {code: int(np.sum(self.status == code)) for code in TRAINER_STATUSES}
+        tol = "no tol" if self.tol is None else f"L ≤ {self.tol:.3g}"
+        return (f"MGD on {self.status.size} grid members: {n[CONVERGED]} converged ({tol}), "
+                f"{n[STEP_CAP]} stopped at the step cap ({self.max_steps} steps), {n[DIVERGED]} diverged "
+                f"(L non-finite or above blowup·L(w0))")
 
 
 def _check_grid(gammas, betas):
