@@ -272,9 +272,9 @@ FIDELITIES = ("test", "book", "paper")
 
 def check_fidelity(fidelity):
     """``fidelity`` if it is one of 'test', 'book', 'paper'; the one place fidelity is validated."""
-    if fidelity not in FIDELITIES:
+    if not isinstance(fidelity, str):
         raise ValueError(f"fidelity must be one of 'test', 'book', 'paper', got {fidelity!r}")
-    return fidelity
+    return check_choice(fidelity, "fidelity", FIDELITIES)
 
 
 def fidelity_preset(cls, fidelity, test: dict, paper: dict):

@@ -158,7 +158,7 @@ def implicit_solution(X, y, delta, theta0=None, tol=1e-12, max_iter=500):
     if log_top < 0.5 * np.log(np.finfo(float).max):   # the scale continuation below needs 10^n_stages finite
         theta = _staged_newton(X, y, delta, theta0, tol, max_iter, log_top)
     if not _residual(X, y, theta) <= tol:
-        theta2 = _log_delta_continuation(X, y, delta, theta0, tol, theta_l2)
+        theta2 = _log_delta_continuation(X, y, delta, theta0, tol, theta_l2, max_iter)
         if _residual(X, y, theta2) < _residual(X, y, theta):
             theta = theta2
     residual = _residual(X, y, theta)
@@ -196,7 +196,7 @@ def _staged_newton(X, y, delta, theta0, tol, max_iter, log_top):
     return theta
 
 
-def _log_delta_continuation(X, y, delta, theta0, tol, theta_l2):
+def _log_delta_continuation(X, y, delta, theta0, tol, theta_l2, max_iter=500):
     """argmin_S D_ψΔ(·, θ0) by following log Δ_t = log Δ + (1 − t)·log c from an ℓ2-like scale c·Δ (t: 0 → 1).
 
     a_t = arcsinh(2θ0/Δ_t) follows the scale, as in the Bregman projection at each Δ_t.
@@ -210,19 +210,20 @@ def _log_delta_continuation(X, y, delta, theta0, tol, theta_l2):
         return ld, _arcsinh_ratio(theta0, np.exp(ld))
 
     h0 = min(1.0, np.log(10.0) / log_c) if log_c > 0 else 1.0
-    nu = _continuation(X, y, path, np.zeros(X.shape[0]), tol, h0)
+    nu = _continuation(X, y, path, np.zeros(X.shape[0]), tol, h0, max_iter)
     return _polished_primal(X, y, *path(1.0), nu, tol)
 
 
-def _continuation(X, y, path, nu, tol, h0=0.05, max_stages=20_000):
+def _continuation(X, y, path, nu, tol, h0=0.05, max_iter=1000, max_stages=20_000):
     """The dual minimiser ν along a path t ↦ (log Δ_t, a_t), t: 0 → 1, warm-starting Newton at each stage.
 
     Each stage starts from the secant predictor through the last two points (or the last point, if that
     fits better); the step in t grows after a stage that converges in a few iterations and halves after
-    one that does not. Stages stop at a loose residual, the last at ``tol``.
+    one that does not. Stages stop at a loose residual, the last at ``tol``; ``max_iter`` bounds the
+    Newton steps of the first and last stage, and of each stage between (at most 40).
     """
     loose = 1e-6 * max(1.0, float(np.linalg.norm(y)))
-    nu, res = _newton_capped(X, y, *path(0.0), nu, loose, 1000)
+    nu, res = _newton_capped(X, y, *path(0.0), nu, loose, max_iter)
     if not res <= loose:
         return nu
     t, h, prev = 0.0, h0, None
@@ -235,7 +236,7 @@ def _continuation(X, y, path, nu, tol, h0=0.05, max_stages=20_000):
             guess = nu + (nu - prev[1]) * ((t_next - t) / (t - prev[0]))
             if _residual_at(X, y, *path(t_next), guess) < _residual_at(X, y, *path(t_next), nu):
                 start = guess
-        nu_try, res, iters = _newton_capped(X, y, *path(t_next), start, loose, 40, count=True)
+        nu_try, res, iters = _newton_capped(X, y, *path(t_next), start, loose, min(40, max_iter), count=True)
         if res <= loose:
             prev, nu, t = (t, nu), nu_try, t_next
             h *= 2.0 if iters <= 8 else 1.0
@@ -243,7 +244,7 @@ def _continuation(X, y, path, nu, tol, h0=0.05, max_stages=20_000):
             h *= 0.5
     if t < 1.0:
         return nu
-    return _newton_capped(X, y, *path(1.0), nu, tol, 1000)[0]
+    return _newton_capped(X, y, *path(1.0), nu, tol, max_iter)[0]
 
 
 def _residual_at(X, y, log_delta, a, nu):
