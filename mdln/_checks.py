@@ -18,9 +18,9 @@ __all__ = [
 
 
 def _as_float(value, name):
-    if value is None or isinstance(value, (str, bytes)):
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
         raise ValueError(f"{name} must be a real number, got {value!r}")
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+    if not isinstance(value, (numbers.Real, np.floating, np.integer)):
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
