@@ -388,6 +388,9 @@ def min_l1_interpolator(X, y):
     X, y = check_data(X, y)
     d = X.shape[1]
     res = linprog(np.ones(2 * d), A_eq=np.hstack([X, -X]), b_eq=y, bounds=(0, None), method="highs")
+    if res.status == 2:   # infeasible: y is not in the range of X
+        theta = np.linalg.lstsq(X, y, rcond=None)[0]
+        raise _no_interpolator(X, y, float(np.linalg.norm(X @ theta - y)))
     if res.status != 0:
         raise RuntimeError(f"min_l1_interpolator: linprog failed: {res.message}")
     return res.x[:d] - res.x[d:]

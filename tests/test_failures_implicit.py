@@ -14,7 +14,8 @@ def _overdetermined():
     return rng.standard_normal((40, 5)), rng.standard_normal(40)
 
 
-@pytest.mark.parametrize("case", ["implicit_solution", "implicit_solution_theta0", "min_l2_interpolator"])
+@pytest.mark.parametrize("case", ["implicit_solution", "implicit_solution_theta0", "min_l2_interpolator",
+                                  "min_l1_interpolator"])
 def test_no_interpolator_is_a_value_error_saying_why(case):
     X, y = _overdetermined()
     with pytest.raises(ValueError, match=r"no interpolator: y is not in the range of X \(shape 40×5"):
@@ -22,6 +23,8 @@ def test_no_interpolator_is_a_value_error_saying_why(case):
             mdln.implicit_solution(X, y, 0.1)
         elif case == "implicit_solution_theta0":
             mdln.implicit_solution(X, y, 0.1, theta0=np.ones(5))
+        elif case == "min_l1_interpolator":
+            mdln.min_l1_interpolator(X, y)
         else:
             mdln.min_l2_interpolator(X, y)
 
