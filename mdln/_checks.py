@@ -45,7 +45,7 @@ def check_finite_scalar(value, name):
 
 
 def check_instance(value, cls, name):
-    """``value`` if it is an instance of ``cls`` (a class or a tuple of classes), else a TypeError naming it."""
+    """``value`` if it is an instance of ``cls`` (a class or a tuple of classes), else a TypeError."""
     if not isinstance(value, cls):
         names = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
         raise TypeError(f"{name} must be of type {names}, got {type(value).__name__}")

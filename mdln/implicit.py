@@ -279,7 +279,8 @@ def _newton_step(X, w, F):
 def _newton_capped(X, y, log_delta, a, nu, tol, max_iter, count=False):
     """Levenberg–Marquardt-damped Newton on the dual Φ, every step moving each z_i by at most ``_MAX_DZ``.
 
-    Returns (ν, ‖Xθ − y‖), and the number of steps taken if ``count``. The damped step −(2X(W + μI)Xᵀ)⁻¹F is the trust-region step in z-space: near
+    Returns (ν, ‖Xθ − y‖), and the number of steps taken if ``count``. The damped step
+    −(2X(W + μI)Xᵀ)⁻¹F is the trust-region step in z-space: near
     the ℓ1 limit W spans many decades (coordinates off the support have w ~ Δ), and a plain Newton step
     there is huge along the flat directions; μ > 0 turns those into short gradient steps while the
     well-curved directions keep their Newton step. μ grows until the step is short enough and lowers Φ

@@ -74,7 +74,8 @@ def test_check_finite_array_and_vector():
     assert out.dtype == np.float64 and out.shape == (2, 2)
     src = np.ones(3)
     assert C.check_finite_array(src, "a") is not src          # a copy: callers may not alias the input
-    for bad, match in [([1.0, np.nan], "a must contain only finite"), ([np.inf], "a must contain only finite"),
+    for bad, match in [([1.0, np.nan], "a must contain only finite"),
+                       ([np.inf], "a must contain only finite"),
                        ([], "a must not be empty"), ("abc", "a must be a real array"),
                        ([[1.0], [2.0, 3.0]], "a must be a real array")]:
         with pytest.raises(ValueError, match=match):
@@ -137,7 +138,7 @@ def test_check_instance_callable_choice_fields():
     class Res:
         status: int = 0
     assert isinstance(C.check_fields(Res(), "res", ("status",)), Res)
-    with pytest.raises(TypeError, match=r"res must be an object with fields status, cell_converged \(e.g. fig4"):
+    with pytest.raises(TypeError, match=r"res must be an object with fields status, cell_converged \(e.g."):
         C.check_fields("res", "res", ("status", "cell_converged"), "fig4(...)")
 
 

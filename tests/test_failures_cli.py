@@ -33,7 +33,8 @@ def _running_in_session(pid):
     return [ln for ln in out.splitlines() if ln.strip() and not ln.strip().startswith("Z")]
 
 
-@pytest.mark.parametrize("jobs,target,when", [(2, "group", "figure"), (2, "main", "work"), (1, "group", "work")])
+@pytest.mark.parametrize("jobs,target,when",
+                         [(2, "group", "figure"), (2, "main", "work"), (1, "group", "work")])
 def test_ctrl_c_stops_the_run_with_one_line_and_exit_130(tmp_path, jobs, target, when):
     out, cdir = tmp_path / "out", tmp_path / "cache"
     env = {**os.environ, "MDLN_CACHE_DIR": str(cdir), "PYTHONPATH": str(REPO)}

@@ -40,7 +40,8 @@ def test_implicit_solution_interpolates_for_every_delta(delta):
 def test_solver_failure_is_an_implicit_solve_error_with_the_residual():
     """A Newton budget too small to reach the interpolator: ImplicitSolveError reports ‖Xθ − y‖."""
     ds = mdln.sparse_regression(n=10, d=15, s=3, seed=0)
-    with pytest.raises(mdln.ImplicitSolveError, match=r"did not reach an interpolator.*‖Xθ − y‖ = .*max_iter=1"):
+    match = r"did not reach an interpolator.*‖Xθ − y‖ = .*max_iter=1"
+    with pytest.raises(mdln.ImplicitSolveError, match=match):
         mdln.implicit_solution(ds.X, ds.y, 1e-6, tol=1e-300, max_iter=1)
 
 

@@ -58,13 +58,14 @@ PUBLIC = {
                             dict(lam=N, seed=I, t_end=N, speed_scale=N)),
     "implicit.theorem2_predictions": (dict(X=X, y=Y, delta_inf=np.full(D, 1e-3), theta0=np.full(D, 1e-5),
                                            theta_hint=None), dict(X=A, y=A, delta_inf=A, theta0=A)),
-    "implicit.linear_shift": (dict(X=X, theta_simplified=mdln.min_l2_interpolator(X, Y), delta_inf=np.full(D, 1e-2),
-                                   theta0=np.full(D, 1e-5)),
+    "implicit.linear_shift": (dict(X=X, theta_simplified=mdln.min_l2_interpolator(X, Y),
+                                   delta_inf=np.full(D, 1e-2), theta0=np.full(D, 1e-5)),
                               dict(X=A, theta_simplified=A, delta_inf=A, theta0=A)),
     "implicit.kkt_shift": (dict(theta_tilde0=np.full(3, 1e-4), delta=np.full(3, 1e-3)),
                            dict(theta_tilde0=A, delta=A)),
     # θ̃0 of runs: infinite I± (a coordinate whose w± vanished) and NaN (a run without a value) are valid
-    "implicit.perturbed_initialisation": (dict(w_plus0=0.1, w_minus0=0.1, i_plus=np.ones(3), i_minus=np.ones(3)),
+    "implicit.perturbed_initialisation": (dict(w_plus0=0.1, w_minus0=0.1, i_plus=np.ones(3),
+                                               i_minus=np.ones(3)),
                                           dict(w_plus0=N, w_minus0=N, i_plus=NAN_OK, i_minus=NAN_OK)),
     # mdln.data
     "data.sparse_regression": (dict(n=5, d=8, s=2, mu=1.0, sigma=1.0, seed=0),
@@ -111,7 +112,8 @@ PUBLIC = {
     "dln.train_gf": (dict(X=X, y=Y, alpha=0.01, t_max=1.0), dict(X=A, y=A, alpha=N, t_max=N)),
     "dln.mirror_flow_check": (dict(X=X, y=Y, lam=0.01, t_eval=np.array([0.0, 0.5, 1.0]), alpha=0.01),
                               dict(X=A, y=A, lam=N, t_eval=A, alpha=N)),
-    "dln.theorem1_integrals": (dict(trajectory=_TRAJ, lam=0.01, X=X, y=Y), dict(trajectory=O, lam=N, X=A, y=A)),
+    "dln.theorem1_integrals": (dict(trajectory=_TRAJ, lam=0.01, X=X, y=Y),
+                               dict(trajectory=O, lam=N, X=A, y=A)),
     "dln.theorem1_integrals_no_sign_change": (dict(trajectory=_TRAJ, lam=0.01), dict(trajectory=O, lam=N)),
     "dln.stacked_dln_grad": (dict(X=X, y=Y), dict(X=A, y=A)),
     "dln.stacked_dln_hess": (dict(X=X, y=Y), dict(X=A, y=A)),
@@ -243,7 +245,7 @@ def _cases():
 
 @pytest.mark.parametrize("qualname,param,label,bad", _cases())
 def test_bad_input_names_the_parameter(qualname, param, label, bad):
-    """NaN/inf values give a ValueError, wrong types a ValueError or TypeError; the message names ``param``."""
+    """NaN/inf give a ValueError, wrong types a ValueError or TypeError; the message names ``param``."""
     fn = _resolve(qualname)
     valid, _ = PUBLIC[qualname]
     kwargs = dict(valid or {})

@@ -55,7 +55,8 @@ def test_lam_levels_are_the_decades_crossing_the_interior():
     levels = grid.lam_levels(gammas, betas)
     expected = [10.0 ** k for k in range(-10, 10) if lo + 0.25 <= k <= hi - 0.25]
     np.testing.assert_allclose(levels, expected, rtol=1e-14)
-    assert levels.tolist() == sorted(levels.tolist()) and len(levels) == 8      # λ from 1e-4 to 1e5: the decades 1e-3 … 1e4
+    # λ runs from 1e-4 to 1e5 over the grid: the decades 1e-3 … 1e4 cross its interior
+    assert levels.tolist() == sorted(levels.tolist()) and len(levels) == 8
     np.testing.assert_array_equal(grid.lam_levels(gammas, betas, (0.5, 2.0)), [0.5, 2.0])
     with pytest.raises(ValueError, match="levels must be > 0"):
         grid.lam_levels(gammas, betas, (0.5, -1.0))
@@ -78,7 +79,8 @@ def test_eta_squared_against_its_definition_and_limits():
     v = v + 3 * (x > 0.5)
     edges = np.linspace(x.min(), x.max(), 5)
     assert grid.eta_squared(x, v, 4) == pytest.approx(_eta_squared_by_definition(x, v, edges), rel=1e-12)
-    assert grid.eta_squared(x, np.floor(4 * x), 4) == pytest.approx(1.0, abs=1e-2)  # bins explain all (edges aside)
+    # values constant on quarters of [0, 1]: the bins explain all of it (up to the bin edges)
+    assert grid.eta_squared(x, np.floor(4 * x), 4) == pytest.approx(1.0, abs=1e-2)
     assert grid.eta_squared(np.full(10, 2.0), np.arange(10.0)) == 0.0     # constant x explains nothing
     assert np.isnan(grid.eta_squared(np.arange(10.0), np.ones(10)))       # nothing to explain
     assert np.isnan(grid.eta_squared([1.0, 2.0], [1.0, 3.0]))             # fewer than 3 pairs
@@ -98,7 +100,8 @@ def test_lambda_quantification_finds_a_loss_that_depends_on_lambda_alone():
     assert on_lam["r2_log_lam"] > 0.9 > on_lam["r2_log_gamma"]
     assert on_lam["spread_ratio"] < 0.05               # constant along each λ line (interpolation aside)
     assert on_lam["n_lines_used"] == len(on_lam["line_lams"]) >= 5
-    on_gamma = grid.lambda_quantification(np.log10(gammas)[:, None] + 0 * log_lam, gammas, betas, valid, levels)
+    gamma_only = np.log10(gammas)[:, None] + 0 * log_lam
+    on_gamma = grid.lambda_quantification(gamma_only, gammas, betas, valid, levels)
     assert on_gamma["r2_log_gamma"] == pytest.approx(1.0, abs=0.02)
     assert on_gamma["spread_ratio"] > 0.5               # a γ-only loss varies along the λ lines
     half = valid.copy()

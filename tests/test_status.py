@@ -24,7 +24,8 @@ def test_names_and_printing():
 
 def test_trainer_statuses_are_the_three_ends_of_a_run():
     assert status.TRAINER_STATUSES == (Status.CONVERGED, Status.STEP_CAP, Status.DIVERGED)
-    assert Status.SOLVER_FAILED not in status.TRAINER_STATUSES and Status.SIGN_CHANGE not in status.TRAINER_STATUSES
+    assert Status.SOLVER_FAILED not in status.TRAINER_STATUSES
+    assert Status.SIGN_CHANGE not in status.TRAINER_STATUSES
 
 
 @pytest.mark.parametrize("code", [5, -1, 2.5, "converged", None])
