@@ -530,7 +530,7 @@ def dropped_term(theta_tilde0, delta):
     """max_i |arcsinh(2θ̃0,i/Δ_i)|: the linear term θ̃0 adds to the KKT condition of Theorems 1–2.
 
     The full theorems give arcsinh(2θ_i/Δ_i) = 2(Xᵀν)_i + arcsinh(2θ̃0,i/Δ_i); the paper's simplification
-    (Eq. 8, θ̃0 ≈ 0) drops the last term. Shared measure for chapters 3 and 4 (issue 13, item 3).
+    (Eq. 8, θ̃0 ≈ 0) drops the last term. Shared measure for chapters 3 and 4.
     """
     theta_tilde0 = check_vector(np.atleast_1d(theta_tilde0), "theta_tilde0")
     delta = _check_delta(delta, theta_tilde0.shape[0])
