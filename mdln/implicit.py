@@ -197,19 +197,22 @@ def _staged_newton(X, y, delta, theta0, tol, max_iter, log_top):
 
 
 def _log_delta_continuation(X, y, delta, theta0, tol, theta_l2, max_iter=500):
-    """argmin_S D_ψΔ(·, θ0) by following log Δ_t = log Δ + (1 − t)·log c from an ℓ2-like scale c·Δ (t: 0 → 1).
+    """argmin_S D_ψΔ(·, θ0) by lowering every Δ_i from an ℓ2-like scale c to its own value (t: 0 → 1).
 
-    a_t = arcsinh(2θ0/Δ_t) follows the scale, as in the Bregman projection at each Δ_t.
+    log Δ_t,i = max(log Δ_i, (1 − t) log c + t min_j log Δ_j): one common scale that descends, each
+    coordinate leaving it at its target (a uniform Δ descends as a whole); a_t = arcsinh(2θ0/Δ_t)
+    follows the scale, as in the Bregman projection at each Δ_t.
     """
     log_delta = np.log(delta)
     top = 10.0 * max(float(np.max(np.abs(theta_l2))), float(np.max(np.abs(theta0))), 1e-300)
-    log_c = max(0.0, float(np.log(top) - np.min(log_delta)))
+    log_top, log_low = max(float(np.log(top)), float(np.max(log_delta))), float(np.min(log_delta))
 
     def path(t):
-        ld = log_delta + (1.0 - t) * log_c
+        ld = np.maximum(log_delta, (1.0 - t) * log_top + t * log_low)
         return ld, _arcsinh_ratio(theta0, np.exp(ld))
 
-    h0 = min(1.0, np.log(10.0) / log_c) if log_c > 0 else 1.0
+    span = log_top - log_low
+    h0 = min(1.0, np.log(10.0) / span) if span > 0 else 1.0
     nu = _continuation(X, y, path, np.zeros(X.shape[0]), tol, h0, max_iter)
     return _polished_primal(X, y, *path(1.0), nu, tol)
 
@@ -256,10 +259,27 @@ def _dual_parts(X, y, log_delta, a, nu):
     """z = 2Xᵀν + a, θ = (Δ/2) sinh z, w = (Δ/2) cosh z = dθ/dz and Φ(ν), all without overflow."""
     z = 2.0 * (X.T @ nu) + a
     with np.errstate(over="ignore", under="ignore"):
-        ep = np.exp(z + log_delta - _LOG4)
-        em = np.exp(-z + log_delta - _LOG4)
-    theta, w = ep - em, ep + em
-    return z, theta, w, float(0.5 * np.sum(w) - nu @ y)
+        w = np.exp(z + log_delta - _LOG4) + np.exp(-z + log_delta - _LOG4)
+    return z, _scaled_sinh(z, log_delta), w, float(0.5 * np.sum(w) - nu @ y)
+
+
+def _scaled_sinh(z, log_delta):
+    """(Δ/2) sinh z: directly where |z| ≤ 20 (no cancellation for large Δ and small z), else as
+    exp(z + log Δ − log 4) − exp(−z + log Δ − log 4), which cannot overflow for tiny Δ."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        direct = 0.5 * np.exp(log_delta) * np.sinh(np.clip(z, -20.0, 20.0))
+        logged = np.exp(z + log_delta - _LOG4) - np.exp(-z + log_delta - _LOG4)
+    return np.where(np.abs(z) <= 20.0, direct, logged)
+
+
+def _dual_change(log_delta, z, z_new, step, y):
+    """Φ(ν + δ) − Φ(ν) = Σ (Δ/2) sinh((z' + z)/2) sinh((z' − z)/2) − ⟨δ, y⟩, free of cancellation.
+
+    Φ itself adds terms (Δ/4) cosh z that are huge next to their change when Δ is large and ν small, or
+    when z is O(log 1/Δ); the product form keeps the change accurate to rounding in both cases.
+    """
+    mid, half = 0.5 * (z_new + z), 0.5 * (z_new - z)
+    return float(np.sum(_scaled_sinh(mid, log_delta) * np.sinh(half)) - step @ y)
 
 
 def _newton_step(X, w, F):
@@ -284,7 +304,7 @@ def _newton_capped(X, y, log_delta, a, nu, tol, max_iter, count=False):
     the ℓ1 limit W spans many decades (coordinates off the support have w ~ Δ), and a plain Newton step
     there is huge along the flat directions; μ > 0 turns those into short gradient steps while the
     well-curved directions keep their Newton step. μ grows until the step is short enough and lowers Φ
-    (the change of Φ is summed term by term, so rounding in Φ itself does not hide it), then shrinks.
+    (the change of Φ is computed without cancellation, :func:`_dual_change`), then shrinks.
     """
     z, theta, w, _ = _dual_parts(X, y, log_delta, a, nu)
     F = X @ theta - y
@@ -300,7 +320,7 @@ def _newton_capped(X, y, log_delta, a, nu, tol, max_iter, count=False):
             ok = np.all(np.isfinite(dz)) and float(np.max(np.abs(dz))) <= _MAX_DZ
             if ok:
                 cand = _dual_parts(X, y, log_delta, a, nu + step)
-                dphi = 0.5 * float(np.sum(cand[2] - w)) - float(step @ y)
+                dphi = _dual_change(log_delta, z, cand[0], step, y)
                 res_new = float(np.linalg.norm(X @ cand[1] - y)) if np.all(np.isfinite(cand[1])) else np.inf
                 flat = 1e-13 * (float(np.sum(w)) + abs(float(nu @ y)))
                 if np.isfinite(dphi) and (dphi <= 1e-4 * float(F @ step) or (dphi <= flat and res_new < res)):

@@ -185,3 +185,14 @@ def test_implicit_solution_is_continuous_across_the_solver_switch(data):
     thetas = [implicit_solution(data.X, data.y, dl) for dl in (1e-90, 1e-110, 1e-160, 1e-200)]
     for a, b in zip(thetas, thetas[1:]):
         assert normalised_distance(a, b) < 1e-6
+
+
+@pytest.mark.parametrize("low", [1e-150, 1e-300])
+def test_implicit_solution_for_delta_spanning_many_decades(data, low):
+    """Δ_i from ``low`` to 1e-3 across coordinates: an interpolator whose ∇ψ_Δ lies in the row space of X."""
+    delta = np.geomspace(low, 1e-3, data.d)[np.random.default_rng(5).permutation(data.d)]
+    theta = implicit_solution(data.X, data.y, delta)
+    assert np.linalg.norm(data.X @ theta - data.y) <= 1e-11
+    g = hyperbolic_entropy_grad(theta, delta)
+    Q, _ = np.linalg.qr(data.X.T)
+    assert np.linalg.norm(g - Q @ (Q.T @ g)) <= 1e-8 * np.linalg.norm(g)
