@@ -13,13 +13,14 @@ __all__ = [
     "check_beta", "check_gamma", "check_lam", "check_positive", "check_nonneg",
     "check_finite_array", "check_vector", "check_data", "check_int", "FIDELITIES", "check_fidelity", "fidelity_preset",
     "check_real", "check_model_args", "check_pair", "check_real_array", "check_config",
+    "check_finite_scalar", "check_instance", "check_callable", "check_choice", "check_fields",
 ]
 
 
 def _as_float(value, name):
-    if value is None or isinstance(value, (str, bytes)):
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
         raise ValueError(f"{name} must be a real number, got {value!r}")
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+    if not isinstance(value, (numbers.Real, np.floating, np.integer)):
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
@@ -36,6 +37,43 @@ def _as_float(value, name):
 def check_real(value, name):
     """A finite real scalar (any sign)."""
     return _as_float(value, name)
+
+
+def check_finite_scalar(value, name):
+    """A finite real scalar (any sign) as a float; NaN, ±inf, bools, strings and arrays are refused."""
+    return _as_float(value, name)
+
+
+def check_instance(value, cls, name):
+    """``value`` if it is an instance of ``cls`` (a class or a tuple of classes), else a TypeError."""
+    if not isinstance(value, cls):
+        names = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
+        raise TypeError(f"{name} must be of type {names}, got {type(value).__name__}")
+    return value
+
+
+def check_callable(value, name):
+    """``value`` if it is callable (a function such as a gradient), else a TypeError naming it."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value
+
+
+def check_choice(value, name, choices):
+    """``value`` if it is one of ``choices`` (compared with ==), else a ValueError listing them."""
+    if isinstance(value, np.ndarray) or not any(value == c for c in choices):
+        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
+    return value
+
+
+def check_fields(value, name, fields, example=""):
+    """``value`` if it has every attribute in ``fields`` (a result object), else a TypeError naming it."""
+    missing = [f for f in fields if not hasattr(value, f)]
+    if missing:
+        hint = f" (e.g. {example})" if example else ""
+        raise TypeError(f"{name} must be an object with fields {', '.join(fields)}{hint}; "
+                        f"got {type(value).__name__} without {', '.join(missing)}")
+    return value
 
 
 def check_beta(beta, name="beta"):
@@ -234,9 +272,9 @@ FIDELITIES = ("test", "book", "paper")
 
 def check_fidelity(fidelity):
     """``fidelity`` if it is one of 'test', 'book', 'paper'; the one place fidelity is validated."""
-    if fidelity not in FIDELITIES:
+    if not isinstance(fidelity, str):
         raise ValueError(f"fidelity must be one of 'test', 'book', 'paper', got {fidelity!r}")
-    return fidelity
+    return check_choice(fidelity, "fidelity", FIDELITIES)
 
 
 def fidelity_preset(cls, fidelity, test: dict, paper: dict):

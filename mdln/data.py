@@ -14,9 +14,13 @@ __all__ = ["SparseRegression", "sparse_regression", "stacked_regressions", "figu
 
 def figure1_quadratic(eigenvalues=(1.0, 0.1), angle=float(np.pi / 6)) -> Quadratic:
     """F(w) = ½ wᵀHw of Figure 1: H = R diag(eigenvalues) Rᵀ, R the rotation by ``angle``, w* = 0."""
+    eigenvalues = check_vector(eigenvalues, "eigenvalues", dim=2)
+    if np.any(eigenvalues <= 0):
+        raise ValueError(f"eigenvalues must be > 0 (a positive definite H), got {tuple(eigenvalues)}")
+    angle = check_real(angle, "angle")
     c, s = np.cos(angle), np.sin(angle)
     R = np.array([[c, -s], [s, c]])
-    return Quadratic(R @ np.diag(np.asarray(eigenvalues, dtype=float)) @ R.T, np.zeros(2))
+    return Quadratic(R @ np.diag(eigenvalues) @ R.T, np.zeros(2))
 
 
 @dataclass(frozen=True)
@@ -85,5 +89,8 @@ def sparse_regression(n=20, d=30, s=5, mu=1.0, sigma=1.0, seed=0, support="first
 
 def stacked_regressions(seeds, n=20, d=30, s=5, mu=1.0, sigma=1.0):
     """Replications ``sparse_regression(seed=s)`` for s in ``seeds``, and their X (R, n, d), y (R, n) stacked."""
-    dss = [sparse_regression(n=n, d=d, s=s, mu=mu, sigma=sigma, seed=int(sd)) for sd in seeds]
+    if isinstance(seeds, (str, bytes)) or not np.iterable(seeds) or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty sequence of integers >= 0, got {seeds!r}")
+    seeds = [check_int(sd, "seeds entries", minimum=0) for sd in seeds]
+    dss = [sparse_regression(n=n, d=d, s=s, mu=mu, sigma=sigma, seed=sd) for sd in seeds]
     return dss, np.stack([q.X for q in dss]), np.stack([q.y for q in dss])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_int, check_positive
+from ._checks import check_beta, check_finite_array, check_int, check_positive, check_real_array
 from .momentum import lam as _lam
 from .status import Status
 
@@ -26,13 +26,32 @@ __all__ = ["CellStatus", "lam_grid", "linear_beta_axes", "omb_axes", "lam_levels
            "lambda_quantification"]
 
 
+def _check_axes(gammas, betas):
+    """The γ axis (values > 0) and the β axis (values in [0, 1)) of a grid, as 1-D float arrays."""
+    gammas = check_finite_array(np.atleast_1d(gammas), "gammas", ndim=1)
+    betas = check_finite_array(np.atleast_1d(betas), "betas", ndim=1)
+    if np.any(gammas <= 0):
+        raise ValueError(f"gammas must all be > 0, got {gammas.min()!r}")
+    if np.any((betas < 0) | (betas >= 1)):
+        raise ValueError(f"betas must all lie in [0, 1), got values from {betas.min()!r} to {betas.max()!r}")
+    return gammas, betas
+
+
 def lam_grid(gammas, betas):
     """λ = γ/(1−β)² on the (G, Bt) grid, rows γ and columns β (Proposition 1)."""
-    return _lam(np.asarray(gammas, float)[:, None], np.asarray(betas, float)[None, :])
+    gammas, betas = _check_axes(gammas, betas)
+    return _lam(gammas[:, None], betas[None, :])
 
 
 def linear_beta_axes(gamma_min, gamma_max, n_gamma, beta_max, n_beta):
     """(γ log-spaced on [gamma_min, gamma_max], β evenly spaced on [0, beta_max]): the Figure 4 grid."""
+    gamma_min = check_positive(gamma_min, "gamma_min")
+    gamma_max = check_positive(gamma_max, "gamma_max")
+    if not gamma_max >= gamma_min:
+        raise ValueError(f"gamma_max must be >= gamma_min={gamma_min!r}, got {gamma_max!r}")
+    n_gamma = check_int(n_gamma, "n_gamma", minimum=1)
+    beta_max = check_beta(beta_max, "beta_max")
+    n_beta = check_int(n_beta, "n_beta", minimum=1)
     gammas = np.logspace(np.log10(gamma_min), np.log10(gamma_max), n_gamma)
     betas = np.linspace(0.0, beta_max, n_beta)
     return gammas, betas
@@ -57,12 +76,21 @@ def omb_axes(n_gamma, n_beta, gamma_min, gamma_max, one_minus_beta_min):
 
 def lam_levels(gammas, betas, levels=()):
     """λ levels to draw: the given ones, or the decades whose line crosses the grid interior."""
-    if levels:
-        return np.array([check_positive(x, "lam_levels") for x in levels])
+    gammas, betas = _check_axes(gammas, betas)
+    levels = _check_levels(levels)
+    if levels.size:
+        return levels
     lo = np.log10(gammas[0]) - 2 * np.log10(1 - betas[0])
     hi = np.log10(gammas[-1]) - 2 * np.log10(1 - betas[-1])
     ks = np.arange(np.ceil(lo + 0.25), np.floor(hi - 0.25) + 1)
     return 10.0 ** ks
+
+
+def _check_levels(levels):
+    """λ levels: a (possibly empty) sequence of finite values > 0."""
+    if isinstance(levels, (str, bytes)) or not np.iterable(levels):
+        raise ValueError(f"levels must be a sequence of λ values > 0, got {levels!r}")
+    return np.array([check_positive(x, "levels") for x in levels], dtype=float)
 
 
 def eta_squared(x, values, n_bins=10):
@@ -71,7 +99,10 @@ def eta_squared(x, values, n_bins=10):
     1 − (within-bin sum of squares)/(total sum of squares) over the finite pairs; NaN when fewer than
     3 pairs remain or ``values`` is constant, 0 when x is constant (one bin explains nothing).
     """
-    x, values = np.asarray(x, float).ravel(), np.asarray(values, float).ravel()
+    x, values = check_real_array(x, "x").ravel(), check_real_array(values, "values").ravel()
+    if x.size != values.size:
+        raise ValueError(f"x and values must have the same number of entries, got {x.size} and {values.size}")
+    n_bins = check_int(n_bins, "n_bins", minimum=1)
     ok = np.isfinite(x) & np.isfinite(values)
     x, values = x[ok], values[ok]
     if values.size < 3 or np.ptp(values) == 0:
@@ -105,8 +136,17 @@ def lambda_quantification(log_loss, gammas, betas, valid, levels, n_bins=8):
     """
     from scipy.interpolate import RegularGridInterpolator
 
-    log_loss = np.asarray(log_loss, dtype=float)
-    valid = np.asarray(valid, dtype=bool) & np.isfinite(log_loss)
+    gammas, betas = _check_axes(gammas, betas)
+    shape = (gammas.size, betas.size)
+    log_loss = check_real_array(log_loss, "log_loss")
+    if log_loss.shape != shape:
+        raise ValueError(f"log_loss must have shape {shape} (rows γ, columns β), got {log_loss.shape}")
+    valid_arr = np.asarray(valid)
+    if valid_arr.dtype != bool or valid_arr.shape != shape:
+        raise ValueError(f"valid must be a boolean array of shape {shape}, got {type(valid).__name__} of "
+                         f"dtype {valid_arr.dtype} and shape {valid_arr.shape}")
+    valid = valid_arr & np.isfinite(log_loss)
+    levels = _check_levels(levels)
     n_bins = check_int(n_bins, "n_bins", minimum=2)
     G, B = np.meshgrid(gammas, betas, indexing="ij")
     coords = {"log_lam": np.log10(G / (1 - B) ** 2), "log_gamma": np.log10(G), "log_one_minus_beta":

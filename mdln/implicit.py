@@ -9,20 +9,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from scipy.optimize import linprog
 
-from ._checks import check_data, check_finite_array, check_lam, check_positive, check_real, check_vector
+from ._checks import (check_data, check_finite_array, check_int, check_lam, check_positive, check_real,
+                      check_real_array, check_vector)
 from .data import sparse_regression
-from .momentum import _one_blas_thread, mgf
+from .momentum import _one_blas_thread as one_blas_thread   # renamed one_blas_thread in mdln.momentum
+from .momentum import mgf
 
 __all__ = [
     "hyperbolic_entropy", "hyperbolic_entropy_grad", "HyperbolicEntropy", "bregman_divergence",
     "implicit_solution", "min_l1_interpolator", "min_l2_interpolator", "prop3_bound",
     "corollary2_delta", "small_lambda_delta", "normalised_distance", "dropped_term", "ImplicitSolveError",
     "Prop2Demo", "prop2_demo", "theorem2_predictions", "linear_shift", "kkt_shift", "perturbed_initialisation",
+    "PREDICTION_RESIDUAL",
 ]
 
-_RESID = 1e-9   # ‖Xθ_pred − y‖ above which a Theorem 2 prediction counts as a solver failure
+PREDICTION_RESIDUAL = 1e-9   # ‖Xθ_pred − y‖ above which a Theorem 2 prediction counts as a solver failure
+_RESID = PREDICTION_RESIDUAL   # old private name, kept until mdln.theorems imports the public one
+
+_LOG4 = float(np.log(4.0))
+_MAX_DZ = 4.0   # largest change of any z_i = 2(Xᵀν)_i + a_i that one step of the capped dual Newton makes
 
 
 class ImplicitSolveError(RuntimeError):
@@ -53,12 +61,13 @@ def _check_delta(delta, d, name="delta"):
 
 def _arcsinh_ratio(theta, delta):
     """arcsinh(2θ/Δ) without overflow: where 2θ/Δ exceeds double range, arcsinh(x) = log 2x to rounding."""
+    theta, delta = np.broadcast_arrays(np.asarray(theta, dtype=float), np.asarray(delta, dtype=float))
     with np.errstate(over="ignore"):
         t = 2 * theta / delta
-    a = np.arcsinh(t)
-    big = ~np.isfinite(t)
+    a = np.array(np.arcsinh(t), dtype=float)
+    big = ~np.isfinite(t) & np.isfinite(theta) & (delta > 0)
     if np.any(big):
-        a[big] = np.sign(theta[big]) * (np.log(4.0) + np.log(np.abs(theta[big])) - np.log(delta[big]))
+        a[big] = np.sign(theta[big]) * (_LOG4 + np.log(np.abs(theta[big])) - np.log(delta[big]))
     return a
 
 
@@ -81,6 +90,12 @@ class HyperbolicEntropy:
     """The potential ψ_Δ as an object with ``value`` and ``grad`` (Eq. 6)."""
 
     delta: np.ndarray
+
+    def __post_init__(self):
+        delta = check_finite_array(self.delta, "delta")
+        if np.any(delta <= 0):
+            raise ValueError("delta must be > 0 on every coordinate")
+        object.__setattr__(self, "delta", delta)
 
     def value(self, theta):
         """ψ_Δ(θ)."""
@@ -110,46 +125,236 @@ def bregman_divergence(potential, theta1, theta2):
 
 
 def perturbed_initialisation(w_plus0, w_minus0, i_plus, i_minus):
-    """θ̃0 = ¼(w+,0² e^{−2I+} − w−,0² e^{−2I−}) (Theorem 1; Theorem 2 with S± in place of I±)."""
-    w_plus0, w_minus0 = np.asarray(w_plus0, float), np.asarray(w_minus0, float)
-    return 0.25 * (w_plus0 ** 2 * np.exp(-2 * np.asarray(i_plus)) - w_minus0 ** 2 * np.exp(-2 * np.asarray(i_minus)))
+    """θ̃0 = ¼(w+,0² e^{−2I+} − w−,0² e^{−2I−}) (Theorem 1; Theorem 2 with S± in place of I±).
+
+    Elementwise over arrays of runs: an infinite I± gives its limit, a NaN (a run without integrals,
+    e.g. a diverged one) gives NaN there; the initialisations w±,0 must be finite.
+    """
+    w_plus0, w_minus0 = check_finite_array(w_plus0, "w_plus0"), check_finite_array(w_minus0, "w_minus0")
+    i_plus, i_minus = check_real_array(i_plus, "i_plus"), check_real_array(i_minus, "i_minus")
+    return 0.25 * (w_plus0 ** 2 * np.exp(-2 * i_plus) - w_minus0 ** 2 * np.exp(-2 * i_minus))
 
 
 def implicit_solution(X, y, delta, theta0=None, tol=1e-12, max_iter=500):
-    """argmin_{θ ∈ S} D_{ψ_Δ}(θ, θ0) (Eq. 5; θ0 = 0 gives argmin_S ψ_Δ, Eq. 7).
+    """argmin_{θ ∈ S} D_{ψ_Δ}(θ, θ0) (Eq. 5; θ0 = 0 gives argmin_S ψ_Δ, Eq. 7), for every Δ > 0.
 
     KKT: θ = (Δ/2) sinh(2Xᵀν + arcsinh(2θ0/Δ)). The multiplier ν minimises the smooth convex dual
     Φ(ν) = Σ_i (Δ_i/4) cosh(2x^(i)ᵀν + a_i) − ⟨ν, y⟩; damped Newton with backtracking solves it, with a
-    continuation from a large scale down to Δ (warm starts) so that Δ down to 1e-8 stays stable.
-    Newton systems are solved by QR of diag(√(Δ cosh z)) Xᵀ, whose condition number is the square root
-    of the Hessian's. Stops when ‖Xθ − y‖ ≤ ``tol``.
+    continuation from a large scale down to Δ (warm starts). Newton systems are solved by QR of
+    diag(√(Δ cosh z)) Xᵀ, whose condition number is the square root of the Hessian's. Where that stalls
+    (Δ far below 1e-50, near the ℓ1 limit of Section 3.1 and Appendix E), :func:`_continuation` follows
+    the minimiser along log Δ with an adaptive step, evaluating (Δ/2) sinh z as exp(±z + log Δ)/4 so that
+    nothing overflows down to the smallest normal Δ. Stops when ‖Xθ − y‖ ≤ ``tol`` (up to rounding,
+    1e-8‖y‖); ``ImplicitSolveError`` only if no interpolator is reached.
     """
     X, y = check_data(X, y)
     n, d = X.shape
     delta = _check_delta(delta, d)
     theta0 = np.zeros(d) if theta0 is None else check_vector(theta0, "theta0", dim=d)
-    scale_top = max(1.0, 10.0 * float(np.max(np.abs(min_l2_interpolator(X, y)))) / float(np.min(delta)))
-    n_stages = int(np.ceil(np.log10(scale_top))) if scale_top > 1 else 0
-    scales = np.logspace(n_stages, 0, n_stages + 1) if n_stages > 0 else np.array([1.0])
-    nu = np.zeros(n)
-    for k, c in enumerate(scales):
-        last = k == len(scales) - 1
-        nu = _newton_dual(X, y, delta * c, theta0, nu, tol if last else 1e-6 * max(1.0, np.linalg.norm(y)),
-                          max_iter)
-    theta = _primal(X, delta, theta0, nu)
-    if not np.linalg.norm(X @ theta - y) <= tol:
-        # Fallback: a direct damped Newton solve from ν = 0 at the target scale; keep the better one.
-        nu2 = _newton_dual(X, y, delta, theta0, np.zeros(n), tol, max_iter)
-        theta2 = _primal(X, delta, theta0, nu2)
-        if np.linalg.norm(X @ theta2 - y) < np.linalg.norm(X @ theta - y):
+    tol, max_iter = check_positive(tol, "tol"), check_int(max_iter, "max_iter", minimum=1)
+    theta_l2 = min_l2_interpolator(X, y)
+    log_top = max(0.0, float(np.log(10.0 * float(np.max(np.abs(theta_l2))))) - float(np.log(np.min(delta))))
+    theta = np.full(d, np.nan)
+    if log_top < 0.5 * np.log(np.finfo(float).max):   # the scale continuation below needs 10^n_stages finite
+        theta = _staged_newton(X, y, delta, theta0, tol, max_iter, log_top)
+    if not _residual(X, y, theta) <= tol:
+        theta2 = _log_delta_continuation(X, y, delta, theta0, tol, theta_l2, max_iter)
+        if _residual(X, y, theta2) < _residual(X, y, theta):
             theta = theta2
-    residual = float(np.linalg.norm(X @ theta - y)) if np.all(np.isfinite(theta)) else float("inf")
+    residual = _residual(X, y, theta)
     if not residual <= max(tol, _interp_slack(y)):
         raise ImplicitSolveError(
             f"implicit_solution did not reach an interpolator: damped Newton on the dual stalled at "
-            f"‖Xθ − y‖ = {residual:.3g} (Δ from {float(np.min(delta)):.3g} to {float(np.max(delta)):.3g}); it is "
-            f"tested for Δ down to 1e-100, and for smaller Δ the projection is, to double precision, the "
-            f"Δ → 0 limit: use min_l1_interpolator")
+            f"‖Xθ − y‖ = {residual:.3g} (Δ from {float(np.min(delta)):.3g} to {float(np.max(delta)):.3g}, "
+            f"max_iter={max_iter}, tol={tol:.3g})")
+    return theta
+
+
+def _residual(X, y, theta):
+    """‖Xθ − y‖, +inf for a non-finite θ."""
+    return float(np.linalg.norm(X @ theta - y)) if np.all(np.isfinite(theta)) else float("inf")
+
+
+def _staged_newton(X, y, delta, theta0, tol, max_iter, log_top):
+    """Decade-by-decade continuation from scale 10^n·Δ down to Δ, then a cold start if that falls short."""
+    n = X.shape[0]
+    n_stages = int(np.ceil(log_top / np.log(10.0))) if log_top > 0 else 0
+    scales = np.logspace(n_stages, 0, n_stages + 1) if n_stages > 0 else np.array([1.0])
+    nu = np.zeros(n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k, c in enumerate(scales):
+            last = k == len(scales) - 1
+            nu = _newton_dual(X, y, delta * c, theta0, nu,
+                              tol if last else 1e-6 * max(1.0, np.linalg.norm(y)), max_iter)
+        theta = _primal(X, delta, theta0, nu)
+        if not _residual(X, y, theta) <= tol:
+            # Fallback: a direct damped Newton solve from ν = 0 at the target scale; keep the better one.
+            nu2 = _newton_dual(X, y, delta, theta0, np.zeros(n), tol, max_iter)
+            theta2 = _primal(X, delta, theta0, nu2)
+            if _residual(X, y, theta2) < _residual(X, y, theta):
+                theta = theta2
+    return theta
+
+
+def _log_delta_continuation(X, y, delta, theta0, tol, theta_l2, max_iter=500):
+    """argmin_S D_ψΔ(·, θ0) by lowering every Δ_i from an ℓ2-like scale c to its own value (t: 0 → 1).
+
+    log Δ_t,i = max(log Δ_i, (1 − t) log c + t min_j log Δ_j): one common scale that descends, each
+    coordinate leaving it at its target (a uniform Δ descends as a whole); a_t = arcsinh(2θ0/Δ_t)
+    follows the scale, as in the Bregman projection at each Δ_t.
+    """
+    log_delta = np.log(delta)
+    top = 10.0 * max(float(np.max(np.abs(theta_l2))), float(np.max(np.abs(theta0))), 1e-300)
+    log_top, log_low = max(float(np.log(top)), float(np.max(log_delta))), float(np.min(log_delta))
+
+    def path(t):
+        ld = np.maximum(log_delta, (1.0 - t) * log_top + t * log_low)
+        return ld, _arcsinh_ratio(theta0, np.exp(ld))
+
+    span = log_top - log_low
+    h0 = min(1.0, np.log(10.0) / span) if span > 0 else 1.0
+    nu = _continuation(X, y, path, np.zeros(X.shape[0]), tol, h0, max_iter)
+    return _polished_primal(X, y, *path(1.0), nu, tol)
+
+
+def _continuation(X, y, path, nu, tol, h0=0.05, max_iter=1000, max_stages=20_000):
+    """The dual minimiser ν along a path t ↦ (log Δ_t, a_t), t: 0 → 1, warm-starting Newton at each stage.
+
+    Each stage starts from the secant predictor through the last two points (or the last point, if that
+    fits better); the step in t grows after a stage that converges in a few iterations and halves after
+    one that does not. Stages stop at a loose residual, the last at ``tol``; ``max_iter`` bounds the
+    Newton steps of the first and last stage, and of each stage between (at most 40).
+    """
+    loose = 1e-6 * max(1.0, float(np.linalg.norm(y)))
+    nu, res = _newton_capped(X, y, *path(0.0), nu, loose, max_iter)
+    if not res <= loose:
+        return nu
+    t, h, prev = 0.0, h0, None
+    for _ in range(max_stages):
+        if t >= 1.0 or h < 1e-12:
+            break
+        t_next = min(1.0, t + h)
+        start = nu
+        if prev is not None:
+            guess = nu + (nu - prev[1]) * ((t_next - t) / (t - prev[0]))
+            if _residual_at(X, y, *path(t_next), guess) < _residual_at(X, y, *path(t_next), nu):
+                start = guess
+        nu_try, res, iters = _newton_capped(X, y, *path(t_next), start, loose, min(40, max_iter), count=True)
+        if res <= loose:
+            prev, nu, t = (t, nu), nu_try, t_next
+            h *= 2.0 if iters <= 8 else 1.0
+        else:
+            h *= 0.5
+    if t < 1.0:
+        return nu
+    return _newton_capped(X, y, *path(1.0), nu, tol, max_iter)[0]
+
+
+def _residual_at(X, y, log_delta, a, nu):
+    """‖Xθ(ν) − y‖ on the path point (log Δ, a), +inf if θ(ν) is not finite."""
+    return _residual(X, y, _dual_parts(X, y, log_delta, a, nu)[1])
+
+
+def _dual_parts(X, y, log_delta, a, nu):
+    """z = 2Xᵀν + a, θ = (Δ/2) sinh z, w = (Δ/2) cosh z = dθ/dz and Φ(ν), all without overflow."""
+    z = 2.0 * (X.T @ nu) + a
+    with np.errstate(over="ignore", under="ignore"):
+        w = np.exp(z + log_delta - _LOG4) + np.exp(-z + log_delta - _LOG4)
+    return z, _scaled_sinh(z, log_delta), w, float(0.5 * np.sum(w) - nu @ y)
+
+
+def _scaled_sinh(z, log_delta):
+    """(Δ/2) sinh z: directly where |z| ≤ 20 (no cancellation for large Δ and small z), else as
+    exp(z + log Δ − log 4) − exp(−z + log Δ − log 4), which cannot overflow for tiny Δ."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        direct = 0.5 * np.exp(log_delta) * np.sinh(np.clip(z, -20.0, 20.0))
+        logged = np.exp(z + log_delta - _LOG4) - np.exp(-z + log_delta - _LOG4)
+    return np.where(np.abs(z) <= 20.0, direct, logged)
+
+
+def _dual_change(log_delta, z, z_new, step, y):
+    """Φ(ν + δ) − Φ(ν) = Σ (Δ/2) sinh((z' + z)/2) sinh((z' − z)/2) − ⟨δ, y⟩, free of cancellation.
+
+    Φ itself adds terms (Δ/4) cosh z that are huge next to their change when Δ is large and ν small, or
+    when z is O(log 1/Δ); the product form keeps the change accurate to rounding in both cases.
+    """
+    mid, half = 0.5 * (z_new + z), 0.5 * (z_new - z)
+    return float(np.sum(_scaled_sinh(mid, log_delta) * np.sinh(half)) - step @ y)
+
+
+def _newton_step(X, w, F):
+    """The dual Newton step: −(2XWXᵀ)⁻¹F, by QR of diag(√2w)Xᵀ."""
+    A = np.sqrt(2.0 * w)[:, None] * X.T
+    R = np.linalg.qr(A, mode="r")
+    with np.errstate(all="ignore"):
+        try:
+            step = -solve_triangular(R, solve_triangular(R, F, trans="T"))
+        except (np.linalg.LinAlgError, ValueError):
+            step = np.full(F.shape, np.nan)
+    if not np.all(np.isfinite(step)):
+        step = -np.linalg.lstsq(A.T @ A, F, rcond=None)[0]
+    return step
+
+
+def _newton_capped(X, y, log_delta, a, nu, tol, max_iter, count=False):
+    """Levenberg–Marquardt-damped Newton on the dual Φ, every step moving each z_i by at most ``_MAX_DZ``.
+
+    Returns (ν, ‖Xθ − y‖), and the number of steps taken if ``count``. The damped step
+    −(2X(W + μI)Xᵀ)⁻¹F is the trust-region step in z-space: near
+    the ℓ1 limit W spans many decades (coordinates off the support have w ~ Δ), and a plain Newton step
+    there is huge along the flat directions; μ > 0 turns those into short gradient steps while the
+    well-curved directions keep their Newton step. μ grows until the step is short enough and lowers Φ
+    (the change of Φ is computed without cancellation, :func:`_dual_change`), then shrinks.
+    """
+    z, theta, w, _ = _dual_parts(X, y, log_delta, a, nu)
+    F = X @ theta - y
+    res = float(np.linalg.norm(F))
+    mu, iters = 0.0, 0
+    for iters in range(max_iter):
+        if not res > tol:
+            break
+        floor = 1e-16 * float(np.max(w))
+        for _ in range(120):
+            step = _newton_step(X, w + mu, F)
+            dz = 2.0 * (X.T @ step)
+            ok = np.all(np.isfinite(dz)) and float(np.max(np.abs(dz))) <= _MAX_DZ
+            if ok:
+                cand = _dual_parts(X, y, log_delta, a, nu + step)
+                dphi = _dual_change(log_delta, z, cand[0], step, y)
+                res_new = float(np.linalg.norm(X @ cand[1] - y)) if np.all(np.isfinite(cand[1])) else np.inf
+                flat = 1e-13 * (float(np.sum(w)) + abs(float(nu @ y)))
+                if np.isfinite(dphi) and (dphi <= 1e-4 * float(F @ step) or (dphi <= flat and res_new < res)):
+                    break
+            mu = max(10.0 * mu, floor)
+        else:
+            break
+        nu = nu + step
+        z, theta, w, _ = cand
+        F = X @ theta - y
+        res = res_new
+        mu = 0.0 if mu <= floor else 0.1 * mu
+    return (nu, res, iters) if count else (nu, res)
+
+
+def _polished_primal(X, y, log_delta, a, nu, tol):
+    """θ(ν), then Newton steps written on θ: θ + 2W Xᵀ(2XWXᵀ)⁻¹(y − Xθ), W = dθ/dz.
+
+    Near the ℓ1 limit z is O(log 1/Δ), so rounding in z alone leaves ‖Xθ − y‖ ~ 1e-13·log(1/Δ); the
+    step moves z by 2Xᵀδν (so the KKT form holds to first order) and is kept only when that is < 1e-6.
+    """
+    _, theta, w, _ = _dual_parts(X, y, log_delta, a, nu)
+    for _ in range(3):
+        F = X @ theta - y
+        if not np.linalg.norm(F) > tol:
+            break
+        step = _newton_step(X, w, F)
+        dz = 2.0 * (X.T @ step)
+        if not (np.all(np.isfinite(dz)) and np.max(np.abs(dz)) < 1e-6):
+            break
+        cand = theta + w * dz
+        if not np.linalg.norm(X @ cand - y) < np.linalg.norm(F):
+            break
+        theta = cand
     return theta
 
 
@@ -204,6 +409,9 @@ def min_l1_interpolator(X, y):
     X, y = check_data(X, y)
     d = X.shape[1]
     res = linprog(np.ones(2 * d), A_eq=np.hstack([X, -X]), b_eq=y, bounds=(0, None), method="highs")
+    if res.status == 2:   # infeasible: y is not in the range of X
+        theta = np.linalg.lstsq(X, y, rcond=None)[0]
+        raise _no_interpolator(X, y, float(np.linalg.norm(X @ theta - y)))
     if res.status != 0:
         raise RuntimeError(f"min_l1_interpolator: linprog failed: {res.message}")
     return res.x[:d] - res.x[d:]
@@ -246,7 +454,7 @@ def prop2_demo(lam=0.5, seed=0, t_end=400.0, speed_scale=1.0):
     vel0 = speed_scale * rng.standard_normal(ds.d)
     H = X.T @ X / n
     grad = lambda th: X.T @ (X @ th - y) / n
-    with _one_blas_thread():
+    with one_blas_thread():
         W = mgf(grad, theta0, lam, np.array([0.0, t_end]), v0=vel0, jac=lambda th: H, rtol=1e-12, atol=1e-14)
     lim = W[-1]
     pred = min_l2_interpolator(X, y, theta0=theta0 + lam * vel0)
@@ -326,14 +534,23 @@ def normalised_distance(theta, reference):
 
 def kkt_shift(theta_tilde0, delta):
     """a = arcsinh(2θ̃0/Δ): the term θ̃0 adds to the KKT condition arcsinh(2θ/Δ) = 2Xᵀν + a (Theorems 1–2)."""
-    return np.arcsinh(2 * np.asarray(theta_tilde0, dtype=float) / np.asarray(delta, dtype=float))
+    theta_tilde0, delta = check_finite_array(theta_tilde0, "theta_tilde0"), check_finite_array(delta, "delta")
+    if np.any(delta <= 0):
+        raise ValueError("delta must be > 0 on every coordinate")
+    try:
+        np.broadcast_shapes(theta_tilde0.shape, delta.shape)
+    except ValueError:
+        raise ValueError(f"theta_tilde0 and delta must have broadcastable shapes, got {theta_tilde0.shape} "
+                         f"and {delta.shape}") from None
+    a = _arcsinh_ratio(theta_tilde0, delta)
+    return a if a.ndim else float(a)
 
 
 def dropped_term(theta_tilde0, delta):
     """max_i |arcsinh(2θ̃0,i/Δ_i)|: the linear term θ̃0 adds to the KKT condition of Theorems 1–2.
 
     The full theorems give arcsinh(2θ_i/Δ_i) = 2(Xᵀν)_i + arcsinh(2θ̃0,i/Δ_i); the paper's simplification
-    (Eq. 8, θ̃0 ≈ 0) drops the last term. Shared measure for chapters 3 and 4 (issue 13, item 3).
+    (Eq. 8, θ̃0 ≈ 0) drops the last term. Shared measure for chapters 3 and 4.
     """
     theta_tilde0 = check_vector(np.atleast_1d(theta_tilde0), "theta_tilde0")
     delta = _check_delta(delta, theta_tilde0.shape[0])
@@ -343,41 +560,34 @@ def dropped_term(theta_tilde0, delta):
 def theorem2_predictions(X, y, delta_inf, theta0, theta_hint=None):
     """(full, simplified): argmin_S D_{ψ_Δ∞}(·, θ̃0) (Theorem 2) and argmin_S ψ_Δ∞ (Eq. 10).
 
-    Both come from :func:`mdln.implicit_solution`. When θ̃0 is far beyond Δ∞ (|arcsinh(2θ̃0/Δ∞)| up to
-    ~250 at β = 0.95) its Newton solve from ν = 0 can stall; the full prediction then follows a homotopy
-    a = t·arcsinh(2θ̃0/Δ∞), t: 0 → 1 in 20 steps (80 if that ends above the residual bound), from the
-    simplified solution, and finally (if given) a Newton solve
-    warm-started at the multiplier that best explains ``theta_hint``. Whatever the start, the returned
-    point satisfies the KKT form θ = (Δ/2) sinh(2Xᵀν + a) exactly, so it is the unique minimiser to the
-    accuracy of its residual ‖Xθ − y‖ (checked by the caller).
+    Both come from :func:`mdln.implicit_solution`, whose continuation in log Δ also carries the shift
+    a = arcsinh(2θ̃0/Δ) (|a| up to ~250 at β = 0.95). Should the full solve still fail, the same
+    continuation follows a_t = t·a at Δ∞ (t: 0 → 1) from the simplified solution's multiplier, and
+    finally (if given) a Newton solve starts at the multiplier that best explains ``theta_hint``.
+    Whatever the start, the returned point satisfies the KKT form θ = (Δ/2) sinh(2Xᵀν + a), so it is
+    the unique minimiser to the accuracy of its residual ‖Xθ − y‖ (checked by the caller).
     """
     X, y = check_data(X, y)
+    delta_inf = _check_delta(delta_inf, X.shape[1], "delta_inf")
+    theta0 = check_vector(np.atleast_1d(theta0), "theta0", dim=X.shape[1])
     simp = implicit_solution(X, y, delta_inf)
     try:
         full = implicit_solution(X, y, delta_inf, theta0=theta0)
-    except ImplicitSolveError:       # the stalled Newton solve now raises: continue with the homotopy
+    except ImplicitSolveError:
         full = np.full(X.shape[1], np.nan)
-    good = lambda th: np.all(np.isfinite(th)) and np.linalg.norm(X @ th - y) <= _RESID
-    if good(full):
+    if _residual(X, y, full) <= PREDICTION_RESIDUAL:
         return full, simp
-    cands = [full]
-    a0 = kkt_shift(theta0, delta_inf)
+    log_delta, a0 = np.log(delta_inf), kkt_shift(theta0, delta_inf)
     with np.errstate(all="ignore"):
-        nu_simp = np.linalg.lstsq(X @ X.T, X @ np.arcsinh(2 * simp / delta_inf) / 2, rcond=None)[0]
-        for n_steps in (20, 80):     # a finer path when the coarse one ends just above _RESID
-            nu = nu_simp
-            for t in np.linspace(0.0, 1.0, n_steps + 1)[1:]:
-                nu = _newton_dual(X, y, delta_inf, 0.5 * delta_inf * np.sinh(t * a0), nu,
-                                  1e-13 if t == 1 else 1e-9, 500)
-            cands.append(_primal(X, delta_inf, theta0, nu))
-            if good(cands[-1]):
-                break
-        if not good(cands[-1]) and theta_hint is not None:
-            nu = np.linalg.lstsq(2 * X.T, np.arcsinh(2 * theta_hint / delta_inf) - a0, rcond=None)[0]
-            nu = _newton_dual(X, y, delta_inf, theta0, nu, 1e-13, 500)
-            cands.append(_primal(X, delta_inf, theta0, nu))
-    res = [np.linalg.norm(X @ c - y) if np.all(np.isfinite(c)) else np.inf for c in cands]
-    return cands[int(np.argmin(res))], simp
+        nu_simp = np.linalg.lstsq(2 * X.T, _arcsinh_ratio(simp, delta_inf), rcond=None)[0]
+        nu = _continuation(X, y, lambda t: (log_delta, t * a0), nu_simp, 1e-13)
+        cands = [full, _polished_primal(X, y, log_delta, a0, nu, 1e-13)]
+        if not _residual(X, y, cands[1]) <= PREDICTION_RESIDUAL and theta_hint is not None:
+            hint = check_vector(theta_hint, "theta_hint", dim=X.shape[1])
+            nu = np.linalg.lstsq(2 * X.T, _arcsinh_ratio(hint, delta_inf) - a0, rcond=None)[0]
+            nu = _newton_capped(X, y, log_delta, a0, nu, 1e-13, 1000)[0]
+            cands.append(_polished_primal(X, y, log_delta, a0, nu, 1e-13))
+    return min(cands, key=lambda c: _residual(X, y, c)), simp
 
 
 def linear_shift(X, theta_simplified, delta_inf, theta0):
@@ -386,6 +596,13 @@ def linear_shift(X, theta_simplified, delta_inf, theta0):
     Linearising the KKT condition arcsinh(2θ/Δ) = 2Xᵀν + a about the simplified solution θ_s (a = 0)
     with W = diag(½√(4θ_s² + Δ²)) gives δθ = (I − WXᵀ(XWXᵀ)⁻¹X) W a: the part of Wa that keeps Xθ = y.
     """
+    X = check_finite_array(X, "X", ndim=2)
+    d = X.shape[1]
+    theta_simplified = check_vector(theta_simplified, "theta_simplified", dim=d)
+    if not np.any(theta_simplified):
+        raise ValueError("theta_simplified must be nonzero (it normalises the shift)")
+    delta_inf = _check_delta(delta_inf, d, "delta_inf")
+    theta0 = check_vector(np.atleast_1d(theta0), "theta0", dim=d)
     a = kkt_shift(theta0, delta_inf)
     w = 0.5 * np.sqrt(4 * theta_simplified ** 2 + delta_inf ** 2)
     wa = w * a

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_beta, check_finite_array, check_gamma, check_int, check_nonneg, check_positive
+from ._checks import (check_beta, check_finite_array, check_gamma, check_instance, check_int, check_nonneg,
+                      check_positive)
 from .status import CONVERGED, DIVERGED, STATUS_NAMES, STEP_CAP, TRAINER_STATUSES  # noqa: F401  (re-exported: mdln.nets.*)
 
 __all__ = [
@@ -130,6 +131,8 @@ class ReluNet(_Net):
 
 def relu_init(width, d, rng):
     """Flat parameters of a ReLU net drawn like ``torch.nn.Linear``: uniform on ±1/√fan_in (App. F.1)."""
+    width, d = check_int(width, "width", minimum=1), check_int(d, "d", minimum=1)
+    rng = check_instance(rng, np.random.Generator, "rng")
     k1, k2 = 1.0 / np.sqrt(d), 1.0 / np.sqrt(width)
     W = rng.uniform(-k1, k1, (width, d))
     b = rng.uniform(-k1, k1, width)
@@ -194,10 +197,7 @@ class DeepLinearNet(_Net):
         y = check_finite_array(self.y, "y", ndim=1)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X of shape {X.shape}, got {y.shape}")
-        widths = tuple(self.widths)
-        if len(widths) < 2 or any(isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1
-                                  for k in widths):
-            raise ValueError(f"widths must be at least two integers >= 1, got {self.widths!r}")
+        widths = _check_widths(self.widths)
         if widths[0] != X.shape[1] or widths[-1] != 1:
             raise ValueError(f"widths must start with the input dimension {X.shape[1]} and end with 1, "
                              f"got {widths}")
@@ -252,22 +252,36 @@ class DeepLinearNet(_Net):
         return loss, g
 
 
+def _check_widths(widths):
+    """Layer widths (d, h_1, …, 1): at least two integers >= 1."""
+    if isinstance(widths, (str, bytes)) or not np.iterable(widths):
+        raise ValueError(f"widths must be at least two integers >= 1, got {widths!r}")
+    widths = tuple(widths)
+    if len(widths) < 2 or any(isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 1
+                              for k in widths):
+        raise ValueError(f"widths must be at least two integers >= 1, got {widths!r}")
+    return tuple(int(k) for k in widths)
+
+
 def deep_linear_init(widths, rng, std=0.1):
     """Flat weights of a deep linear network, i.i.d. N(0, std²) (App. F.1: std = 0.1)."""
+    widths = _check_widths(widths)
+    rng = check_instance(rng, np.random.Generator, "rng")
+    std = check_positive(std, "std")
     n = sum(widths[i] * widths[i + 1] for i in range(len(widths) - 1))
     return std * rng.standard_normal(n)
 
 
 @dataclass(frozen=True)
 class GridRun:
-    """MGD(γ, β) over G grid members: final iterates, losses, steps taken and status codes."""
+    """MGD(γ, β) over G grid members: final iterates, losses, steps taken, status codes and a ``message``."""
 
     gammas: np.ndarray
     betas: np.ndarray
     w: np.ndarray            # (G, P) final iterate (the last finite one for diverged members)
     train_loss: np.ndarray   # (G,) training loss at w; +inf for diverged members
     steps: np.ndarray        # (G,) gradient steps taken
-    status: np.ndarray       # (G,) CONVERGED / STEP_CAP / DIVERGED
+    status: np.ndarray       # (G,) int codes of Status: CONVERGED / STEP_CAP / DIVERGED
     tol: float | None
     max_steps: int
 
@@ -284,6 +298,15 @@ class GridRun:
     def status_counts(self):
         """{status name: count}."""
         return {STATUS_NAMES[k]: int(np.sum(self.status == k)) for k in TRAINER_STATUSES}
+
+    @property
+    def message(self):
+        """Why the members stopped, as counts: 'MGD on 6 grid members: 4 converged (L ≤ tol), …'."""
+        n = {code: int(np.sum(self.status == code)) for code in TRAINER_STATUSES}
+        tol = "no tol" if self.tol is None else f"L ≤ {self.tol:.3g}"
+        return (f"MGD on {self.status.size} grid members: {n[CONVERGED]} converged ({tol}), "
+                f"{n[STEP_CAP]} stopped at the step cap ({self.max_steps} steps), {n[DIVERGED]} diverged "
+                f"(L non-finite or above blowup·L(w0))")
 
 
 def _check_grid(gammas, betas):

@@ -12,7 +12,10 @@ discrete trainers is shared: a run diverges when its loss is non-finite or excee
 """
 from __future__ import annotations
 
+import numbers
 from enum import IntEnum
+
+import numpy as np
 
 __all__ = ["Status", "STATUS_NAMES", "CONVERGED", "STEP_CAP", "DIVERGED", "SOLVER_FAILED", "SIGN_CHANGE",
            "TRAINER_STATUSES", "DIVERGENCE_FACTOR",
@@ -39,6 +42,7 @@ class Status(IntEnum):
 CONVERGED, STEP_CAP, DIVERGED = Status.CONVERGED, Status.STEP_CAP, Status.DIVERGED
 SOLVER_FAILED, SIGN_CHANGE = Status.SOLVER_FAILED, Status.SIGN_CHANGE
 STATUS_NAMES = ("converged", "step_cap", "diverged", "solver_failed", "sign_change")   # STATUS_NAMES[code]
+_CODES = tuple(int(s) for s in Status)
 
 # The ends of a discrete or ODE training run that summaries count (sign changes are a property of a check)
 TRAINER_STATUSES = (Status.CONVERGED, Status.STEP_CAP, Status.DIVERGED)
@@ -49,7 +53,7 @@ UNREPRESENTABLE = 2.0 ** 52     # diverged: an update with max_i |γ g_i| ≥ 2^
 
 def status_name(code):
     """The printed name of a status code (``STATUS_NAMES[code]``), with a ValueError for unknown codes."""
-    try:
-        return STATUS_NAMES[Status(int(code))]
-    except ValueError:
-        raise ValueError(f"status code must be one of {[int(s) for s in Status]}, got {code!r}") from None
+    if isinstance(code, (bool, np.bool_)) or not isinstance(code, (numbers.Integral, np.integer)) \
+            or int(code) not in _CODES:
+        raise ValueError(f"status code must be one of {list(_CODES)}, got {code!r}")
+    return STATUS_NAMES[int(code)]

@@ -129,3 +129,70 @@ def test_kkt_shift_is_the_term_theta_tilde0_adds_to_the_kkt_condition():
     assert np.linalg.norm(z - Q @ (Q.T @ z)) < 1e-8 * np.linalg.norm(z)
     np.testing.assert_allclose(kkt_shift(0.5 * delta * np.sinh(1.5), delta), 1.5, rtol=1e-14)
     assert mdln.dropped_term(tt0, delta) == np.max(np.abs(kkt_shift(tt0, delta)))
+
+
+def _l1_by_linprog(X, y):
+    """min ‖θ‖₁ s.t. Xθ = y as the LP min Σ(a + b), X(a − b) = y, a, b ≥ 0 (independent of mdln)."""
+    from scipy.optimize import linprog
+    d = X.shape[1]
+    res = linprog(np.ones(2 * d), A_eq=np.hstack([X, -X]), b_eq=y, bounds=(0, None), method="highs-ds")
+    assert res.status == 0
+    return res.x[:d] - res.x[d:]
+
+
+def _entropy_gap_bound(theta_l1, delta, d):
+    """Bound on ‖θ_Δ‖₁ − ‖θ_ℓ1‖₁ from ψ_Δ(θ_Δ) ≤ ψ_Δ(θ_ℓ1): ψ_Δ(θ) = ½ log(1/Δ)‖θ‖₁ + E(θ) + O(Δ),
+    E(θ) = ½ Σ |θ_i|(log 4|θ_i| − 1) ≥ −d/8 (its minimum per coordinate, at |θ_i| = 1/4)."""
+    a = np.abs(theta_l1[theta_l1 != 0])
+    e_l1 = 0.5 * np.sum(a * (np.log(4 * a) - 1))
+    return 2 * (e_l1 + d / 8) / np.log(1 / delta)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("delta", [1e-12, 1e-100, 1e-300, np.finfo(float).tiny])
+def test_implicit_solution_reaches_the_l1_limit(seed, delta):
+    """Δ → 0 is the ℓ1 limit (Section 3.1, App. E): ‖θ_Δ‖₁ equals the LP's minimum, Xθ = y to 1e-11."""
+    ds = mdln.sparse_regression(n=10, d=15, s=3, seed=seed)
+    theta = implicit_solution(ds.X, ds.y, delta)
+    ref = _l1_by_linprog(ds.X, ds.y)
+    assert np.linalg.norm(ds.X @ theta - ds.y) <= 1e-11
+    gap = np.abs(theta).sum() - np.abs(ref).sum()
+    assert gap >= -1e-10                                   # no interpolator has a smaller ℓ1 norm
+    if delta >= 1e-12:
+        assert gap <= _entropy_gap_bound(ref, delta, ds.d)
+    else:   # the LP solution is unique: θ_Δ equals it up to terms exponentially small in log(1/Δ)
+        assert gap <= 1e-10 * np.abs(ref).sum()
+        np.testing.assert_allclose(theta, ref, atol=1e-9)
+
+
+@pytest.mark.parametrize("delta", [1e-30, 1e-100, 1e-300])
+def test_implicit_solution_with_theta0_at_tiny_delta_satisfies_kkt(delta):
+    """argmin_S D_ψΔ(·, θ0) at tiny Δ: Xθ = y and ∇ψ_Δ(θ) − ∇ψ_Δ(θ0) in the row space of X (Eq. 5)."""
+    ds = mdln.sparse_regression(n=10, d=15, s=3, seed=4)
+    rng = np.random.default_rng(3)
+    theta0 = 0.05 * rng.standard_normal(ds.d)     # |θ0| ≫ Δ: every coordinate's KKT term is resolved
+    theta = implicit_solution(ds.X, ds.y, delta, theta0=theta0)
+    assert np.linalg.norm(ds.X @ theta - ds.y) <= 1e-10
+    assert np.all(theta != 0)
+    g = hyperbolic_entropy_grad(theta, delta) - hyperbolic_entropy_grad(theta0, delta)
+    Q, _ = np.linalg.qr(ds.X.T)
+    assert np.linalg.norm(g - Q @ (Q.T @ g)) <= 1e-8 * np.linalg.norm(g)
+
+
+def test_implicit_solution_is_continuous_across_the_solver_switch(data):
+    """Δ from 1e-90 to 1e-200 spans both solvers (decade-staged Newton, then the log-Δ continuation);
+    with a unique ℓ1 minimiser every such Δ gives it to rounding, so the solutions agree."""
+    thetas = [implicit_solution(data.X, data.y, dl) for dl in (1e-90, 1e-110, 1e-160, 1e-200)]
+    for a, b in zip(thetas, thetas[1:]):
+        assert normalised_distance(a, b) < 1e-6
+
+
+@pytest.mark.parametrize("low", [1e-150, 1e-300])
+def test_implicit_solution_for_delta_spanning_many_decades(data, low):
+    """Δ_i from ``low`` to 1e-3 across coordinates: an interpolator whose ∇ψ_Δ lies in the row space of X."""
+    delta = np.geomspace(low, 1e-3, data.d)[np.random.default_rng(5).permutation(data.d)]
+    theta = implicit_solution(data.X, data.y, delta)
+    assert np.linalg.norm(data.X @ theta - data.y) <= 1e-11
+    g = hyperbolic_entropy_grad(theta, delta)
+    Q, _ = np.linalg.qr(data.X.T)
+    assert np.linalg.norm(g - Q @ (Q.T @ g)) <= 1e-8 * np.linalg.norm(g)

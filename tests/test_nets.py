@@ -142,6 +142,20 @@ def test_divergence_is_a_status_not_nan(ts):
         mdln.mgd(ts.student.grad, ts.w0, 50.0, 0.9, 3000)
 
 
+def test_grid_status_is_int_codes_and_the_message_counts_them(ts):
+    gammas = np.array([0.1, 50.0, 0.1, 0.05])
+    betas = np.array([0.5, 0.9, 0.0, 0.5])
+    run = nets.train_grid(ts.student, ts.w0, gammas, betas, 200)
+    assert run.status.dtype.kind == "i"
+    assert [mdln.status.Status(int(c)) for c in run.status] == [mdln.status.STEP_CAP, mdln.status.DIVERGED,
+                                                                  mdln.status.STEP_CAP, mdln.status.STEP_CAP]
+    assert run.message.startswith("MGD on 4 grid members: 0 converged (no tol), 3 stopped at the step cap "
+                                  "(200 steps), 1 diverged")
+    loose = nets.train_grid(ts.student, ts.w0, gammas[[0, 2]], betas[[0, 2]], 7, tol=1e30)  # L(w0) ≤ tol
+    assert np.all(loose.status == mdln.status.CONVERGED) and np.all(loose.steps == 0)
+    assert "2 converged (L ≤ 1e+30), 0 stopped at the step cap (7 steps), 0 diverged" in loose.message
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(gammas=[0.1, -0.1], betas=[0.0, 0.0]), "gammas"),
     (dict(gammas=[0.1, 0.0], betas=[0.0, 0.0]), "gammas"),
