@@ -267,8 +267,9 @@ def smgd_sign_change_gamma(X, y, beta, batch_size=None, seed=0, alpha=0.01, lams
     crossed, diverged = _smgd_runs(X, y, gammas, beta, batch_size, seed, alpha, horizon, tol)
     g_all, c_all, d_all = list(gammas), list(crossed), list(diverged)
     b = X.shape[0] if batch_size is None else int(batch_size)
+    monotone = _monotone(crossed[~diverged])    # diverged runs carry no sign information
     if not crossed.any():
-        return SMGDSignChange(beta, b, seed, math.inf, float(gammas[-1]), _monotone(crossed), np.array(g_all),
+        return SMGDSignChange(beta, b, seed, math.inf, float(gammas[-1]), monotone, np.array(g_all),
                               np.array(c_all), np.array(d_all), horizon, rtol)
     k = int(np.argmax(crossed))
     lo, hi = (float(gammas[k - 1]) if k > 0 else float(gammas[0]) / 10), float(gammas[k])
@@ -280,7 +281,7 @@ def smgd_sign_change_gamma(X, y, beta, batch_size=None, seed=0, alpha=0.01, lams
             hi = mid
         else:
             lo = mid
-    return SMGDSignChange(beta, b, seed, hi, lo, _monotone(crossed), np.array(g_all), np.array(c_all),
+    return SMGDSignChange(beta, b, seed, hi, lo, monotone, np.array(g_all), np.array(c_all),
                           np.array(d_all), horizon, rtol)
 
 
@@ -299,9 +300,14 @@ class LawFit:
     threshold: float
 
     @property
+    def enough(self):
+        """At least two training problems per fitted parameter (fewer interpolate the training set)."""
+        return bool(self.n_train >= 2 * (self.coef.size + 1))
+
+    @property
     def predicts(self):
-        """The computed verdict: held-out R² ≥ threshold."""
-        return bool(self.r2_test >= self.threshold)
+        """The computed verdict: enough training problems and held-out R² ≥ threshold."""
+        return bool(self.enough and self.r2_test >= self.threshold)
 
 
 def _r2(y, pred):
@@ -329,13 +335,13 @@ class OpenQuestionsConfig:
     """Sizes of the three studies: problems for MGF (λ_c, λ*), and for SMGD batch sizes and β grid."""
 
     n_problems: int = 12
-    mgf_lams: tuple = tuple(float(x) for x in np.geomspace(1e-4, 10.0, 11))
+    mgf_lams: tuple = tuple(float(x) for x in np.geomspace(1e-3, 10.0, 9))
     mgf_rtol: float = 2e-2
     n_smgd_problems: int = 1
     batch_sizes: tuple = (1, 2, 5, None)
     betas: tuple = (0.0, 0.5, 0.9)
-    smgd_decades: tuple = (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0)
-    smgd_rtol: float = 5e-2
+    smgd_decades: tuple = (-1.0, -0.5, 0.0, 0.5, 1.0)
+    smgd_rtol: float = 0.1
     horizon: float = 20.0
     seed: int = 0
 
@@ -349,8 +355,8 @@ class OpenQuestionsConfig:
                        horizon=5.0)
         if fidelity == "paper":
             return cls(n_problems=60, mgf_lams=tuple(float(x) for x in np.geomspace(1e-4, 10.0, 21)),
-                       mgf_rtol=1e-3, n_smgd_problems=20, betas=(0.0, 0.25, 0.5, 0.75, 0.9),
-                       smgd_rtol=2e-2, horizon=50.0)
+                       mgf_rtol=1e-3, n_smgd_problems=20, smgd_decades=(-1.5, -1.0, -0.5, 0.0, 0.5, 1.0),
+                       smgd_rtol=5e-2)
         return cls()
 
     def problems(self):
@@ -405,7 +411,7 @@ class OpenQuestionsResult:
         )
         if law is not None:
             out.update(r2_test=law.r2_test, r2_train=law.r2_train, r2_test_bound_form=law.r2_test_bound_form,
-                       law_predicts=law.predicts, r2_threshold=law.threshold, law_n_train=law.n_train,
+                       law_predicts=law.predicts, law_enough=law.enough, r2_threshold=law.threshold, law_n_train=law.n_train,
                        law_n_test=law.n_test, law_coef=dict(zip(FEATURES, map(float, law.coef))))
         out.update(self.smgd_summary())
         return out
