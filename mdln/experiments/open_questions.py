@@ -498,7 +498,7 @@ def _map(jobs, executor, progress):
     """Results of ``jobs`` ((fn, args, kwargs) triples) in order, through ``executor`` (None: serially)."""
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
         bar = tqdm(total=len(jobs))
     out = []
     if executor is None:
