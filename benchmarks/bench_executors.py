@@ -9,6 +9,7 @@ each pool being warmed by one task first only when ``--warm`` is given.
 Run: ``python benchmarks/bench_executors.py [--fidelity book] [--warm]``.
 """
 import argparse
+import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -47,7 +48,7 @@ def main():
     oq.run(oq.OpenQuestionsConfig.preset("test"), use_cache=False)    # compile / load numba once
     t1, base = timed(config)
     print(f"fidelity {args.fidelity}: serial (1 process) {t1:.1f} s")
-    with ProcessPoolExecutor(2) as ex:
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as ex:
         t2, res = timed(config, ex, args.warm)
     print(f"ProcessPoolExecutor(2): {t2:.1f} s, speed-up {t1 / t2:.2f}x, bit-identical {identical(base, res)}")
     try:

@@ -1,5 +1,6 @@
 """The open-questions study: thresholds confirmed by independent runs, Proposition 3 recomputed, executors."""
 import math
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from types import SimpleNamespace
 
@@ -129,7 +130,8 @@ def test_bad_input_is_named():
 
 
 def test_process_pool_is_bit_identical_to_serial(test_result):
-    with ProcessPoolExecutor(2) as ex:
+    # spawn: forking a process that already ran numba's OpenMP-parallel kernels is unsafe
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as ex:
         _assert_bit_identical(oq.run(test_result.config, executor=ex, use_cache=False), test_result)
 
 

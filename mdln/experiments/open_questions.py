@@ -575,10 +575,11 @@ def main(argv=None):
     args = ap.parse_args(argv)
     config = OpenQuestionsConfig.preset(args.fidelity)
     workers = args.workers if args.workers is not None else (2 if args.fidelity == "paper" else 0)
+    import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor
-    if workers > 0:
-        with ProcessPoolExecutor(workers) as ex:
+    if workers > 0:   # spawned workers: forking after numba's OpenMP-parallel kernels ran is unsafe
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as ex:
             result = run(config, executor=ex, progress=True)
     else:
         result = run(config, progress=True)

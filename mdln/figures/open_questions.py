@@ -120,13 +120,20 @@ def texts(doc):
         lam_star_over_c=_sig(s["lam_star_over_c_median"]), n_lam_star_past_c=str(s["n_lam_star_past_c"]),
         n_lam_star_eval=str(s["n_lam_star_eval"]), n_lam_delta_eq_star=str(s["n_lam_delta_eq_star"]),
         lam_delta_over_c=_sig(np.median(ratio_delta)) if ratio_delta else "none",
+        horizon=f"{_f(doc['config']['horizon']):g}",
+        n_smgd_problems=str(doc["config"]["n_smgd_problems"]),
+        n_late=str(sum(_f(p["time"]) > _f(doc["config"]["horizon"])
+                       for p in per[:doc["config"]["n_smgd_problems"]])),
+        n_late_all=str(sum(_f(p["time"]) > _f(doc["config"]["horizon"]) for p in per)),
         n_lam_star_edge=str(sum(_f(p["lam_star"]) >= _f(doc["config"]["mgf_lams"][-1]) for p in per)),
         lam_max=_sig(doc["config"]["mgf_lams"][-1]),
     )
     if "r2_test" in s:
         r2, thr = _f(s["r2_test"]), _f(s["r2_threshold"])
         out.update(r2_test=f"{r2:.2f}", r2_bound_form=f"{_f(s['r2_test_bound_form']):.2f}",
-                   r2_threshold=f"{thr:.1f}", law_n_train=str(s["law_n_train"]), law_n_test=str(s["law_n_test"]))
+                   r2_threshold=f"{thr:.1f}", law_n_train=str(s["law_n_train"]), law_n_test=str(s["law_n_test"]),
+                   coef_alpha=f"{_f(s['law_coef']['log α']):+.2f}", coef_n=f"{_f(s['law_coef']['log n']):+.2f}",
+                   coef_y=f"{_f(s['law_coef']['log ‖y‖']):+.2f}")
         if not s.get("law_enough", True):
             out["law_verdict"] = (f"too few data sets to judge a law: {s['law_n_train']} training data sets "
                                   f"for {len(s['law_coef']) + 1} parameters (we ask for two per parameter)")
@@ -154,10 +161,16 @@ def texts(doc):
             f"the SMGD threshold does not follow λ: the median spread of log10 λ_c over β is {spread:.2f} "
             f"> {lvl:.1f} decades")
         shift1 = s["smgd_shift_by_b"].get("1")
-        out["smgd_b_verdict"] = (
-            "no B = 1 threshold to compare" if shift1 is None else
-            f"batch size 1 changes sign at {'smaller' if _f(shift1) < 0 else 'larger or equal'} λ than full "
-            f"batch (median shift {_f(shift1):+.2f} decades)")
+        res = math.log10(1.0 + _f(doc["config"]["smgd_rtol"]))   # the bisection's resolution in decades
+        if shift1 is None:
+            out["smgd_b_verdict"] = "no B = 1 threshold to compare"
+        elif abs(_f(shift1)) <= res:
+            out["smgd_b_verdict"] = (f"batch size 1 and full batch change sign at the same λ within the "
+                                     f"bisection's resolution ({res:.2f} decades)")
+        else:
+            out["smgd_b_verdict"] = (f"batch size 1 changes sign at {'smaller' if _f(shift1) < 0 else 'larger'} "
+                                     f"λ than full batch, by a median factor {10 ** abs(_f(shift1)):.2f} "
+                                     f"(resolution {res:.2f} decades)")
         out["smgd_none"] = str(s["smgd_n_thresholds"] - s["smgd_n_found"])
         run = s["smgd_smallest_run"]
         if run is None:
