@@ -15,7 +15,7 @@ from scipy.optimize import linprog
 from ._checks import (check_data, check_finite_array, check_int, check_lam, check_positive, check_real,
                       check_real_array, check_vector)
 from .data import sparse_regression
-from .momentum import _one_blas_thread as one_blas_thread   # renamed one_blas_thread in mdln.momentum
+from .momentum import one_blas_thread
 from .momentum import mgf
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
 ]
 
 PREDICTION_RESIDUAL = 1e-9   # ‖Xθ_pred − y‖ above which a Theorem 2 prediction counts as a solver failure
-_RESID = PREDICTION_RESIDUAL   # old private name, kept until mdln.theorems imports the public one
 
 _LOG4 = float(np.log(4.0))
 _MAX_DZ = 4.0   # largest change of any z_i = 2(Xᵀν)_i + a_i that one step of the capped dual Newton makes

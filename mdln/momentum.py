@@ -39,7 +39,6 @@ def one_blas_thread():
     return _threadpool_limits(1, user_api="blas") if _threadpool_limits else contextlib.nullcontext()
 
 
-_one_blas_thread = one_blas_thread   # former private name, still imported by mdln.implicit and figures
 
 
 class DivergenceError(FloatingPointError):
@@ -427,24 +426,24 @@ def discretisation_gap(grad, w0, gamma, beta, n_steps, w_star, jac=None, flow="m
     return relative_gap(W, Wc, w0_, w_star)
 
 
-def mgf_lipschitz(H, lam_):
+def mgf_lipschitz(H, lam):
     """Lipschitz constant L_f = ‖A‖₂ of MGF(λ)'s vector field (w, v) ↦ (v, −(v + H(w − w*))/λ) on a quadratic.
 
     Grönwall's lemma then bounds the Proposition 1 gap on [0, T] by a constant times e^{L_f T} ε.
     """
     H = check_finite_array(H, "H", ndim=2)
-    lam_ = check_positive(lam_, "lam")
+    lam_ = check_positive(lam, "lam")
     d = H.shape[0]
     A = np.block([[np.zeros((d, d)), np.eye(d)], [-H / lam_, -np.eye(d) / lam_]])
     return float(np.linalg.norm(A, 2))
 
 
-def gap_vs_step(grad, w0, lam_, eps_values, horizon, w_star, jac=None):
+def gap_vs_step(grad, w0, lam, eps_values, horizon, w_star, jac=None):
     """Discretisation gap of MGD(ε²/λ, 1 − ε/λ) against MGF(λ) on [0, horizon], per ε, λ fixed (Prop. 1).
 
     Proposition 1 bounds it by O(ε); the gap shrinks linearly as ε → 0.
     """
-    lam_ = check_positive(lam_, "lam")
+    lam_ = check_positive(lam, "lam")
     horizon = check_positive(horizon, "horizon")
     gaps = []
     for eps in np.atleast_1d(check_finite_array(eps_values, "eps_values")).ravel():
@@ -470,9 +469,9 @@ def acceleration_gap(grad, w0, gamma, beta, rho, horizon):
     return float(np.max(np.linalg.norm(W_hat - W[::rho], axis=1)) / path)
 
 
-def central_difference_params(lam_, eps):
+def central_difference_params(lam, eps):
     """(γ, β) = (ε²/(λ(1+ε/2λ)), (1−ε/2λ)/(1+ε/2λ)) of the central-difference scheme (Appendix A)."""
-    lam_ = check_positive(lam_, "lam")
+    lam_ = check_positive(lam, "lam")
     eps = check_positive(eps, "eps")
     if eps > 2.0 * lam_:
         raise ValueError(f"eps must lie in (0, 2*lam] = (0, {2.0 * lam_!r}] so that beta >= 0, got {eps!r}")
@@ -480,9 +479,9 @@ def central_difference_params(lam_, eps):
     return eps ** 2 / (lam_ * (1.0 + r)), (1.0 - r) / (1.0 + r)
 
 
-def central_difference_iterates(grad, w0, lam_, eps, n_steps):
+def central_difference_iterates(grad, w0, lam, eps, n_steps):
     """Iterates of λ(w_{k+1}−2w_k+w_{k−1})/ε² + (w_{k+1}−w_{k−1})/(2ε) + ∇F(w_k) = 0, w_1 = w_0 (App. A)."""
-    lam_ = check_positive(lam_, "lam")
+    lam_ = check_positive(lam, "lam")
     eps = check_positive(eps, "eps")
     n_steps = check_int(n_steps, "n_steps", minimum=0)
     w0 = check_vector(np.atleast_1d(w0), "w0")

@@ -141,15 +141,15 @@ PUBLIC = {
                                dict(q=O, w0=A, gamma=N, beta=N, n_steps=I)),
     "momentum.relative_gap": (dict(W=np.ones((3, 2)), Wc=np.zeros((3, 2)), w0=np.ones(2), w_star=np.zeros(2)),
                               dict(W=A, Wc=A, w0=A, w_star=A)),
-    "momentum.gap_vs_step": (dict(grad=_Q.grad, w0=np.ones(2), lam_=0.5, eps_values=[0.1], horizon=1.0,
+    "momentum.gap_vs_step": (dict(grad=_Q.grad, w0=np.ones(2), lam=0.5, eps_values=[0.1], horizon=1.0,
                                   w_star=np.zeros(2)),
-                             dict(grad=C, w0=A, lam_=N, eps_values=A, horizon=N, w_star=A)),
-    "momentum.mgf_lipschitz": (dict(H=np.eye(2), lam_=0.5), dict(H=A, lam_=N)),
+                             dict(grad=C, w0=A, lam=N, eps_values=A, horizon=N, w_star=A)),
+    "momentum.mgf_lipschitz": (dict(H=np.eye(2), lam=0.5), dict(H=A, lam=N)),
     "momentum.acceleration_gap": (dict(grad=_Q.grad, w0=np.ones(2), gamma=0.01, beta=0.5, rho=2, horizon=1.0),
                                   dict(grad=C, w0=A, gamma=N, beta=N, rho=N, horizon=N)),
-    "momentum.central_difference_params": (dict(lam_=0.5, eps=0.1), dict(lam_=N, eps=N)),
-    "momentum.central_difference_iterates": (dict(grad=_Q.grad, w0=np.ones(2), lam_=0.5, eps=0.1, n_steps=5),
-                                             dict(grad=C, w0=A, lam_=N, eps=N, n_steps=I)),
+    "momentum.central_difference_params": (dict(lam=0.5, eps=0.1), dict(lam=N, eps=N)),
+    "momentum.central_difference_iterates": (dict(grad=_Q.grad, w0=np.ones(2), lam=0.5, eps=0.1, n_steps=5),
+                                             dict(grad=C, w0=A, lam=N, eps=N, n_steps=I)),
     # mdln.smgd
     "smgd.train_mgd": (dict(X=X, y=Y, gamma=0.05, beta=0.5, alpha=0.01, seed=0, max_steps=10, tol=1e-8,
                             engine="numpy"),
@@ -168,49 +168,13 @@ PUBLIC = {
 # Public callables that take no array or number, or are records the library builds itself.
 NOT_SWEPT = {
     "have_numba": "takes no argument",
+    "one_blas_thread": "a context manager; takes no argument",
     "CellStatus": "a mixin of per-cell masks for grid results; takes no argument",
     "scrubber": "a widget: takes a drawing callback (tests/test_widgets.py)",
     "slider": "a widget: takes a drawing callback (tests/test_widgets.py)",
 }
 _CONFIG_FIGURES = re.compile(r"^(fig\w+|d2_table|stochastic_batches|Fig\w+Config|D2Config|StochasticConfig)$")
 
-# Owned and fixed on other branches (mdln.dln, mdln.momentum, mdln.smgd, mdln.figures.sec4): the cases
-# that fail in this worktree are marked xfail (strict=False) until those branches are merged.
-OTHER_BRANCH = {
-    "dln.dln_grad:X=inf", "dln.dln_grad:X=nan", "dln.dln_grad:u=inf", "dln.dln_grad:u=nan",
-    "dln.dln_grad:v=inf", "dln.dln_grad:v=nan", "dln.dln_grad:y=inf", "dln.dln_grad:y=nan",
-    "dln.dln_loss:X=inf", "dln.dln_loss:X=nan", "dln.dln_loss:u=inf", "dln.dln_loss:u=nan",
-    "dln.dln_loss:v=inf", "dln.dln_loss:v=nan", "dln.dln_loss:y=inf", "dln.dln_loss:y=nan",
-    "dln.from_w:w_minus=inf", "dln.from_w:w_minus=nan", "dln.from_w:w_minus=str", "dln.from_w:w_plus=inf",
-    "dln.from_w:w_plus=nan", "dln.from_w:w_plus=str", "dln.loss_grad:X=inf", "dln.loss_grad:X=nan",
-    "dln.loss_grad:theta=inf", "dln.loss_grad:theta=nan", "dln.loss_grad:y=inf", "dln.loss_grad:y=nan",
-    "dln.mirror_flow_check:t_eval=str", "dln.stacked_dln_grad:X=inf", "dln.stacked_dln_grad:X=nan",
-    "dln.stacked_dln_grad:X=str", "dln.stacked_dln_grad:y=inf", "dln.stacked_dln_grad:y=nan",
-    "dln.stacked_dln_grad:y=str", "dln.stacked_dln_hess:X=inf", "dln.stacked_dln_hess:X=nan",
-    "dln.stacked_dln_hess:X=str", "dln.stacked_dln_hess:y=inf", "dln.stacked_dln_hess:y=nan",
-    "dln.stacked_dln_hess:y=str", "dln.theta_from_w:w_minus=inf", "dln.theta_from_w:w_minus=nan",
-    "dln.theta_from_w:w_minus=str", "dln.theta_from_w:w_plus=inf", "dln.theta_from_w:w_plus=nan",
-    "dln.theta_from_w:w_plus=str", "figures.sec4.lambda_collapse:res=str",
-    "momentum.acceleration_gap:horizon=inf", "momentum.acceleration_gap:horizon=nan",
-    "momentum.acceleration_gap:horizon=str", "momentum.acceleration_gap:rho=inf",
-    "momentum.acceleration_gap:rho=nan", "momentum.acceleration_gap:rho=str",
-    "momentum.central_difference_iterates:lam_=inf", "momentum.central_difference_iterates:lam_=nan",
-    "momentum.central_difference_iterates:lam_=str", "momentum.central_difference_params:lam_=inf",
-    "momentum.central_difference_params:lam_=nan", "momentum.central_difference_params:lam_=str",
-    "momentum.gap_vs_step:eps_values=inf", "momentum.gap_vs_step:eps_values=nan",
-    "momentum.gap_vs_step:eps_values=str", "momentum.gap_vs_step:lam_=inf",
-    "momentum.gap_vs_step:lam_=nan", "momentum.gap_vs_step:lam_=str", "momentum.mgd_quadratic:q=str",
-    "momentum.mgd_quadratic:w0=inf", "momentum.mgd_quadratic:w0=nan", "momentum.mgd_quadratic:w0=str",
-    "momentum.mgf_lipschitz:lam_=inf", "momentum.mgf_lipschitz:lam_=nan",
-    "momentum.mgf_lipschitz:lam_=str", "momentum.relative_gap:W=inf", "momentum.relative_gap:W=nan",
-    "momentum.relative_gap:W=str", "momentum.relative_gap:Wc=inf", "momentum.relative_gap:Wc=nan",
-    "momentum.relative_gap:Wc=str", "momentum.relative_gap:w0=inf", "momentum.relative_gap:w0=nan",
-    "momentum.relative_gap:w0=str", "momentum.relative_gap:w_star=inf", "momentum.relative_gap:w_star=nan",
-    "momentum.relative_gap:w_star=str", "smgd.corollary3_holds:alpha=inf",
-    "smgd.corollary3_holds:alpha=nan", "smgd.corollary3_holds:alpha=str",
-    "smgd.corollary3_holds:delta_inf=str", "smgd.corollary3_holds:theta_tilde0=str", "smgd.lemma2_r:z=inf",
-    "smgd.lemma2_r:z=nan",
-}
 
 
 def _resolve(qualname):
@@ -237,9 +201,7 @@ def _cases():
         for param, kind in kinds.items():
             for label, bad in _bad_values(kind, None if valid is None else valid.get(param)):
                 cid = f"{qualname}:{param}={label}"
-                marks = [pytest.mark.xfail(strict=False, reason="fixed on another branch")] \
-                    if cid in OTHER_BRANCH else []
-                out.append(pytest.param(qualname, param, label, bad, id=cid, marks=marks))
+                out.append(pytest.param(qualname, param, label, bad, id=cid))
     return out
 
 

@@ -17,7 +17,7 @@ from .._checks import check_beta, check_int, check_positive, check_vector, fidel
 from ..cache import cached_arrays
 from ..data import figure1_quadratic
 from ..dln import stacked_dln_grad, stacked_dln_hess
-from ..momentum import _one_blas_thread as one_blas_thread
+from ..momentum import one_blas_thread
 from ..momentum import DivergenceError, Quadratic, alt_lam, mgd, mgf, step
 from .config import DataConfig
 

@@ -37,7 +37,7 @@ from .._checks import check_config, check_data, fidelity_preset
 from ..cache import cached_arrays
 from ..dln import perturbed_initialisation
 from ..grid import CellStatus
-from ..implicit import _RESID, kkt_shift, linear_shift, theorem2_predictions
+from ..implicit import PREDICTION_RESIDUAL, kkt_shift, linear_shift, theorem2_predictions
 from ..smgd import mgd_sweep, train_mgd
 from ..status import Status
 from .config import DataConfig
@@ -70,12 +70,12 @@ def _one(X, y, theta, delta, tt0):
         except (ValueError, np.linalg.LinAlgError):   # solver failure: left NaN, counted in summary()
             return out
         out[5], out[6] = np.linalg.norm(X @ full - y), np.linalg.norm(X @ simp - y)
-        if out[5] <= _RESID:
+        if out[5] <= PREDICTION_RESIDUAL:
             out[0] = np.linalg.norm(theta - full) / np.linalg.norm(full)
-        if out[6] <= _RESID:
+        if out[6] <= PREDICTION_RESIDUAL:
             out[1] = np.linalg.norm(theta - simp) / np.linalg.norm(simp)
             out[4] = linear_shift(X, simp, delta, tt0)
-            if out[5] <= _RESID:
+            if out[5] <= PREDICTION_RESIDUAL:
                 out[7] = np.linalg.norm(full - simp) / np.linalg.norm(simp)
     return out
 
