@@ -141,7 +141,7 @@ def implicit_solution(X, y, delta, theta0=None, tol=1e-12, max_iter=500):
     Φ(ν) = Σ_i (Δ_i/4) cosh(2x^(i)ᵀν + a_i) − ⟨ν, y⟩; damped Newton with backtracking solves it, with a
     continuation from a large scale down to Δ (warm starts). Newton systems are solved by QR of
     diag(√(Δ cosh z)) Xᵀ, whose condition number is the square root of the Hessian's. Where that stalls
-    (Δ far below 1e-50, near the ℓ1 limit of Section 3.1 and Appendix E), :func:`_continuation` follows
+    (Δ far below 1e-50, near the ℓ1 limit of Section 3.1 and Appendix E), a continuation in log Δ follows
     the minimiser along log Δ with an adaptive step, evaluating (Δ/2) sinh z as exp(±z + log Δ)/4 so that
     nothing overflows down to the smallest normal Δ. Stops when ‖Xθ − y‖ ≤ ``tol`` (up to rounding,
     1e-8‖y‖); ``ImplicitSolveError`` only if no interpolator is reached.

@@ -150,7 +150,7 @@ class Fig4Result(CellStatus):
 
     @property
     def norm_dist(self):
-        """The former name of :attr:`distance`."""
+        """The former name of ``distance``."""
         return self.distance
 
     @property

@@ -291,7 +291,7 @@ class AccelerationView:
         fig.tight_layout(rect=(0, 0, 1, 0.93))
 
     def update(self, rho):
-        """Draw MGD(ρ²γ, 1 − ρ(1 − β)) for this ρ (:meth:`AccelerationPaths.accelerated`); returns (W, Ŵ)."""
+        """Draw MGD(ρ²γ, 1 − ρ(1 − β)) for this ρ (:meth:`mdln.experiments.sec2.AccelerationPaths.accelerated`); returns (W, Ŵ)."""
         g_hat, b_hat, W_hat = self.paths.accelerated(rho)
         m = int(np.ceil(self.n / rho))
         self.fast.set_data(*W_hat[:m + 1].T)

@@ -268,7 +268,7 @@ def _freeze_ticks(fig):
 def delta_view(fig, path=None):
     """Build the Δ-slider figure once; return ``update(log10_delta)`` that moves its artists (set_data).
 
-    ``path`` is a :func:`delta_path` result (default: the slider's grid :data:`DELTA_GRID`).
+    ``path`` is a :func:`delta_path` result (default: the slider's grid ``mdln.experiments.sec3.DELTA_GRID``).
     """
     path = delta_path(DELTA_GRID) if path is None else path
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[1.6, 1]))
