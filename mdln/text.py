@@ -1,6 +1,6 @@
 """Numbers as the chapters print them: the presentation layer of the book's prose and tables.
 
-Every chapter glues preformatted strings into its Markdown (``{glue:text}`ch4_cap```) and prints small
+Every chapter glues preformatted strings into its Markdown (MyST `glue`) and prints small
 tables; the formats live here, once, so that "10⁻⁸" means the same thing on every page:
 
 * :func:`below` — a bound for a rounding-level residual, ``"< 1e-9"`` (printed tables);
@@ -110,7 +110,8 @@ def glue_all(strings, prefix=""):
     """Glue every preformatted string of ``strings`` under ``prefix + key``, in order, without display."""
     if not isinstance(strings, Mapping):
         raise TypeError(f"strings must be a mapping of key -> text, got {type(strings).__name__}")
-    bad = {k: type(v).__name__ for k, v in strings.items() if not isinstance(k, str) or not isinstance(v, str)}
+    bad = {k: type(v).__name__ for k, v in strings.items()
+           if not isinstance(k, str) or not isinstance(v, str)}
     if bad:
         raise TypeError(f"strings must map str keys to preformatted str values; not so for {bad}")
     from myst_nb import glue

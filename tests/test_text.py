@@ -142,7 +142,8 @@ def test_digits_must_be_a_positive_integer(digits):
 
 
 # ------------------------------------------------------------------ pct
-@pytest.mark.parametrize("x, expected", [(0.0085, "0.85%"), (0.0076, "0.76%"), (0.123, "12%"), (0.022, "2.2%"),
+@pytest.mark.parametrize("x, expected", [(0.0085, "0.85%"), (0.0076, "0.76%"), (0.123, "12%"),
+                                         (0.022, "2.2%"),
                                          (0.0, "0%"), (-0.5, "-50%"), (0.999, "100%"), (2.5, "250%")])
 def test_pct_examples(x, expected):
     assert text.pct(x) == expected
@@ -159,7 +160,8 @@ def test_pct_is_the_fraction_times_100(x):
 def test_glue_all_glues_every_string_in_order_without_display(monkeypatch):
     import myst_nb
     calls = []
-    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: calls.append((name, value, display)))
+    monkeypatch.setattr(myst_nb, "glue",
+                        lambda name, value, display=True: calls.append((name, value, display)))
     strings = {"b": "10⁻⁹", "a": "0.28", "c": "–"}
     assert text.glue_all(strings, prefix="ch4_") is None
     assert calls == [("ch4_b", "10⁻⁹", False), ("ch4_a", "0.28", False), ("ch4_c", "–", False)]
