@@ -24,7 +24,7 @@ def _make(builder, name, transform=lambda v: v):
 def cases():
     """The Δ slider (log10 Δ over its 49 positions, scripted sweep of 25) and the λ slider (14 runs, ×2)."""
     deltas = [float(x) for x in np.round(np.arange(-8.0, 4.001, 0.5), 2)]
-    lams = list(sec3._SLIDER_LAMS) + list(sec3._SLIDER_LAMS[::-1])
+    lams = list(sec3.SLIDER_LAMS) + list(sec3.SLIDER_LAMS[::-1])
     return [
         ("ch3 Δ slider", 300.0, _make(sec3.delta_widget, "delta", lambda x: 10.0 ** x), deltas),
         ("ch3 λ slider", 300.0, _make(sec3.lambda_widget, "lam"), lams),

@@ -32,6 +32,7 @@ __version__ = "0.1.0"
 _LAZY = {
     # the presentation layer and the core's experiments, as modules
     "experiments": ".experiments", "figures": ".figures", "widgets": ".widgets", "theorems": ".theorems",
+    "text": ".text",
     # Section 2 (Figure 1)
     "Fig1Config": ".figures.sec2", "fig1": ".figures.sec2",
     # Section 3 and Appendix D (Figures 3, 8, 9)

@@ -21,9 +21,9 @@ def test_check_fig4_covers_every_run_of_the_grid(r4):
     c = X.check_fig4(r4)
     assert c.status.shape == r4.status.shape
     np.testing.assert_array_equal(c.status, r4.status)        # the same (cached) sweep as Figure 4
-    assert c.distance is c.dist_simplified and c.distance_full is c.dist_full
+    assert c.distance is c.distance and c.distance_full is c.distance_full
     conv = c.converged
-    assert conv.any() and np.all(c.dist_full[conv] < 1e-2)
+    assert conv.any() and np.all(c.distance_full[conv] < 1e-2)
     with pytest.raises(dataclasses.FrozenInstanceError):
         c.tol = 0.0
     s = c.summary()
@@ -53,8 +53,8 @@ def test_study_configs_hold_one_data_config():
 def test_tolerance_study_small(tmp_path, monkeypatch):
     monkeypatch.setenv("MDLN_CACHE_DIR", str(tmp_path))
     st = X.tolerance_study(runs=((0.1, 0.0, None),), tols=(1e-8, 1e-12), max_steps=10 ** 6)
-    assert st.dist_full.shape == (1, 2) and np.all(st.status == Status.CONVERGED)
-    assert st.dist_full[0, 1] < st.dist_full[0, 0]            # the full-theorem distance shrinks with tol
+    assert st.distance_full.shape == (1, 2) and np.all(st.status == Status.CONVERGED)
+    assert st.distance_full[0, 1] < st.distance_full[0, 0]            # the full-theorem distance shrinks with tol
     assert "| 0.1 | 0 | n |" in st.markdown()
 
 

@@ -29,11 +29,11 @@ def _check(ds, gamma, beta, batch_size=None, tol=TIGHT):
 def test_full_theorem2_tight(ds, gamma, beta, batch_size, crossed):
     r, c = _check(ds, gamma, beta, batch_size)
     assert r.crossed == crossed
-    assert c.dist_full < 1e-6                         # Theorem 2 as stated, to the stopping precision
+    assert c.distance_full < 1e-6                         # Theorem 2 as stated, to the stopping precision
     assert c.resid_full < 1e-9 and c.resid_simplified < 1e-9
     if crossed:
         # the simplification is off by far more than the stopping precision where θ̃0 ≫ Δ∞
-        assert c.dist_simplified > 100 * c.dist_full
+        assert c.distance > 100 * c.distance_full
         assert c.dropped > 1.0
     else:
         assert np.max(np.abs(r.theta_tilde0())) < r.alpha ** 2      # Corollary 3
@@ -43,8 +43,8 @@ def test_distance_shrinks_with_tolerance(ds):
     full, simp = [], []
     for tol in (1e-8, 1e-11, 1e-14):
         _, c = _check(ds, 0.1, 0.8, tol=tol)
-        full.append(c.dist_full)
-        simp.append(c.dist_simplified)
+        full.append(c.distance_full)
+        simp.append(c.distance)
     full = np.array(full)
     assert np.all(full[1:] < 0.1 * full[:-1])         # √tol: a factor ~30 per three decades
     assert simp[-1] > 0.5 * simp[0] > 1e-3            # the simplified form levels off instead
@@ -55,7 +55,7 @@ def test_hidden_data_random_support():
     ds = mdln.sparse_regression(n=15, d=40, s=3, mu=1.5, seed=7, support="random")
     assert not np.all(np.nonzero(ds.theta_star)[0] == np.arange(3))
     r, c = _check(ds, 0.05, 0.7)
-    assert r.crossed and c.dist_full < 1e-6 < 1e-3 < c.dist_simplified
+    assert r.crossed and c.distance_full < 1e-6 < 1e-3 < c.distance
 
 
 def test_extreme_theta_tilde0_is_solved():
@@ -81,7 +81,7 @@ def test_theta_tilde0_matches_run_and_sweep(ds):
     np.testing.assert_allclose(T.theta_tilde0(sw.S_plus, sw.S_minus, sw.alpha)[0, 0, 0], r.theta_tilde0(),
                                rtol=1e-6, atol=1e-14)
     c = T.check_sweep(sw, ds.X[None], ds.y[None], 1e-8, cache=False)
-    assert c.dist_full.shape == (1, 1, 1)
+    assert c.distance_full.shape == (1, 1, 1)
     s = c.summary()
     assert s["runs"] == 1 and s["n_all"] == s["converged"]
 

@@ -218,17 +218,8 @@ class Fig3Result(_RunNorms):
     prop3_bound: np.ndarray
     theta_tilde0: np.ndarray
 
-    @property
-    def normalised_distance(self):
-        """``distance`` under the name chapter 3 reads."""
-        return self.distance
-
     def summary(self):
-        """Measured claims: λ*, λmax, gain over GF, the shaded zone, Prop. 3, Theorem 1 distances.
-
-        ``max_distance`` (over λ > 0) and ``max_distance_full`` also appear as ``max_normalised_distance`` and
-        ``max_full_distance``, the keys chapter 3 reads.
-        """
+        """Measured claims: λ*, λmax, gain over GF, the shaded zone, Prop. 3, Theorem 1 distances."""
         out = lambda_stats(self.lams, self.test_loss, self.delta_norm, self.vanished)
         pos = self.lams > 0
         max_distance = float(np.max(self.distance[:, pos])) if pos.any() else 0.0
@@ -236,7 +227,6 @@ class Fig3Result(_RunNorms):
         out.update(prop3_bound_min=float(np.min(self.prop3_bound)),
                    prop3_holds=bool(not np.any(self.vanished[:, self.lams <= np.min(self.prop3_bound)])),
                    max_distance=max_distance, max_distance_full=max_full,
-                   max_normalised_distance=max_distance, max_full_distance=max_full,
                    worst_train_loss=float(np.max(self.train_loss)),
                    all_converged=bool(np.all(self.converged)),
                    n_runs=int(self.test_loss.size))

@@ -84,7 +84,7 @@ def _one(X, y, theta, delta, tt0):
 class Theorem2Check(CellStatus):
     """Theorem 2 (full) and Eq. 10 (simplified) per run; arrays share the runs' shape, e.g. (G, Bt, R).
 
-    ``dist_full``/``dist_simplified``: ‖θ^MGD − θ_pred‖/‖θ_pred‖; ``dropped``: max_i |arcsinh(2θ̃0/Δ∞)|;
+    ``distance_full``/``distance``: ‖θ^MGD − θ_pred‖/‖θ_pred‖; ``dropped``: max_i |arcsinh(2θ̃0/Δ∞)|;
     ``ratio``: max_i |θ̃0,i|/Δ∞,i; ``shift``: :func:`linear_shift`; ``resid_*``: ‖Xθ_pred − y‖ of the
     predictions (a distance is NaN where its residual exceeds 1e-9); ``gap``: ‖θ_full − θ_simplified‖ /
     ‖θ_simplified‖, the error of the simplification itself, free of the stopping tolerance; ``status``:
@@ -92,8 +92,8 @@ class Theorem2Check(CellStatus):
     """
 
     family: str
-    dist_full: np.ndarray
-    dist_simplified: np.ndarray
+    distance_full: np.ndarray
+    distance: np.ndarray
     dropped: np.ndarray
     ratio: np.ndarray
     shift: np.ndarray
@@ -108,21 +108,11 @@ class Theorem2Check(CellStatus):
     gammas: np.ndarray | None = None
     betas: np.ndarray | None = None
 
-    @property
-    def distance(self):
-        """``dist_simplified`` under the book's one name for the simplified-form normalised distance."""
-        return self.dist_simplified
-
-    @property
-    def distance_full(self):
-        """``dist_full`` under the book's one name for the full-theorem normalised distance."""
-        return self.dist_full
-
     # heatmap interface of mdln.figures.plotting.result_heatmap: per-cell masks from CellStatus (mdln/grid.py)
     @property
     def converged(self):
         """Runs that reached the train-loss tolerance and whose two predictions exist."""
-        ok = np.isfinite(self.dist_full) & np.isfinite(self.dist_simplified)
+        ok = np.isfinite(self.distance_full) & np.isfinite(self.distance)
         return (self.status == Status.CONVERGED) & ok
 
     def cell_worst(self, name):
@@ -143,11 +133,11 @@ class Theorem2Check(CellStatus):
                    train_loss_max=float(np.max(self.train_loss[conv])) if conv.any() else float("nan"))
         for tag, sel in (("all", conv), ("calm", conv & ~self.crossed), ("crossed", conv & self.crossed)):
             out[f"n_{tag}"] = int(sel.sum())
-            for name in ("dist_full", "dist_simplified"):
+            for name in ("distance_full", "distance"):
                 v = getattr(self, name)[sel]
                 out[f"{name}_max_{tag}"] = float(v.max()) if v.size else float("nan")
                 out[f"{name}_median_{tag}"] = float(np.median(v)) if v.size else float("nan")
-            out[f"simplified_below_1pct_{tag}"] = int(np.sum(self.dist_simplified[sel] < 0.01))
+            out[f"simplified_below_1pct_{tag}"] = int(np.sum(self.distance[sel] < 0.01))
         return out
 
     def arrays(self):
@@ -185,7 +175,7 @@ def check_runs(X, y, theta, delta_inf, S_plus, S_minus, alpha, status, crossed, 
     res = cached_arrays("thm2-check", params, compute, use_cache=cache)["res"]
     with np.errstate(invalid="ignore"):
         ttm = np.max(np.abs(tt0), axis=-1)
-    return Theorem2Check(family=family, dist_full=res[..., 0], dist_simplified=res[..., 1],
+    return Theorem2Check(family=family, distance_full=res[..., 0], distance=res[..., 1],
                          dropped=res[..., 2],
                          ratio=res[..., 3], shift=res[..., 4], resid_full=res[..., 5],
                          resid_simplified=res[..., 6], gap=res[..., 7], theta_tilde0_max=ttm,
@@ -279,8 +269,8 @@ class ToleranceStudy:
 
     runs: tuple
     tols: np.ndarray
-    dist_full: np.ndarray
-    dist_simplified: np.ndarray
+    distance_full: np.ndarray
+    distance: np.ndarray
     crossed: np.ndarray
     steps: np.ndarray
     status: np.ndarray
@@ -293,10 +283,10 @@ class ToleranceStudy:
         lines = [head, "|" + "---|" * (len(self.tols) + 5)]
         for i, (g, b, B) in enumerate(self.runs):
             cells = [f"{v:.1e}" if self.status[i, j] == Status.CONVERGED else f"({v:.1e}, not converged)"
-                     for j, v in enumerate(self.dist_full[i])]
+                     for j, v in enumerate(self.distance_full[i])]
             crossed = 'yes' if self.crossed[i].any() else 'no'
             lines.append(f"| {g:g} | {b:g} | {'n' if B is None else B} | {crossed} | "
-                         + " | ".join(cells) + f" | {self.dist_simplified[i, -1]:.1e} |")
+                         + " | ".join(cells) + f" | {self.distance[i, -1]:.1e} |")
         return "\n".join(lines)
 
 
@@ -307,7 +297,7 @@ def _tolerance_row(config, ds, gamma, beta, batch_size):
         r = train_mgd(ds.X, ds.y, gamma, beta, alpha=config.data.alpha, batch_size=batch_size, tol=t,
                       max_steps=config.max_steps)
         c = check_run(r, ds.X, ds.y, tol=t)
-        rows.append((c.dist_full, c.dist_simplified, r.crossed, r.steps, c.status, c.dropped))
+        rows.append((c.distance_full, c.distance, r.crossed, r.steps, c.status, c.dropped))
     return rows
 
 
@@ -331,8 +321,8 @@ def tolerance_study(config=None, cache=True, **fields):
     params = dict(runs=[[g, b, -1 if B is None else B] for g, b, B in config.runs], tols=list(config.tols),
                   data=config.data.params(), max_steps=config.max_steps)
     a = cached_arrays("thm2-tol", params, compute, use_cache=cache)
-    return ToleranceStudy(runs=tuple(config.runs), tols=np.asarray(config.tols, float), dist_full=a["full"],
-                          dist_simplified=a["simp"], crossed=a["crossed"], steps=a["steps"],
+    return ToleranceStudy(runs=tuple(config.runs), tols=np.asarray(config.tols, float), distance_full=a["full"],
+                          distance=a["simp"], crossed=a["crossed"], steps=a["steps"],
                           status=a["status"],
                           dropped=a["dropped"])
 
@@ -357,9 +347,9 @@ class DroppedTermStudy:
         rnd = np.broadcast_to(self.support == "random", c.status.shape)
         out = dict(runs=int(c.status.size), converged=int(ok.sum()), datasets=int(self.seeds.size),
                    random_support=int(np.sum(self.support == "random")),
-                   worst_first=_max_or_nan(c.dist_simplified[ok & ~rnd]),
-                   worst_random=_max_or_nan(c.dist_simplified[ok & rnd]),
-                   worst_full=_max_or_nan(c.dist_full[ok]))
+                   worst_first=_max_or_nan(c.distance[ok & ~rnd]),
+                   worst_random=_max_or_nan(c.distance[ok & rnd]),
+                   worst_full=_max_or_nan(c.distance_full[ok]))
         for m in ("dropped", "ratio", "shift"):
             out.update({f"{m}_{k}": v for k, v in self.rule(m).items() if k != "measure"})
         return out
@@ -377,7 +367,7 @@ def simplification_rule(checks, measure="dropped", level=0.01):
     error), and the spread (std of log₁₀(gap/measure)): near 0 means the runs fall on one curve.
     """
     m = np.concatenate([np.ravel(getattr(c, measure)[c.converged]) for c in checks])
-    dist = np.concatenate([np.ravel(c.dist_simplified[c.converged]) for c in checks])
+    dist = np.concatenate([np.ravel(c.distance[c.converged]) for c in checks])
     gap = np.concatenate([np.ravel(c.gap[c.converged]) for c in checks])
     ok = np.isfinite(m) & np.isfinite(dist)
     m, dist, gap = m[ok], dist[ok], gap[ok]

@@ -30,8 +30,6 @@ __all__ = ["mgf_points", "Fig3Config", "Fig3Result", "fig3", "plot_fig3", "Fig8C
            "run_d2_link", "theorem1_forms_table", "Theorem1FormsConfig", "Theorem1FormsResult", "run_theorem1_forms",
            "precompute", "Fig3Figure", "Fig8Figure", "Fig9Figure", "SimplificationFigure", "FIGURES"]
 
-_DELTA_GRID = DELTA_GRID      # the names chapter 3 and benchmarks/widgets_ch3.py read today
-_SLIDER_LAMS = SLIDER_LAMS
 _COLORS = {"test": "#1b4f8a", "delta": "#c0392b", "l1": "#2a7f62"}   # dark blue / red / green
 
 

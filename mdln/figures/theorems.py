@@ -17,7 +17,7 @@ def plot_distance_heatmaps(check):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), constrained_layout=True)
-    vals = [np.log10(check.cell_worst("dist_full")), np.log10(check.cell_worst("dist_simplified"))]
+    vals = [np.log10(check.cell_worst("distance_full")), np.log10(check.cell_worst("distance"))]
     lo = np.nanmin([np.nanmin(v) for v in vals])
     hi = np.nanmax([np.nanmax(v) for v in vals])
     titles = ["full Theorem 2: log$_{10}$ distance",
@@ -33,7 +33,7 @@ def plot_distance_heatmaps(check):
     return fig
 
 
-def plot_dropped_scatter(checks, measure="dropped", level=0.01, y="dist_simplified"):
+def plot_dropped_scatter(checks, measure="dropped", level=0.01, y="distance"):
     """Simplified-form distance (or ``y="gap"``) against a dropped-term measure, one colour per family."""
     import matplotlib.pyplot as plt
     labels = {"dropped": r"dropped term $\max_i|\mathrm{arcsinh}(2\tilde\theta_{0,i}/\Delta_{\infty,i})|$",
@@ -53,7 +53,7 @@ def plot_dropped_scatter(checks, measure="dropped", level=0.01, y="dist_simplifi
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(labels[measure])
-    ax.set_ylabel("distance of θ$^{MGD}$ to argmin$_S\\,\\psi_{\\Delta_\\infty}$" if y == "dist_simplified"
+    ax.set_ylabel("distance of θ$^{MGD}$ to argmin$_S\\,\\psi_{\\Delta_\\infty}$" if y == "distance"
                   else "distance between the two predictions")
     ax.legend(fontsize=8)
     return fig
