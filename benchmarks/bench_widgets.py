@@ -1,4 +1,4 @@
-"""Redraw latency of every ipywidget of the book, against its target (issue 14).
+"""Redraw latency of every ipywidget of the book, against its target.
 
 Imports every ``benchmarks/widgets_ch*.py`` (written by the chapters; interface in the coordination notes):
 ``cases()`` returns ``(name, target_median_ms, make_redraw, positions)``; ``make_redraw()`` builds the
@@ -8,7 +8,7 @@ with the widget's own ``move`` (``mdln.widgets.slider``: draw the frame on Agg, 
 For each widget: one warm-up redraw at the first position (not timed), then one timed redraw per position
 of the scripted sweep (``time.perf_counter``, callback plus drawing), repeated ``--repeat`` times. Prints
 the median and the worst latency in ms against the target median (and against twice the target for the
-worst, issue 14's rule for chapter 2: median <= 100 ms, worst <= 200 ms), and exits 0 whatever the
+worst, the rule for chapter 2: median <= 100 ms, worst <= 200 ms), and exits 0 whatever the
 latencies; a module that fails to import or a redraw that raises is reported and makes the exit status 1.
 Timings are noisy on a shared machine: compare numbers measured in one run.
 

@@ -1,4 +1,4 @@
-"""Chapter 2 widget redraw latency (issue 14): the γ/β slider and the ρ slider.
+"""Chapter 2 widget redraw latency: the γ/β slider and the ρ slider.
 
 ``cases()`` follows the interface of ``benchmarks/bench_widgets.py``: each case builds the ipywidget once
 (not timed) and returns ``redraw(position)``, which moves its sliders with the widget's own ``move`` —

@@ -1,4 +1,4 @@
-"""Redraw latency of chapter 3's sliders (issue 14): the Δ slider and the λ slider.
+"""Redraw latency of chapter 3's sliders: the Δ slider and the λ slider.
 
 Interface of NOTES.md: ``cases()`` returns ``(name, target_median_ms, make_redraw, positions)``;
 ``make_redraw()`` builds the ipywidget once (not timed) and returns ``redraw(position)``, which moves its

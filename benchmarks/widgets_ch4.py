@@ -1,4 +1,4 @@
-"""Chapter 4 widget latency cases for ``benchmarks/bench_widgets.py`` (issue 14; interface in NOTES.md).
+"""Chapter 4 widget latency cases for ``benchmarks/bench_widgets.py``.
 
 ``cases()`` returns ``(name, target_median_ms, make_redraw, positions)``. ``make_redraw()`` builds the
 (γ, β) explorer once (Figure 4 at book fidelity from the disk cache, the 2×2 figure; not timed) and
@@ -33,7 +33,7 @@ def make_redraw():
 
 
 def cases():
-    """The chapter 4 (γ, β) explorer: target median 300 ms (issue 14)."""
+    """The chapter 4 (γ, β) explorer: target median 300 ms."""
     return [("ch4 (γ, β) explorer", TARGET_MS, make_redraw, _positions())]
 
 

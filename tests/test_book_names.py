@@ -1,5 +1,5 @@
 """Every `mdln.…` name the book's prose quotes exists: a module moved or a function renamed in mdln
-(issue 11) must not leave the reader a dead reference."""
+must not leave the reader a dead reference."""
 import importlib
 import json
 import re

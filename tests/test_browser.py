@@ -1,4 +1,4 @@
-"""The rendered book as a reader meets it, checked in a real headless Chromium (issue 10).
+"""The rendered book as a reader meets it, checked in a real headless Chromium.
 
 Builds a copy of the book into a temporary folder, serves it on 127.0.0.1 and visits every page of the
 table of contents with Debian's ``chromium`` driven by Playwright (``executable_path``, no browser download)

@@ -101,7 +101,7 @@ def test_outside_modules_have_an_empty_code_key():
 
 
 def test_the_sweep_cache_does_not_depend_on_widgets_or_figures():
-    """Editing a plot or a widget must not throw away the Figure 4 sweep (issue 11)."""
+    """Editing a plot or a widget must not throw away the Figure 4 sweep."""
     import mdln
     deps = cache.code_dependencies(mdln.mgd_sweep.__module__)
     assert not [m for m in deps if m.startswith(("mdln.figures", "mdln.widgets", "mdln.scrubber"))], deps

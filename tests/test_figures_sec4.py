@@ -144,7 +144,7 @@ def test_widget_update_moves_data_not_axes(r4):
     assert fig.axes == axes_before                  # same axes, only data changed
     # the marker sits in the heatmap image at the pixel of (γ, β)
     x, y = fr.marker.get_data()
-    assert (x[0], y[0]) == fr._to_px(0.5, 0.0)
+    assert (x[0], y[0]) == fr.pixel_of(0.5, 0.0)
     assert r2.gamma == 0.5
     plt.close(fig)
 

@@ -1,4 +1,4 @@
-"""Chapter 2's live slider, used the way a reader uses it: JupyterLab, Run All, move γ (issue 10).
+"""Chapter 2's live slider, used the way a reader uses it: JupyterLab, Run All, move γ.
 
 Starts ``jupyter lab`` on 127.0.0.1 (a free port, a random token, settings and workspaces in a temporary
 folder) on a *copy* of ``book/02_discrete_to_continuous.ipynb`` (the committed notebook is never

@@ -1,4 +1,4 @@
-"""Theorem 2 in full (θ^MGD = argmin_S D_ψΔ∞(·, θ̃0)) against MGD runs, and the simplification (issue 13)."""
+"""Theorem 2 in full (θ^MGD = argmin_S D_ψΔ∞(·, θ̃0)) against MGD runs, and the simplification."""
 import numpy as np
 import pytest
 
