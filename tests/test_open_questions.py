@@ -1,4 +1,5 @@
 """The open-questions study: thresholds confirmed by independent runs, Proposition 3 recomputed, executors."""
+import json
 import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -135,9 +136,13 @@ def test_process_pool_is_bit_identical_to_serial(test_result):
         _assert_bit_identical(oq.run(test_result.config, executor=ex, use_cache=False), test_result)
 
 
-def test_dask_cluster_is_bit_identical_to_serial(test_result):
+def test_dask_cluster_is_bit_identical_to_serial(test_result, tmp_path, capsys):
+    """A 2-worker LocalCluster on 127.0.0.1: run(executor=...) and the CLI's --scheduler give the serial numbers."""
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         _assert_bit_identical(oq.run(test_result.config, executor=client.get_executor(), use_cache=False),
                               test_result)
+        oq.main(["--fidelity", "test", "--scheduler", cluster.scheduler_address, "--out", str(tmp_path)])
+    written = json.loads((tmp_path / "open_questions_test.json").read_text())
+    assert written == json.loads(json.dumps(oq.to_json(test_result)))

@@ -572,13 +572,19 @@ def main(argv=None):
     ap.add_argument("--fidelity", default="book", choices=("test", "book", "paper"))
     ap.add_argument("--out", default=".")
     ap.add_argument("--workers", type=int, default=None, help="processes (default: 2 at paper fidelity)")
+    ap.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                    help="run the tasks on this Dask cluster instead of local processes")
     args = ap.parse_args(argv)
     config = OpenQuestionsConfig.preset(args.fidelity)
     workers = args.workers if args.workers is not None else (2 if args.fidelity == "paper" else 0)
     import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor
-    if workers > 0:   # spawned workers: forking after numba's OpenMP-parallel kernels ran is unsafe
+    if args.scheduler:
+        from dask.distributed import Client
+        with Client(args.scheduler) as client:
+            result = run(config, executor=client.get_executor(), progress=True)
+    elif workers > 0:   # spawned workers: forking after numba's OpenMP-parallel kernels ran is unsafe
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as ex:
             result = run(config, executor=ex, progress=True)
     else:
