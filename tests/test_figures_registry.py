@@ -16,8 +16,8 @@ DLN_FIGURES = [name for name, spec in REG.items() if spec.module in ("sec3", "se
 
 
 def test_registry_lists_every_figure_of_every_module_once():
-    from mdln.figures import appendix_a, nets, sec2, sec3, sec4
-    names = [n for m in (sec2, sec3, sec4, nets, appendix_a) for n in m.FIGURES]
+    from mdln.figures import appendix_a, nets, open_questions, sec2, sec3, sec4
+    names = [n for m in (sec2, sec3, sec4, nets, appendix_a, open_questions) for n in m.FIGURES]
     assert sorted(names) == sorted(REG) and len(names) == len(set(names))
     for name, spec in REG.items():
         assert spec.fn.__module__ == f"mdln.figures.{spec.module}", name

@@ -391,6 +391,15 @@ class OpenQuestionsResult:
             out.append((float(m.scan_lams[int(np.argmin(tl))]), float(m.scan_lams[int(np.argmin(m.scan_delta_norm))])))
         return np.array(out)
 
+    def arrays(self):
+        """Per problem: λ_c, Proposition 3's bound, the first vanishing's time, λ* and λ_Δ; the SMGD rows."""
+        rows = np.array(self.smgd_table(), dtype=float).reshape(-1, 5)
+        ls = self.lam_star()
+        return dict(lam_c=np.array([m.lam_c for m in self.mgf]), bound=np.array([m.bound for m in self.mgf]),
+                    first_time=np.array([m.time for m in self.mgf]), lam_star=ls[:, 0], lam_delta=ls[:, 1],
+                    smgd_problem=rows[:, 0].astype(int), smgd_batch=rows[:, 1].astype(int),
+                    smgd_beta=rows[:, 2], smgd_lam_c=rows[:, 3], smgd_mgf_lam_c=rows[:, 4])
+
     def summary(self):
         """The headline numbers, plain JSON-able values (verdicts computed from stated thresholds)."""
         dec = np.array([m.decades_loose for m in self.mgf if m.found])

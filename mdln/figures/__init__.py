@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .._checks import FIDELITIES, check_fidelity
-from . import appendix_a, nets, sec2, sec3, sec4
+from . import appendix_a, nets, open_questions, sec2, sec3, sec4
 
 __all__ = ["FigureSpec", "registry", "get_figure", "FIDELITIES"]
 
-_MODULES = (sec2, sec3, sec4, nets, appendix_a)   # paper order; a static import, no importlib
+_MODULES = (sec2, sec3, sec4, nets, appendix_a, open_questions)   # paper order; a static import, no importlib
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ import math
 
 import numpy as np
 
-from ..experiments.open_questions import KINDS
+from ..experiments.open_questions import KINDS, OpenQuestionsConfig, run
 
-__all__ = ["plot_prop3", "plot_smgd_thresholds", "plot_lam_star", "texts", "OKABE_ITO"]
+__all__ = ["plot_prop3", "plot_smgd_thresholds", "plot_lam_star", "plot_open_questions", "open_questions",
+           "texts", "OKABE_ITO", "FIGURES"]
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
@@ -90,6 +91,22 @@ def plot_lam_star(result, axes=None):
     bx.set_ylabel("test loss / test loss at the smallest λ", fontsize=9)
     ax.legend(fontsize=8)
     return axes
+
+
+def plot_open_questions(result):
+    """The chapter's three figures on one page (the CLI's ``open-questions.png``)."""
+    import matplotlib.pyplot as plt
+    fig = plt.figure(figsize=(13, 7), constrained_layout=True)
+    grid = fig.add_gridspec(2, 3)
+    plot_prop3(result, axes=(fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])))
+    plot_smgd_thresholds(result, ax=fig.add_subplot(grid[0, 2]))
+    plot_lam_star(result, axes=(fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])))
+    return fig
+
+
+def open_questions(config=None, progress=False):
+    """The open-questions study (:func:`mdln.experiments.open_questions.run`), serially."""
+    return run(OpenQuestionsConfig.preset("book") if config is None else config, progress=progress)
 
 
 def _f(x):
@@ -184,3 +201,9 @@ def texts(doc):
                                     f"γ = {_sig(run['gamma'], 3)}, batch seed {run['seed']})")
             out["smgd_smallest_decades"] = f"{math.log10(_f(s['smgd_smallest_lam']) / _f(prob['bound'])):.1f}"
     return out
+
+
+FIGURES = {"open-questions": dict(
+    fn=open_questions, config=OpenQuestionsConfig, experiment=open_questions, plot=plot_open_questions,
+    title="Open questions: λ_c against Proposition 3, SMGD's thresholds, where λ* sits (chapter 6)",
+    seconds={"test": 15, "book": 80, "paper": 2200})}
