@@ -5,7 +5,7 @@ Public names are re-exported here so notebooks write ``mdln.lam(...)``. ``import
 only (numpy, scipy, numba; no matplotlib, no ipywidgets): the presentation layer (`mdln.figures`,
 `mdln.widgets`, `mdln.theorems`) and the figure functions and configs (``mdln.fig4``,
 ``mdln.Fig4Config``, ``mdln.slider``, ...) are lazy attributes (PEP 562), imported on first use from
-the one table ``_LAZY`` (name → module).
+the one table ``LAZY_NAMES`` (name → module).
 """
 import importlib
 
@@ -29,7 +29,7 @@ __version__ = "0.1.0"
 # The lazy names: attribute → module (relative to this package) that defines it. A name equal to the
 # module's own last component (``figures`` → ``.figures``) is the module itself. One entry per name;
 # when a name moves, change its module here.
-_LAZY = {
+LAZY_NAMES = {
     # the presentation layer and the core's experiments, as modules
     "experiments": ".experiments", "figures": ".figures", "widgets": ".widgets", "theorems": ".theorems",
     "text": ".text",
@@ -52,9 +52,9 @@ _LAZY = {
 
 
 def __getattr__(name):
-    """Import a lazy name of ``_LAZY`` on first use (PEP 562)."""
+    """Import a lazy name of ``LAZY_NAMES`` on first use (PEP 562)."""
     try:
-        where = _LAZY[name]
+        where = LAZY_NAMES[name]
     except KeyError:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     module = importlib.import_module(where, __name__)
@@ -65,4 +65,4 @@ def __getattr__(name):
 
 def __dir__():
     """The eager names and the lazy ones (PEP 562)."""
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(LAZY_NAMES))

@@ -36,7 +36,8 @@ try:  # optional: compiled when numba is present
 except ImportError:  # pragma: no cover
     _numba = None
 
-__all__ = ["BDF_KAPPA", "BDF_GAMMA", "BDF_ALPHA", "BDF_ERRC", "BDF_CHUNK", "GO", "EVENT", "BOUND",
+__all__ = ["BDF_KAPPA", "BDF_GAMMA", "BDF_ALPHA", "BDF_ERRC", "BDF_CHUNK", "GO", "EVENT", "BOUND", "lu_factor",
+           "lu_solve", "lu_factor_vec", "lu_solve_vec",
            "TOO_SMALL", "HAVE_NUMBA", "bdf_init", "bdf_chunk", "kernels", "compile_notice", "COMPILE_NOTICE"]
 
 HAVE_NUMBA = _numba is not None
@@ -127,9 +128,9 @@ def _event_g(X, y, s, d, log_tol):
     return math.log(val) - log_tol if val > 0.0 else -np.inf
 
 
-def _lu_factor_vec(M, piv):
+def lu_factor_vec(M, piv):
     """In-place LU with partial pivoting, vectorised numpy: the same operations, in the same order, as
-    the compiled loops of ``_lu_factor`` (first maximal pivot, row scaling, rank-1 update)."""
+    the compiled loops of ``lu_factor`` (first maximal pivot, row scaling, rank-1 update)."""
     m = M.shape[0]
     for k in range(m):
         col = np.abs(M[k:, k])
@@ -142,8 +143,8 @@ def _lu_factor_vec(M, piv):
         M[k + 1:, k + 1:] -= np.outer(M[k + 1:, k], M[k, k + 1:])
 
 
-def _lu_solve_vec(LU, piv, b):
-    """Solve with the factors of ``_lu_factor_vec``: the compiled ``_lu_solve``'s operations and order
+def lu_solve_vec(LU, piv, b):
+    """Solve with the factors of ``lu_factor_vec``: the compiled ``lu_solve``'s operations and order
     (forward substitution by columns, back substitution as a left-to-right running sum per row)."""
     m = LU.shape[0]
     for k in range(m):
@@ -163,7 +164,7 @@ def _lu_solve_vec(LU, piv, b):
 
 if _numba is not None:
     @_jit
-    def _lu_factor(M, piv):
+    def lu_factor(M, piv):
         """In-place LU factorisation with partial pivoting (getrf's algorithm, compiled loops)."""
         m = M.shape[0]
         for k in range(m):
@@ -189,8 +190,8 @@ if _numba is not None:
                         M[i, j] -= lik * M[k, j]
 
     @_jit
-    def _lu_solve(LU, piv, b):
-        """Solve with the factors of _lu_factor (b is overwritten and returned)."""
+    def lu_solve(LU, piv, b):
+        """Solve with the factors of lu_factor (b is overwritten and returned)."""
         m = LU.shape[0]
         for k in range(m):
             p = piv[k]
@@ -210,17 +211,17 @@ if _numba is not None:
             b[i] = acc / LU[i, i]
         return b
 else:  # pragma: no cover - pure-Python fallback
-    _lu_factor, _lu_solve = _lu_factor_vec, _lu_solve_vec
+    lu_factor, lu_solve = lu_factor_vec, lu_solve_vec
 
 
 @_jit
 def _newton_solve(A, LU, piv, lam, c, r, d, out):
     """Solve (I − cJ) x = r using the block structure of J (Schur complement on the ẇ block)."""
     if lam == 0.0:
-        out[:] = _lu_solve(LU, piv, r.copy())
+        out[:] = lu_solve(LU, piv, r.copy())
     else:
         m = 2 * d
-        x2 = _lu_solve(LU, piv, lam * r[m:] + c * (A @ r[:m]))
+        x2 = lu_solve(LU, piv, lam * r[m:] + c * (A @ r[:m]))
         out[m:] = x2
         out[:m] = r[:m] + c * x2
 
@@ -335,7 +336,7 @@ def bdf_chunk(X, y, H, bv, lam, d, rtol, atol, t_bound, log_tol, refine, nmax, D
                         LU[:, :] = np.eye(m) - c * A
                     else:
                         LU[:, :] = (lam + c) * np.eye(m) - (c * c) * A
-                    _lu_factor(LU, piv)
+                    lu_factor(LU, piv)
                     fs[2] = c
                     ist[3] = 1
                     ist[6] += 1
@@ -455,19 +456,18 @@ def bdf_chunk(X, y, H, bv, lam, d, rtol, atol, t_bound, log_tol, refine, nmax, D
     return _GO
 
 
-_bdf_init, _bdf_chunk = bdf_init, bdf_chunk      # former private names
 
 
 @functools.lru_cache(maxsize=None)
 def _python_kernels():
     """(bdf_init, bdf_chunk) as plain Python: every function's ``.py_func`` in a namespace where the
-    kernels they call are Python too (the LU is ``_lu_factor_vec`` / ``_lu_solve_vec``)."""
+    kernels they call are Python too (the LU is ``lu_factor_vec`` / ``lu_solve_vec``)."""
     env = dict(globals())
     for name, obj in list(env.items()):
         f = getattr(obj, "py_func", None)
         if f is not None and getattr(f, "__module__", None) == __name__:
             env[name] = types.FunctionType(f.__code__, env, f.__name__, f.__defaults__, f.__closure__)
-    env["_lu_factor"], env["_lu_solve"] = _lu_factor_vec, _lu_solve_vec
+    env["lu_factor"], env["lu_solve"] = lu_factor_vec, lu_solve_vec
     return env["bdf_init"], env["bdf_chunk"]
 
 

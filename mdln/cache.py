@@ -32,7 +32,8 @@ from typing import Callable
 import numpy as np
 
 __all__ = ["cache_dir", "cache_key", "cached_arrays", "code_key", "code_dependencies", "content_hash",
-           "library_versions", "remove_stale_temporaries"]
+           "clear_code_keys", "module_path", "parse_module", "direct_imports", "library_versions",
+           "remove_stale_temporaries"]
 
 
 def _cache_path() -> Path:
@@ -94,7 +95,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent      # .../mdln
 _PACKAGE = _PACKAGE_DIR.name
 
 
-def _module_path(name: str):
+def module_path(name: str):
     """Source file of the mdln module ``name`` ('mdln.figures.sec4'), or None if it is not one."""
     parts = name.split(".")
     if parts[0] != _PACKAGE:
@@ -106,14 +107,14 @@ def _module_path(name: str):
     return None
 
 
-def _parse(name: str):
-    path = _module_path(name)
+def parse_module(name: str):
+    path = module_path(name)
     return None if path is None else ast.parse(path.read_text(), filename=str(path))
 
 
-def _direct_imports(name: str, tree) -> set:
+def direct_imports(name: str, tree) -> set:
     """The mdln modules that ``name`` imports anywhere (top level or inside functions)."""
-    is_pkg = _module_path(name).name == "__init__.py"
+    is_pkg = module_path(name).name == "__init__.py"
     package = name if is_pkg else name.rsplit(".", 1)[0]
     found = set()
     for node in ast.walk(tree):
@@ -125,7 +126,7 @@ def _direct_imports(name: str, tree) -> set:
             else:
                 base = node.module or ""
             for alias in node.names:    # ``from .figures import sec4`` names a module itself
-                if _module_path(f"{base}.{alias.name}") is not None:
+                if module_path(f"{base}.{alias.name}") is not None:
                     found.add(f"{base}.{alias.name}")
             if node.module is not None or not node.level:
                 found.add(base)
@@ -133,7 +134,7 @@ def _direct_imports(name: str, tree) -> set:
             found.update(alias.name for alias in node.names)
     # the package's own __init__ only re-exports names: depending on it would make every module depend
     # on every other one
-    return {m for m in found if m != _PACKAGE and _module_path(m) is not None}
+    return {m for m in found if m != _PACKAGE and module_path(m) is not None}
 
 
 def code_dependencies(module: str) -> list:
@@ -143,11 +144,11 @@ def code_dependencies(module: str) -> list:
         name = todo.pop()
         if name in seen:
             continue
-        tree = _parse(name)
+        tree = parse_module(name)
         if tree is None:
             continue
         seen.add(name)
-        todo.extend(_direct_imports(name, tree) - seen)
+        todo.extend(direct_imports(name, tree) - seen)
     return sorted(seen)
 
 
@@ -170,13 +171,13 @@ def code_key(module) -> str:
 
     ``module`` is a module name; a name outside mdln (a test's own helper) or None gives ''.
     """
-    if not module or _module_path(module) is None:
+    if not module or module_path(module) is None:
         return ""
     if module not in _CODE_KEYS:
         h = hashlib.sha256()
         for name in code_dependencies(module):
             h.update(name.encode())
-            h.update(ast.dump(_strip_docstrings(_parse(name))).encode())
+            h.update(ast.dump(_strip_docstrings(parse_module(name))).encode())
         _CODE_KEYS[module] = h.hexdigest()[:16]
     return _CODE_KEYS[module]
 
@@ -191,6 +192,12 @@ def _dist_version(name: str) -> str:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return "none"
+
+
+def clear_code_keys() -> None:
+    """Forget the code keys and library versions this process computed (they are read once per process)."""
+    _CODE_KEYS.clear()
+    _dist_version.cache_clear()
 
 
 def library_versions() -> dict:

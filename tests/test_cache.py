@@ -65,7 +65,7 @@ def fake_pkg(tmp_path, monkeypatch):
 
 
 def _key(module="mdln.a"):
-    cache._CODE_KEYS.clear()
+    cache.clear_code_keys()
     return cache.code_key(module)
 
 
@@ -213,13 +213,13 @@ def test_key_changes_with_each_library_version(monkeypatch, library):
         return "999.0" if name == library else real(name)
 
     monkeypatch.setattr(cache.importlib.metadata, "version", fake)
-    cache._dist_version.cache_clear()
+    cache.clear_code_keys()
     try:
         assert cache.library_versions()[library] == "999.0"
         assert cache.cache_key("ns", {"p": 1}, "mdln.grid") != k0
     finally:
         monkeypatch.undo()
-        cache._dist_version.cache_clear()
+        cache.clear_code_keys()
     assert cache.cache_key("ns", {"p": 1}, "mdln.grid") == k0
 
 
@@ -233,10 +233,10 @@ def test_an_absent_numba_is_keyed_as_none(monkeypatch):
         return real(name)
 
     monkeypatch.setattr(cache.importlib.metadata, "version", fake)
-    cache._dist_version.cache_clear()
+    cache.clear_code_keys()
     try:
         assert cache.library_versions()["numba"] == "none"
         assert (cache.cache_key("ns", {"p": 1}) != k0) == (real("numba") != "none")
     finally:
         monkeypatch.undo()
-        cache._dist_version.cache_clear()
+        cache.clear_code_keys()

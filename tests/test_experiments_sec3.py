@@ -179,7 +179,7 @@ def _edit(path, old=None, new=None):
         assert old in text, f"{old!r} not in {path}"
         text = text.replace(old, new, 1)
     path.write_text(text)
-    cache._CODE_KEYS.clear()
+    cache.clear_code_keys()
 
 
 def _figure3_entries(folder):

@@ -49,12 +49,12 @@ def _modules():
 
 
 def _graph():
-    return {m: cache._direct_imports(m, cache._parse(m)) - {m} for m in _modules()}
+    return {m: cache.direct_imports(m, cache.parse_module(m)) - {m} for m in _modules()}
 
 
 def _third_party(module):
     tops = set()
-    for node in ast.walk(cache._parse(module)):
+    for node in ast.walk(cache.parse_module(module)):
         if isinstance(node, ast.Import):
             tops |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and not node.level:
@@ -126,10 +126,10 @@ PRESENTATION_MODULES = ("mdln.figures", "mdln.widgets", "mdln.theorems", "mdln.t
 def _face_imports():
     """Modules the package face (mdln/__init__.py) imports at its top level (its functions excluded)."""
     found = set()
-    for node in cache._parse("mdln").body:
+    for node in cache.parse_module("mdln").body:
         if isinstance(node, ast.ImportFrom):
             base = ("mdln" + (f".{node.module}" if node.module else "")) if node.level else node.module
-            found |= {f"{base}.{a.name}" if cache._module_path(f"{base}.{a.name}") else base
+            found |= {f"{base}.{a.name}" if cache.module_path(f"{base}.{a.name}") else base
                       for a in node.names}
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names}
@@ -142,7 +142,7 @@ def test_the_package_face_imports_the_core_only():
     others = {m.split(".")[0] for m in found} - {"mdln"}
     assert mdln_modules, "mdln/__init__.py imports no core module?"
     not_core = sorted(m for m in mdln_modules if LAYER_OF.get(m) != CORE)
-    assert not not_core, f"mdln/__init__.py imports {not_core} eagerly: make them lazy (_LAZY)"
+    assert not not_core, f"mdln/__init__.py imports {not_core} eagerly: make them lazy (LAZY_NAMES)"
     assert not others & PRESENTATION_LIBS, others
 
 
@@ -160,7 +160,7 @@ def test_every_lazy_name_resolves_and_is_listed():
     names notebooks use from the presentation layer are all there."""
     code = ("import importlib, json, types, mdln\n"
             "out = {}\n"
-            "for name, where in sorted(mdln._LAZY.items()):\n"
+            "for name, where in sorted(mdln.LAZY_NAMES.items()):\n"
             "    eager = name in vars(mdln)\n"
             "    obj = getattr(mdln, name)\n"
             "    module = importlib.import_module(where, 'mdln')\n"
