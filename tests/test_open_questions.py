@@ -98,8 +98,8 @@ def test_first_vanishing_on_a_hand_made_trajectory():
 
 
 def test_monotone_flags():
-    assert oq._monotone([False, False, True, True])
-    assert not oq._monotone([False, True, False, True])
+    assert oq.switches_once([False, False, True, True])
+    assert not oq.switches_once([False, True, False, True])
 
 
 def test_law_fit_recovers_an_exact_law_and_rejects_noise():

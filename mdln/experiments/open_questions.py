@@ -29,7 +29,7 @@ from ..smgd import mgd_sweep
 
 __all__ = ["Problem", "problems", "design", "SignChangeLambda", "mgf_sign_change_lambda", "SMGDSignChange",
            "smgd_sign_change_gamma", "first_vanishing", "LawFit", "fit_law", "OpenQuestionsConfig",
-           "OpenQuestionsResult", "run", "KINDS", "FEATURES", "R2_THRESHOLD", "LEVEL_SET_DECADES"]
+           "OpenQuestionsResult", "run", "switches_once", "KINDS", "FEATURES", "R2_THRESHOLD", "LEVEL_SET_DECADES"]
 
 KINDS = ("gaussian", "toeplitz", "rademacher")
 FEATURES = ("log α", "log n", "log d", "log s", "log ‖y‖", "log eig_max", "log eig_min")
@@ -168,7 +168,7 @@ class SignChangeLambda:
         return float(np.log10(self.lam_c / self.bound))
 
 
-def _monotone(flags):
+def switches_once(flags):
     """True when a boolean sequence is False…False True…True."""
     flags = np.asarray(flags, bool)
     return bool(np.all(np.diff(flags.astype(int)) >= 0))
@@ -196,7 +196,7 @@ def mgf_sign_change_lambda(X, y, alpha=0.01, lams=None, rtol=1e-2, **mgf_kwargs)
     thetas = np.array([r.theta for r in runs])
     n_runs = len(runs)
     if not vanished.any():
-        return SignChangeLambda(math.inf, float(lams[-1]), bound, math.nan, -1, 0, _monotone(vanished), lams,
+        return SignChangeLambda(math.inf, float(lams[-1]), bound, math.nan, -1, 0, switches_once(vanished), lams,
                                 vanished, delta_norm, thetas, n_runs, rtol)
     k = int(np.argmax(vanished))
     lo, hi = (float(lams[k - 1]) if k > 0 else min(bound, float(lams[0]) / 2)), float(lams[k])
@@ -213,7 +213,7 @@ def mgf_sign_change_lambda(X, y, alpha=0.01, lams=None, rtol=1e-2, **mgf_kwargs)
         hi_run = mgf(hi, trajectory=True)
         n_runs += 1
     t, i, side = first_vanishing(hi_run.trajectory)
-    return SignChangeLambda(hi, lo, bound, t, i, side, _monotone(vanished), lams, vanished, delta_norm,
+    return SignChangeLambda(hi, lo, bound, t, i, side, switches_once(vanished), lams, vanished, delta_norm,
                             thetas, n_runs, rtol)
 
 
@@ -267,7 +267,7 @@ def smgd_sign_change_gamma(X, y, beta, batch_size=None, seed=0, alpha=0.01, lams
     crossed, diverged = _smgd_runs(X, y, gammas, beta, batch_size, seed, alpha, horizon, tol)
     g_all, c_all, d_all = list(gammas), list(crossed), list(diverged)
     b = X.shape[0] if batch_size is None else int(batch_size)
-    monotone = _monotone(crossed[~diverged])    # diverged runs carry no sign information
+    monotone = switches_once(crossed[~diverged])    # diverged runs carry no sign information
     if not crossed.any():
         return SMGDSignChange(beta, b, seed, math.inf, float(gammas[-1]), monotone, np.array(g_all),
                               np.array(c_all), np.array(d_all), horizon, rtol)
