@@ -14,6 +14,7 @@ import numpy as np
 from ..experiments.sec2 import (Fig1Config, Fig1Result, RegimesResult, acceleration_paths, mgd_mgf_paths,
                                 quadratic_of, run_fig1, run_regimes)
 from ..momentum import acceleration_gap, accelerate, gap_vs_step, lam, mgd_quadratic, step
+from ..text import power_of_ten
 
 __all__ = ["Fig1Config", "Fig1Result", "fig1", "plot_fig1", "plot_speedups", "quadratic_of", "gap_vs_step",
            "acceleration_gap", "RegimesResult", "regimes", "plot_regimes", "draw_mgd_mgf_frame",
@@ -37,8 +38,7 @@ def power10_text(x, digits=2):
     m = f"{x / 10 ** e:.{digits}g}"
     if m.lstrip("-") == "10":
         m, e = m.replace("10", "1"), e + 1
-    sup = str(e).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
-    return f"{m}·10{sup}"
+    return f"{m}·{power_of_ten(e)}"
 
 
 def _setting(result):
