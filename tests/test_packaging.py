@@ -85,9 +85,17 @@ def _requirement_name(req):
     return re.split(r"[\s;\[<>=!~(]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
+# Imported only inside the function that needs it, and declared in this extra instead of the dependencies
+OPTIONAL_IMPORTS = {"dask": "cluster"}
+
+
 def test_every_runtime_import_is_a_declared_dependency(wheel):
     meta = _metadata(wheel)
-    required = {_requirement_name(r) for r in meta.get_all("Requires-Dist") or [] if "extra ==" not in r}
+    reqs = meta.get_all("Requires-Dist") or []
+    required = {_requirement_name(r) for r in reqs if "extra ==" not in r}
+    for top, extra in OPTIONAL_IMPORTS.items():
+        assert any(_requirement_name(r) == top and f'extra == "{extra}"' in r for r in reqs), (top, extra)
+        required.add(top)
     imported = _imported_distributions()
     assert {"numpy", "scipy", "numba", "matplotlib", "ipywidgets"} <= set().union(*imported.values())
     undeclared = {t: sorted(ds) for t, ds in imported.items() if not ds & required}
