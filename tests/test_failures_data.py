@@ -1,10 +1,10 @@
 """Failures of mdln.data: a parameter of the wrong type or range is a ValueError naming it."""
-import warnings
 
 import numpy as np
 import pytest
 
 import mdln
+from _raises import assert_raises_case
 
 
 CASES = {
@@ -25,8 +25,4 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_data_names_the_problem(case):
-    fn, exc, match = CASES[case]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        with pytest.raises(exc, match=match):
-            fn()
+    assert_raises_case(CASES[case])

@@ -1,10 +1,10 @@
 """Failures of mdln.dln: shapes and values of the diagonal-network arguments are checked, naming them."""
-import warnings
 
 import numpy as np
 import pytest
 
 import mdln
+from _raises import assert_raises_case
 
 
 _DS = mdln.sparse_regression(n=5, d=8, s=2)
@@ -23,8 +23,4 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_dln_names_the_problem(case):
-    fn, exc, match = CASES[case]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        with pytest.raises(exc, match=match):
-            fn()
+    assert_raises_case(CASES[case])

@@ -249,7 +249,6 @@ def test_every_public_callable_is_swept():
 
 def _is_record(cls):
     """A result record (a frozen dataclass the library fills in), or an enum: not built by users from data."""
-    import dataclasses
     import enum
     if issubclass(cls, enum.Enum):
         return True

@@ -1,10 +1,9 @@
 """Failures of mdln.smgd: empty grids and non-numeric arguments are a ValueError naming them."""
-import warnings
 
-import numpy as np
 import pytest
 
 import mdln
+from _raises import assert_raises_case
 
 
 _DS = mdln.sparse_regression(n=5, d=8, s=2)
@@ -22,8 +21,4 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_smgd_names_the_problem(case):
-    fn, exc, match = CASES[case]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        with pytest.raises(exc, match=match):
-            fn()
+    assert_raises_case(CASES[case])
