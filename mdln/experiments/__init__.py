@@ -15,10 +15,12 @@ from .sec4 import (D2Config, D2Result, Fig4Config, Fig4Result, Fig7Config, Fig7R
 from .nets import Fig2Config, Fig2Result, Fig6Config, Fig6Result, run_fig2, run_fig6
 from .theorems import (DroppedTermConfig, DroppedTermStudy, Theorem2Check, ToleranceConfig, ToleranceStudy,
                        check_fig4, check_stochastic, dropped_term_study, tolerance_study)
+from .holdout import AlgorithmHoldout, HoldoutConfig, HoldoutResult, run_holdout
 
 __all__ = ["DataConfig", "FIDELITIES", "check_fidelity", "appendix_a", "sec2", "sec3",
            "Fig4Config", "Fig4Result", "run_fig4", "lambda_collapse", "Fig7Config", "Fig7Result", "run_fig7",
             "D2Config", "D2Result", "run_d2", "StochasticConfig", "StochasticResult", "run_stochastic",
             "Fig2Config", "Fig2Result", "run_fig2", "Fig6Config", "Fig6Result", "run_fig6", "Theorem2Check",
             "check_fig4", "check_stochastic", "ToleranceConfig", "ToleranceStudy", "tolerance_study",
-            "DroppedTermConfig", "DroppedTermStudy", "dropped_term_study"]
+            "DroppedTermConfig", "DroppedTermStudy", "dropped_term_study",
+            "HoldoutConfig", "HoldoutResult", "AlgorithmHoldout", "run_holdout"]
