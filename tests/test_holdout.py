@@ -65,7 +65,7 @@ def test_clauses_of_a_hand_made_result():
     assert a.worst_distance == 0.012 and not a.reliable
     first = a.clause("first")                                         # runs 0 and 3 never cross
     assert (first["n_says"], first["n_wrong"], first["worst"]) == (2, 1, 3)
-    assert a.first_clause_rate == 0.5
+    assert a.first_clause_rate == 0.5 and not a.first_clause_reliable
     assert a.clause("either")["n_says"] == 4
     tight = a.at_threshold(0.0008)                                    # only run 0 below: right
     assert (tight.n_says_within, tight.n_wrong, tight.reliable) == (1, 0, True)
@@ -134,6 +134,9 @@ def test_false_assurance_counts_equal_a_recount_of_the_arrays(result):
             p = result.problems[arr[f"{k}_problem"][sm[f"{k}_worst_run"]]]
             assert (w["kind"], w["seed"], w["distance"]) == (p.kind, p.seed, dist[says].max())
         assert sm[f"{k}_reliable"] == bool(says.any() and wrong.sum() <= CFG.max_rate * says.sum())
+        first_wrong = np.sum(calm & (dist >= CFG.level))
+        first_ok = calm.any() and first_wrong <= CFG.max_rate * calm.sum()
+        assert sm[f"{k}_first_clause_reliable"] == bool(first_ok)
         # the full theorems hold on the judged runs: the distances measure the simplification
         assert sm[f"{k}_max_distance_full"] < 0.005
 
@@ -192,3 +195,11 @@ def test_bad_inputs_raise_clear_errors(case):
 def test_unknown_algorithm_raises(result):
     with pytest.raises(ValueError, match="algorithm"):
         result.algorithm("gd")
+
+
+def test_cli_writes_the_summary(result, tmp_path, capsys):
+    out = tmp_path / "holdout.json"
+    H.main(["--fidelity", "test", "--out", str(out)])          # the runs are cached by the fixture
+    doc = json.loads(out.read_text())
+    assert doc["fidelity"] == "test" and doc["summary"]["smgd_threshold"] == result.smgd.threshold
+    assert str(out) in capsys.readouterr().out

@@ -359,6 +359,12 @@ class AlgorithmHoldout:
         return bool(c["n_says"] > 0 and c["rate"] <= self.max_rate)
 
     @property
+    def first_clause_reliable(self):
+        """"No sign change ⇒ within level" says something and its false-assurance rate is ≤ max_rate."""
+        c = self.clause("first")
+        return bool(c["n_says"] > 0 and c["rate"] <= self.max_rate)
+
+    @property
     def first_clause_rate(self):
         """False-assurance rate of "no sign change ⇒ within level" on the held-out runs."""
         return self.clause("first")["rate"]
@@ -381,7 +387,8 @@ class AlgorithmHoldout:
                         f"{tag}rate": c["rate"], f"{tag}rate_upper95": c["rate_upper95"],
                         f"{tag}coverage": c["coverage"], f"{tag}true_coverage": c["true_coverage"],
                         f"{tag}worst_distance": float(self.distance[c["worst"]]) if c["worst"] >= 0
-                        else math.nan, f"{tag}worst_run": c["worst"]})
+                        else math.nan, f"{tag}worst_run": c["worst"],
+                        f"{tag}reliable": bool(c["n_says"] > 0 and c["rate"] <= self.max_rate)})
         return out
 
     def arrays(self):
@@ -571,9 +578,12 @@ def run_holdout(config=None, progress=False, problems=None) -> HoldoutResult:
             bar.close()
     res = HoldoutResult(config=cfg, problems=probs, mgf=mgf, mgd=mgd, smgd=smgd)
     bad = [k for k in ALGORITHMS if not res.algorithm(k).reliable]
+    bad_first = [k for k in ALGORITHMS if not res.algorithm(k).first_clause_reliable]
     msg = ("every fitted threshold is reliable" if not bad else
            f"no reliable threshold for {', '.join(bad)} (held-out false-assurance rate above "
            f"{cfg.max_rate:g} or the rule says nothing)")
+    msg += ("; the first clause is reliable for every algorithm" if not bad_first else
+            f"; the first clause (no sign change) is not reliable for {', '.join(bad_first)}")
     return dataclasses.replace(res, message=msg)
 
 
@@ -613,5 +623,6 @@ def main(argv=None):
     print(path)
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":   # run the package's module, so cached results carry its code key (not __main__'s)
+    from mdln.experiments.holdout import main as _package_main
+    _package_main()
