@@ -198,16 +198,20 @@ def test_figure4_and_7_sweeps_through_executors_are_bit_identical(fig7_serial, p
     np.testing.assert_array_equal(f7.mgf_cells, fig7_serial.mgf_cells)
 
 
-def test_stochastic_sweep_on_a_dask_cluster_is_bit_identical(dask_cluster):
-    """mgd_sweep with mini-batches and two replications on the cluster: the serial sweep, bit for bit."""
+@pytest.mark.parametrize("pool", ["spawn_pool", "dask_cluster"])
+def test_stochastic_sweep_through_executors_is_bit_identical(pool, request):
+    """mgd_sweep (one task per member group) with mini-batches, two replications, converged, capped and
+    diverged members, through a process pool or a Dask cluster: the serial sweep, bit for bit."""
     if not have_numba():
         pytest.skip("the numpy engine runs in-process")
+    fixture = request.getfixturevalue(pool)
     dss = [sparse_regression(n=10, d=15, s=3, seed=s) for s in (1, 2)]
     X, y = np.stack([d.X for d in dss]), np.stack([d.y for d in dss])
     gammas, betas = np.geomspace(0.02, 3.0, 4), np.linspace(0.0, 0.9, 3)
     kw = dict(seeds=[3, 4], batch_size=3, max_steps=3000, tol=1e-10, cache=False)
     serial = mgd_sweep(X, y, gammas, betas, **kw)
-    remote = mgd_sweep(X, y, gammas, betas, executor=dask_cluster.executor, **kw)
+    remote = mgd_sweep(X, y, gammas, betas, executor=getattr(fixture, "executor", fixture), **kw)
+    assert np.any(serial.diverged) and np.any(serial.converged) and np.any(serial.status == Status.STEP_CAP)
     for f, a in serial.arrays().items():
         np.testing.assert_array_equal(a, remote.arrays()[f], err_msg=f)
 

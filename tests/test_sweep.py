@@ -1,7 +1,4 @@
-"""Tests for the (γ, β, replication) SMGD sweep engine (Figures 4, 7)."""
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-
+"""Tests for the (γ, β, replication) SMGD sweep engine (Figures 4, 7); executors: test_open_questions."""
 import numpy as np
 import pytest
 
@@ -104,23 +101,6 @@ def test_threads_give_bit_identical_results(data, batch_size):
     assert np.any(one.diverged) and np.any(one.converged) and np.any(one.status == 1)
     for f, a in one.arrays().items():
         np.testing.assert_array_equal(a, two.arrays()[f], err_msg=f)
-
-
-def test_process_pool_gives_bit_identical_results(data):
-    """mgd_sweep through a 2-process pool (one task per member group) equals the serial sweep, bit for bit:
-    mini-batches, two replications, converged, capped and diverged members."""
-    if not have_numba():
-        pytest.skip("the numpy engine runs in-process")
-    X, y = data
-    gammas, betas = np.geomspace(0.02, 3.0, 4), np.linspace(0.0, 0.9, 3)
-    kw = dict(seeds=[3, 4], batch_size=3, max_steps=3000, tol=1e-10, cache=False)
-    serial = mgd_sweep(X, y, gammas, betas, **kw)
-    # spawn: forking a process that already ran numba's OpenMP-parallel kernels is unsafe
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as ex:
-        pooled = mgd_sweep(X, y, gammas, betas, executor=ex, **kw)
-    assert np.any(serial.diverged) and np.any(serial.converged) and np.any(serial.status == Status.STEP_CAP)
-    for f, a in serial.arrays().items():
-        np.testing.assert_array_equal(a, pooled.arrays()[f], err_msg=f)
 
 
 def test_single_dataset_broadcasts_over_seeds(data):
