@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import os
 from collections import namedtuple
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -1012,7 +1013,7 @@ def _as_stack(X, y, seeds):
 
 # ------------------------------------------------------------------------------- the engine
 def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, engine, progress,
-             n_threads=None, rec_steps=None):
+             n_threads=None, rec_steps=None, executor=None):
     """Run every (γ, β, replication) member on ``engine``; flat arrays by member (γ-major, then β, then r)."""
     R, n, d = Xs.shape
     gg, bb, rr = np.meshgrid(gammas, betas, np.arange(R), indexing="ij")
@@ -1032,7 +1033,7 @@ def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, en
     try:
         if engine == "numba":
             _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out, bar,
-                           n_threads)
+                           n_threads, executor)
         else:
             _sweep_numpy(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out,
                          None if bar is None else bar.update)
@@ -1049,7 +1050,8 @@ def _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, en
     return out
 
 
-def _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out, bar, n_threads):
+def _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, tol, out, bar, n_threads,
+                   executor=None):
     """The lane kernel on groups of members, in parallel (``prange``, dynamic scheduling)."""
     R, n, d = Xs.shape
     XTs = np.ascontiguousarray(Xs.transpose(0, 2, 1))
@@ -1061,6 +1063,8 @@ def _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, t
                   max_steps=int(max_steps), tol=float(tol), rec_steps=out["rec_steps"])
     res = _Out(**{k: out[k] for k in _Out._fields})
     groups, grep = _make_groups(gam, bet, rep, R, _max_threads())
+    if executor is not None:
+        return _submit_groups(executor, datas, groups, grep, cfg, seeds, res, bar, n_threads)
     nth = _max_threads() if n_threads is None else int(n_threads)
     # groups have similar costs (members dealt round-robin by cost); with a bar, hand them over
     # nthreads at a time so that every chunk keeps all threads busy. Chunk size 1 = dynamic
@@ -1080,14 +1084,73 @@ def _compute_numba(Xs, ys, gam, bet, rep, alpha, b, replace, seeds, max_steps, t
         _numba.set_parallel_chunksize(old_chunk)
 
 
+def _readonly(args):
+    """Per argument, None (not an array), or whether it (or each array of a namedtuple) is read-only."""
+    def flag(a):
+        return (not a.flags.writeable) if isinstance(a, np.ndarray) else None
+    return tuple(tuple(map(flag, a)) if isinstance(a, tuple) else flag(a) for a in args)
+
+
+def _with_flags(args, flags):
+    """``args`` with the read-only flags of the submitting process (numba compiles one specialisation per
+    flag: a transported copy that differs would compile the kernel again in every worker)."""
+    def fix(a, ro):
+        if ro is None or ro == (not a.flags.writeable):
+            return a
+        a = a.view() if ro else a.copy()
+        a.setflags(write=not ro)
+        return a
+    return tuple(type(a)(*map(fix, a, f)) if isinstance(a, tuple) else fix(a, f) for a, f in zip(args, flags))
+
+
+def _run_groups(args, flags, shapes, n_threads):
+    """One executor task: the lane kernel on some of a sweep's member groups; their members' output rows."""
+    datas, groups, grep, cfg, seeds = _with_flags(args, flags)
+    res = _Out(**{k: np.zeros(shape, dtype) for k, (shape, dtype) in shapes.items()})
+    old_threads = _numba.get_num_threads()
+    _numba.set_num_threads(min(n_threads, _max_threads()))
+    try:
+        _sweep_nb(datas, groups, grep, cfg, seeds, res)
+    finally:
+        _numba.set_num_threads(old_threads)
+    mem = groups[groups >= 0]
+    return mem, {k: getattr(res, k)[mem] for k in _Out._fields}
+
+
+def _submit_groups(executor, datas, groups, grep, cfg, seeds, res, bar, n_threads):
+    """The serial run's member groups as executor tasks, one group each: the grouping, and with it every
+    member's arithmetic, is the serial one, so the results are too, bit for bit."""
+    shapes = {k: (getattr(res, k).shape, getattr(res, k).dtype) for k in _Out._fields}
+    tasks = [(datas, groups[q:q + 1].copy(), grep[q:q + 1].copy(), cfg, seeds) for q in range(len(grep))]
+    futures = [executor.submit(_run_groups, args, _readonly(args), shapes, int(n_threads)) for args in tasks]
+    for f in futures:
+        mem, rows = f.result()
+        for k, v in rows.items():
+            getattr(res, k)[mem] = v
+        if bar is not None:
+            bar.update(mem.size)
+
+
+def check_executor(executor):
+    """``executor`` as given: None or a concurrent.futures.Executor (a TypeError otherwise)."""
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError("executor must be None or a concurrent.futures.Executor (e.g. ProcessPoolExecutor, "
+                        f"dask.distributed Client(...).get_executor()), got {type(executor).__name__}")
+    return executor
+
+
 def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace=False,
-              max_steps=10 ** 6, tol=1e-8, engine="auto", progress=False, cache=True, n_threads=None):
+              max_steps=10 ** 6, tol=1e-8, engine="auto", progress=False, cache=True, n_threads=None,
+              executor=None):
     """SMGD (Eq. 9/13) on every (γ, β, replication) of the grid, stopping members one by one (Figure 4).
 
     X is (n, d) or (R, n, d) (one dataset per replication), y is (n,) or (R, n), ``seeds`` the batch
     seed(s) per replication. Results are cached on disk keyed by every argument (data included).
     ``n_threads`` (numba engine; default: every core) runs groups of members in parallel; the results
-    do not depend on it, bit for bit.
+    do not depend on it, bit for bit. ``executor`` (any concurrent.futures.Executor, e.g. a process pool
+    or a Dask cluster's ``Client(address).get_executor()``) runs those groups as tasks instead, on
+    ``n_threads`` threads each (default 1), with the same results bit for bit (not part of the cache key);
+    the numpy engine, whose lock-step products couple the members, ignores it and runs here.
     """
     gammas = _check_grid(gammas, "gammas", check_gamma)
     betas = _check_grid(betas, "betas", check_beta)
@@ -1100,9 +1163,11 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
     replace = _check_replace(replace)
     progress = _check_flag(progress, "progress")
     cache = _check_flag(cache, "cache")
+    executor = check_executor(executor)
     eng = _resolve_engine(engine)
     nmax = _max_threads()
-    n_threads = nmax if n_threads is None else check_int(n_threads, "n_threads", minimum=1)
+    task_threads = 1 if n_threads is None else check_int(n_threads, "n_threads", minimum=1)
+    n_threads = nmax if n_threads is None else task_threads
     if n_threads > nmax:
         raise ValueError(f"n_threads must lie in [1, {nmax}] (NUMBA_NUM_THREADS), got {n_threads}")
     params = dict(X=Xs, y=ys, gammas=gammas, betas=betas, seeds=seeds.astype(np.uint64), alpha=alpha,
@@ -1110,7 +1175,7 @@ def mgd_sweep(X, y, gammas, betas, seeds=0, alpha=0.01, batch_size=None, replace
 
     def compute():
         out = _compute(Xs, ys, gammas, betas, seeds, alpha, b, replace, max_steps, tol, eng, progress,
-                       n_threads)
+                       n_threads if executor is None else task_threads, executor=executor)
         return {k: out[k] for k in ("wp", "wm", "wpp", "wmp", "sp", "sm", "crossed", "steps", "loss",
                                     "status")}
     arr = cached_arrays("mgd_sweep", params, compute, use_cache=cache)

@@ -1,16 +1,20 @@
 """The open-questions study: thresholds confirmed by independent runs, Proposition 3 recomputed, executors."""
+import dataclasses
 import json
 import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from mdln.data import sparse_regression
 from mdln.dln import train_mgf
 from mdln.experiments import open_questions as oq
-from mdln.smgd import train_mgd
+from mdln.experiments.sec4 import Fig4Config, Fig7Config, run_fig4, run_fig7
+from mdln.smgd import have_numba, mgd_sweep, train_mgd
 from mdln.status import Status
 
 
@@ -130,19 +134,105 @@ def test_bad_input_is_named():
         oq.OpenQuestionsConfig.preset("huge")
 
 
-def test_process_pool_is_bit_identical_to_serial(test_result):
-    # spawn: forking a process that already ran numba's OpenMP-parallel kernels is unsafe
+@pytest.fixture(scope="module")
+def spawn_pool():
+    """Two worker processes (spawn: forking a process that already ran numba's OpenMP-parallel kernels is
+    unsafe)."""
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as ex:
-        _assert_bit_identical(oq.run(test_result.config, executor=ex, use_cache=False), test_result)
+        yield ex
 
 
-def test_dask_cluster_is_bit_identical_to_serial(test_result, tmp_path, capsys):
-    """A 2-worker LocalCluster on 127.0.0.1: run(executor=...) and the CLI's --scheduler give the serial numbers."""
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """The suite's one dask.distributed LocalCluster: 2 single-thread worker processes on 127.0.0.1."""
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        _assert_bit_identical(oq.run(test_result.config, executor=client.get_executor(), use_cache=False),
-                              test_result)
-        oq.main(["--fidelity", "test", "--scheduler", cluster.scheduler_address, "--out", str(tmp_path)])
+        yield SimpleNamespace(address=cluster.scheduler_address, executor=client.get_executor())
+
+
+def test_process_pool_is_bit_identical_to_serial(test_result, spawn_pool):
+    _assert_bit_identical(oq.run(test_result.config, executor=spawn_pool, use_cache=False), test_result)
+
+
+def test_dask_cluster_is_bit_identical_to_serial(test_result, dask_cluster, tmp_path):
+    """A 2-worker LocalCluster on 127.0.0.1: run(executor=...) and the CLI's --scheduler give the serial numbers."""
+    _assert_bit_identical(oq.run(test_result.config, executor=dask_cluster.executor, use_cache=False),
+                          test_result)
+    oq.main(["--fidelity", "test", "--scheduler", dask_cluster.address, "--out", str(tmp_path)])
     written = json.loads((tmp_path / "open_questions_test.json").read_text())
+    assert written.pop("run")["executor"] == "dask"      # and the run's wall time, recorded
     assert written == json.loads(json.dumps(oq.to_json(test_result)))
+
+
+def _assert_same_dataclass(a, b):
+    """Every field of two frozen results equal, arrays bit for bit."""
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, y, err_msg=f.name)
+        else:
+            assert x == y, f.name
+
+
+@pytest.fixture(scope="module")
+def fig7_serial():
+    """Figure 7 (with its Figure 4 sweep) at test fidelity, computed serially, uncached."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MDLN_NO_CACHE", "1")
+        return run_fig7(Fig7Config.preset("test"))
+
+
+@pytest.mark.parametrize("pool", ["spawn_pool", "dask_cluster"])
+def test_figure4_and_7_sweeps_through_executors_are_bit_identical(fig7_serial, pool, request, monkeypatch):
+    """run_fig4 / run_fig7 through a process pool or a Dask cluster: the serial numbers, bit for bit."""
+    if not have_numba():
+        pytest.skip("the numpy engine runs in-process")
+    fixture = request.getfixturevalue(pool)
+    executor = getattr(fixture, "executor", fixture)
+    monkeypatch.setenv("MDLN_NO_CACHE", "1")
+    f4 = run_fig4(fig7_serial.config.fig4, executor=executor)
+    _assert_same_dataclass(f4, fig7_serial.fig4)
+    f7 = run_fig7(fig7_serial.config, fig4_result=f4, executor=executor)
+    np.testing.assert_array_equal(f7.mgf_log_test, fig7_serial.mgf_log_test)
+    np.testing.assert_array_equal(f7.mgf_cells, fig7_serial.mgf_cells)
+
+
+@pytest.mark.parametrize("pool", ["spawn_pool", "dask_cluster"])
+def test_stochastic_sweep_through_executors_is_bit_identical(pool, request):
+    """mgd_sweep (one task per member group) with mini-batches, two replications, converged, capped and
+    diverged members, through a process pool or a Dask cluster: the serial sweep, bit for bit."""
+    if not have_numba():
+        pytest.skip("the numpy engine runs in-process")
+    fixture = request.getfixturevalue(pool)
+    dss = [sparse_regression(n=10, d=15, s=3, seed=s) for s in (1, 2)]
+    X, y = np.stack([d.X for d in dss]), np.stack([d.y for d in dss])
+    gammas, betas = np.geomspace(0.02, 3.0, 4), np.linspace(0.0, 0.9, 3)
+    kw = dict(seeds=[3, 4], batch_size=3, max_steps=3000, tol=1e-10, cache=False)
+    serial = mgd_sweep(X, y, gammas, betas, **kw)
+    remote = mgd_sweep(X, y, gammas, betas, executor=getattr(fixture, "executor", fixture), **kw)
+    assert np.any(serial.diverged) and np.any(serial.converged) and np.any(serial.status == Status.STEP_CAP)
+    for f, a in serial.arrays().items():
+        np.testing.assert_array_equal(a, remote.arrays()[f], err_msg=f)
+
+
+def test_executor_must_be_an_executor():
+    with pytest.raises(TypeError, match="executor"):
+        run_fig4(Fig4Config.preset("test"), executor="tcp://127.0.0.1:8786")
+    with pytest.raises(TypeError, match="concurrent.futures.Executor"):
+        run_fig7(Fig7Config.preset("test"), executor=2)
+    with pytest.raises(TypeError, match="executor"):
+        oq.run(oq.OpenQuestionsConfig.preset("test"), executor=object())
+
+
+def test_page_texts_name_the_bound_exponent_furthest_from_the_fit():
+    """texts() names the quantity whose fitted exponent is furthest from the bound n·α²/‖y‖²'s."""
+    from mdln.figures import open_questions as fig
+    doc = json.loads((Path(oq.__file__).resolve().parents[2] / "book" / "open_questions_paper.json").read_text())
+    exact = {"log α": 2.0, "log n": 1.0, "log ‖y‖": -2.0}
+    doc["summary"]["law_coef"] = {k: exact.get(k, 0.0) for k in oq.FEATURES}
+    doc["summary"]["law_coef"]["log d"] = 0.7
+    doc["summary"]["law_coef"]["log ‖y‖"] = -2.5
+    t = fig.texts(doc)
+    assert (t["coef_furthest"], t["coef_furthest_gap"]) == ("d", "0.7")
+    assert "<td>log d</td><td>+0.70</td><td>0</td>" in fig.law_table(doc).data

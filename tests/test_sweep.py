@@ -1,4 +1,4 @@
-"""Tests for the (γ, β, replication) SMGD sweep engine (Figures 4, 7)."""
+"""Tests for the (γ, β, replication) SMGD sweep engine (Figures 4, 7); executors: test_open_questions."""
 import numpy as np
 import pytest
 
@@ -335,6 +335,7 @@ def test_seeds_on_both_sides_of_2_63_run_the_same_batches_on_both_engines(data):
     (dict(seeds=np.nan), ValueError, "seeds"), (dict(seeds=[0.0]), ValueError, "seeds"),
     (dict(progress="yes"), TypeError, "progress"), (dict(cache=1), TypeError, "cache"),
     (dict(engine=None), ValueError, "engine"), (dict(replace=None), ValueError, "replace"),
+    (dict(executor=2), TypeError, "executor"), (dict(executor=map), TypeError, "concurrent.futures"),
 ])
 def test_bad_arguments_name_the_parameter(data, kw, exc, match):
     X, y = data

@@ -25,7 +25,7 @@ from .._checks import check_beta, check_data, check_fidelity, check_positive
 from ..cache import cached_arrays
 from ..dln import train_mgf
 from ..implicit import prop3_bound
-from ..smgd import mgd_sweep
+from ..smgd import check_executor, mgd_sweep
 
 __all__ = ["Problem", "problems", "design", "SignChangeLambda", "mgf_sign_change_lambda", "SMGDSignChange",
            "smgd_sign_change_gamma", "first_vanishing", "LawFit", "fit_law", "OpenQuestionsConfig",
@@ -532,6 +532,7 @@ def _scalar(a):
 
 def run(config: OpenQuestionsConfig, executor=None, progress=False, use_cache=True) -> OpenQuestionsResult:
     """Run the three studies; tasks go through ``executor`` (any concurrent.futures.Executor; None: serial)."""
+    executor = check_executor(executor)
     probs = config.problems()
     mg = _map([(mgf_task, (p, config.mgf_lams, config.mgf_rtol), dict(use_cache=use_cache)) for p in probs],
               executor, progress)
@@ -588,7 +589,9 @@ def main(argv=None):
     workers = args.workers if args.workers is not None else (2 if args.fidelity == "paper" else 0)
     import multiprocessing
     import os
+    import time
     from concurrent.futures import ProcessPoolExecutor
+    start = time.perf_counter()
     if args.scheduler:
         from dask.distributed import Client
         with Client(args.scheduler) as client:
@@ -600,8 +603,11 @@ def main(argv=None):
         result = run(config, progress=True)
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, f"open_questions_{args.fidelity}.json")
+    doc = to_json(result)
+    doc["run"] = dict(wall_time_s=round(time.perf_counter() - start, 1),
+                      executor="dask" if args.scheduler else f"{workers} processes" if workers > 0 else "serial")
     with open(path, "w") as fh:
-        json.dump(to_json(result), fh, indent=1, ensure_ascii=False)
+        json.dump(doc, fh, indent=1, ensure_ascii=False)
     print(path)
 
 

@@ -29,7 +29,7 @@ from ..dln import perturbed_initialisation, train_mgf
 from ..grid import CellStatus, eta_squared, lam_grid, linear_beta_axes
 from ..implicit import implicit_solution, normalised_distance
 from ..momentum import step
-from ..smgd import corollary3_holds, mgd_sweep, train_mgd
+from ..smgd import check_executor, corollary3_holds, mgd_sweep, train_mgd
 from ..status import Status
 from .config import DataConfig
 
@@ -244,13 +244,17 @@ def _distances(cfg, dss, sw):
     return nd
 
 
-def run_fig4(config=None, progress=False):
-    """Figure 4: MGD(γ, β) over the grid, with Theorem 2, Corollary 3 and normalised distances."""
+def run_fig4(config=None, progress=False, executor=None):
+    """Figure 4: MGD(γ, β) over the grid, with Theorem 2, Corollary 3 and normalised distances.
+
+    ``executor`` (a concurrent.futures.Executor) runs the sweep's member groups as tasks (mgd_sweep): the
+    same numbers bit for bit, and the same cache entries, as the serial run.
+    """
     cfg = Fig4Config.preset("book") if config is None else _check_type(config, Fig4Config, "config")
     dss, X, y = stacked_data(cfg.data)
     gammas, betas = grid_axes(cfg)
     sw = mgd_sweep(X, y, gammas, betas, seeds=0, alpha=cfg.alpha, max_steps=cfg.max_epochs, tol=cfg.tol,
-                   progress=progress)
+                   progress=progress, executor=executor)
     extra = cached_arrays("fig4-dist", dict(cfg=dataclasses.asdict(cfg)),
                           lambda: dict(distance=_distances(cfg, dss, sw)))
     test_loss = np.stack([dss[r].test_loss(sw.theta[:, :, r]) for r in range(len(dss))], axis=-1)
@@ -361,13 +365,25 @@ class Fig7Result:
         return np.any(self.fig4.status[:, :, ridx] == Status.STEP_CAP, axis=-1) & np.isfinite(self.mgd_cells)
 
 
-def mgf_log_test_losses(config, lams, progress=False):
+def _mgf_log_test(data, seed, lam, tol):
+    """log₁₀ test loss of MGF(λ) on the dataset of ``seed`` (one task of mgf_log_test_losses)."""
+    ds = data.dataset(int(seed))
+    return np.log10(ds.test_loss(train_mgf(ds.X, ds.y, float(lam), alpha=data.alpha, tol=tol).theta))
+
+
+def mgf_log_test_losses(config, lams, progress=False, executor=None):
     """(n_lam, R') log₁₀ test loss of MGF(λ) per λ in ``lams`` and seed in ``config.mgf_seeds`` (cached)."""
     data = config.fig4.data
 
     def compute():
         out = np.zeros((len(lams), len(config.mgf_seeds)))
         it = [(i, k) for i in range(len(lams)) for k in range(len(config.mgf_seeds))]
+        if executor is not None:   # one task per (λ, seed): each a pure function of its arguments
+            futures = [executor.submit(_mgf_log_test, data, config.mgf_seeds[k], lams[i], config.mgf_tol)
+                       for i, k in it]
+            for (i, k), f in zip(it, futures):
+                out[i, k] = f.result()
+            return dict(mgf=out)
         if progress:
             from tqdm.auto import tqdm
             it = tqdm(it, desc="MGF(λ) solves")
@@ -379,17 +395,19 @@ def mgf_log_test_losses(config, lams, progress=False):
     return cached_arrays("fig7-mgf", dict(cfg=dataclasses.asdict(config), lams=lams), compute)["mgf"]
 
 
-def run_fig7(config=None, progress=False, fig4_result=None):
+def run_fig7(config=None, progress=False, fig4_result=None, executor=None):
     """Figure 7: MGD(γ, β) after training beside MGF(λ = γ/(1−β)²) (Section 3 solver).
 
-    ``fig4_result`` (run_fig4 of ``config.fig4``) is computed when not given.
+    ``fig4_result`` (run_fig4 of ``config.fig4``) is computed when not given. ``executor`` runs the
+    sweep's groups and the MGF(λ) solves as tasks, with the serial numbers bit for bit.
     """
     cfg = Fig7Config.preset("book") if config is None else _check_type(config, Fig7Config, "config")
-    f4 = run_fig4(cfg.fig4, progress=progress) if fig4_result is None else fig4_result
+    executor = check_executor(executor)
+    f4 = run_fig4(cfg.fig4, progress=progress, executor=executor) if fig4_result is None else fig4_result
     lam = f4.lam
     ok = ~f4.cell_diverged
     lams = np.geomspace(lam[ok].min(), lam[ok].max(), cfg.n_lam)
-    mgf = mgf_log_test_losses(cfg, lams, progress)
+    mgf = mgf_log_test_losses(cfg, lams, progress, executor)
     with np.errstate(divide="ignore"):
         mgd_cells = np.mean(np.log10(f4.test_loss[:, :, cfg.replication_index()]), axis=-1)
     mgd_cells = np.where(ok, mgd_cells, np.nan)

@@ -12,10 +12,13 @@ import math
 import numpy as np
 
 from ..experiments.open_questions import KINDS, OpenQuestionsConfig, run
+from ..text import html_table, sci
 
 __all__ = ["plot_prop3", "plot_smgd_thresholds", "plot_lam_star", "plot_open_questions", "open_questions",
-           "texts", "OKABE_ITO", "FIGURES"]
+           "texts", "tables", "law_table", "BOUND_EXPONENTS", "OKABE_ITO", "FIGURES"]
 
+# Proposition 3's bound n·α²/‖y‖² (Δ0 = α²1) as a law in log10 quantities (FEATURES): its exponents
+BOUND_EXPONENTS = {"log α": 2.0, "log n": 1.0, "log ‖y‖": -2.0}
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
 
@@ -137,7 +140,10 @@ def texts(doc):
         lam_star_over_c=_sig(s["lam_star_over_c_median"]), n_lam_star_past_c=str(s["n_lam_star_past_c"]),
         n_lam_star_eval=str(s["n_lam_star_eval"]), n_lam_delta_eq_star=str(s["n_lam_delta_eq_star"]),
         lam_delta_over_c=_sig(np.median(ratio_delta)) if ratio_delta else "none",
-        horizon=f"{_f(doc['config']['horizon']):g}",
+        horizon=f"{_f(doc['config']['horizon']):g}", mgf_rtol=sci(_f(doc["config"]["mgf_rtol"])),
+        lam_step=f"{math.log10(_f(doc['config']['mgf_lams'][1]) / _f(doc['config']['mgf_lams'][0])):.2g}",
+        batch_sizes="{" + ", ".join("n" if b is None else str(b) for b in doc["config"]["batch_sizes"]) + "}",
+        betas="{" + ", ".join(f"{_f(b):g}" for b in doc["config"]["betas"]) + "}",
         n_smgd_problems=str(doc["config"]["n_smgd_problems"]),
         n_late=str(sum(_f(p["time"]) > _f(doc["config"]["horizon"])
                        for p in per[:doc["config"]["n_smgd_problems"]])),
@@ -151,6 +157,9 @@ def texts(doc):
                    r2_threshold=f"{thr:.1f}", law_n_train=str(s["law_n_train"]), law_n_test=str(s["law_n_test"]),
                    coef_alpha=f"{_f(s['law_coef']['log α']):+.2f}", coef_n=f"{_f(s['law_coef']['log n']):+.2f}",
                    coef_y=f"{_f(s['law_coef']['log ‖y‖']):+.2f}")
+        gaps = {k: abs(_f(c) - BOUND_EXPONENTS.get(k, 0.0)) for k, c in s["law_coef"].items()}
+        far = max(gaps, key=gaps.get)
+        out.update(coef_furthest=far.removeprefix("log "), coef_furthest_gap=f"{gaps[far]:.1f}")
         if not s.get("law_enough", True):
             out["law_verdict"] = (f"too few data sets to judge a law: {s['law_n_train']} training data sets "
                                   f"for {len(s['law_coef']) + 1} parameters (we ask for two per parameter)")
@@ -201,6 +210,45 @@ def texts(doc):
                                     f"γ = {_sig(run['gamma'], 3)}, batch seed {run['seed']})")
             out["smgd_smallest_decades"] = f"{math.log10(_f(s['smgd_smallest_lam']) / _f(prob['bound'])):.1f}"
     return out
+
+
+def _fidelity_table(rows, texts_by_fidelity):
+    """One row per (label, text of t) in ``rows``, one column per fidelity, as HTML."""
+    return html_table([[label, *(cell(t) for t in texts_by_fidelity.values())] for label, cell in rows],
+                      ["", *texts_by_fidelity])
+
+
+def tables(texts_by_fidelity):
+    """The chapter's three tables (Proposition 3, SMGD thresholds, λ*), one column per fidelity, as HTML."""
+    prop3 = [("data sets with λ_c on the grid", lambda t: f"{t['n_found']}/{t['n_problems']}"),
+             ("median log10(λ_c/bound)", lambda t: t["decades_median"]),
+             ("quartiles", lambda t: f"{t['decades_q25']} to {t['decades_q75']}"),
+             ("range", lambda t: f"{t['decades_min']} to {t['decades_max']}"),
+             ("non-monotone scans", lambda t: t["n_nonmonotone"])]
+    smgd = [("(data set, B, β) with a threshold", lambda t: f"{t['smgd_found']}/{t['smgd_n']}"),
+            ("median spread of log10 λ_c over β", lambda t: t["smgd_spread_median"]),
+            ("largest spread", lambda t: t["smgd_spread_max"]),
+            ("median log10 λ_c(B)/λ_c(n)", lambda t: t["smgd_shift"]),
+            ("below MGF's λ_c", lambda t: f"{t['smgd_below']}/{t['smgd_compared']}"),
+            ("smallest ratio to MGF's λ_c", lambda t: t["smgd_min_ratio"]),
+            ("non-monotone scans", lambda t: t["smgd_nonmonotone"])]
+    star = [("λ* past λ_c", lambda t: f"{t['n_lam_star_past_c']}/{t['n_lam_star_eval']}"),
+            ("median λ*/λ_c", lambda t: t["lam_star_over_c"]),
+            ("λ* = λ_Δ", lambda t: t["n_lam_delta_eq_star"]),
+            ("λ* at the grid's top", lambda t: t["n_lam_star_edge"]),
+            ("median λ_Δ/λ_c", lambda t: t["lam_delta_over_c"])]
+    return tuple(_fidelity_table(rows, texts_by_fidelity) for rows in (prop3, smgd, star))
+
+
+def _exponent(v):
+    return "0" if v == 0 else f"{v:+g}"
+
+
+def law_table(doc):
+    """The fitted exponents of the log10 λ_c law beside Proposition 3's, as HTML."""
+    coef = doc["summary"].get("law_coef", {})
+    return html_table([[k, f"{_f(c):+.2f}", _exponent(BOUND_EXPONENTS.get(k, 0.0))] for k, c in coef.items()],
+                      ["log10 quantity", "fitted exponent", "exponent in the bound n·α²/‖y‖²"])
 
 
 FIGURES = {"open-questions": dict(
