@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -34,7 +35,7 @@ from .momentum import lam, step
 
 __all__ = ["slider", "Control", "linear", "log", "choice", "lam_eps_text", "agg_figure", "png_bytes", "BlitPNG",
            "scrubber", "MAX_PAGE_MB", "COLUMN_PX", "MIN_TEXT_PX", "displayed_text_px", "scrubber2d",
-           "MAX_SCRUBBER2D_MB"]
+           "MAX_SCRUBBER2D_MB", "offline_jshtml"]
 
 MAX_PAGE_MB = 5.0  # every page of the book stays under ~5 MB; one scrubber may use at most this
 COLUMN_PX = 780    # width of the book's text column at a 1400 px window (sphinx-book-theme)
@@ -115,7 +116,8 @@ def scrubber(draw_frame: Callable, values: Sequence, *, figsize=(7.0, 3.2), dpi=
                 f"the {len(values)} frames exceed {MAX_PAGE_MB} MB: use fewer values, a smaller figsize or dpi")
     finally:
         plt.close(fig)
-    out = HTML(html)
+    natural_px = smallest_pt[0] * dpi / 72.0
+    out = HTML(f'<div class="mdln-scrubber" data-text-px="{natural_px:.2f}">{offline_jshtml(html)}</div>')
     out.smallest_text_px = displayed_text_px(smallest_pt[0], w, dpi)
     if out.smallest_text_px < MIN_TEXT_PX:
         warnings.warn(
@@ -123,6 +125,29 @@ def scrubber(draw_frame: Callable, values: Sequence, *, figsize=(7.0, 3.2), dpi=
             f"shown {out.smallest_text_px:.1f} px tall in the {COLUMN_PX} px column, below {MIN_TEXT_PX:g} px: "
             f"use a figure at most {COLUMN_PX / 100:.1f} in wide at dpi 100, or larger fonts", stacklevel=2)
     return out
+
+
+# matplotlib's jshtml template draws its buttons with font-awesome 4.4.0 from a CDN: one request leaves
+# the page per scrubber (and fails offline). Its buttons get plain text instead (their titles stay).
+_FA_LINK = re.compile(r'<link\s+rel="stylesheet"\s+href="[^"]*font-awesome[^"]*"\s*/?>\s*')
+_FA_ICON = re.compile(r'<i class="fa (fa-[a-z-]+(?: fa-flip-horizontal)?)"></i>')
+BUTTON_TEXT = {"fa-minus": "−", "fa-fast-backward": "⇤", "fa-step-backward": "‹",
+               "fa-play fa-flip-horizontal": "◀\ufe0e", "fa-pause": "❚❚", "fa-play": "▶\ufe0e",
+               "fa-step-forward": "›", "fa-fast-forward": "⇥", "fa-plus": "+"}
+
+
+def offline_jshtml(html: str) -> str:
+    """matplotlib ``to_jshtml`` output without its font-awesome CDN link: plain-text buttons instead.
+
+    Also used on the stored outputs when the book is built (``_ext/offline_pages.py``). Raises
+    ``ValueError`` on an icon it has no text for (a newer matplotlib template), rather than an empty button.
+    """
+    def text(m):
+        try:
+            return f'<span class="mdln-button-text">{BUTTON_TEXT[m.group(1)]}</span>'
+        except KeyError:
+            raise ValueError(f"offline_jshtml: no button text for the icon {m.group(1)!r}") from None
+    return _FA_ICON.sub(text, _FA_LINK.sub("", html))
 
 
 class _FrameLimitGuard(logging.Handler):
@@ -176,17 +201,24 @@ def _check_axis(name: str, values, inside: Callable, allowed: str) -> list:
 
 
 def _frame_uri(fig, dpi: float) -> str:
-    """The figure as a data URI: a PNG, or a JPEG (quality 90) when that is smaller."""
+    """The figure, drawn at ``dpi``, as a data URI: a 256-colour PNG (line art loses nothing visible), or a
+    JPEG (quality 90) when that is smaller."""
     import base64
     import io
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    png = buf.getvalue()
-    jbuf = io.BytesIO()
-    Image.open(io.BytesIO(png)).convert("RGB").save(jbuf, format="jpeg", quality=90, optimize=True)
-    kind, data = ("jpeg", jbuf.getvalue()) if jbuf.tell() < len(png) else ("png", png)
+    if fig.dpi != dpi:
+        fig.set_dpi(dpi)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
+    pbuf, jbuf = io.BytesIO(), io.BytesIO()
+    rgb.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(pbuf, format="png")
+    rgb.save(jbuf, format="jpeg", quality=90)
+    kind, data = ("jpeg", jbuf.getvalue()) if jbuf.tell() < pbuf.tell() else ("png", pbuf.getvalue())
     return f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
 
 
@@ -213,7 +245,7 @@ _SCRUBBER2D_JS = """(function () {
 })();"""
 
 
-def _scrubber2d_html(uid, uris, index, gammas, betas, alt) -> str:
+def _scrubber2d_html(uid, uris, index, gammas, betas, alt, text_px) -> str:
     """The scrubber's HTML: the first frame, two range inputs, the readout and its plain-JS script."""
     import html
     import json
@@ -233,7 +265,8 @@ def _scrubber2d_html(uid, uris, index, gammas, betas, alt) -> str:
     script = _SCRUBBER2D_JS % dict(id=uid, frames=json.dumps(uris), index=json.dumps(index),
                                    gammas=json.dumps(gammas), betas=json.dumps(betas))
     return (f'<div id="{uid}" class="mdln-scrubber2d" data-gammas="{html.escape(json.dumps(gammas))}" '
-            f'data-betas="{html.escape(json.dumps(betas))}" style="max-width:100%">'
+            f'data-betas="{html.escape(json.dumps(betas))}" data-text-px="{text_px:.2f}" '
+            f'style="max-width:100%">'
             f'{control("g", "γ", len(gammas))}{control("b", "β", len(betas))}{readout}'
             f'<img src="{uris[index[0][0]]}" alt="{html.escape(alt)}" data-frame="0,0" '
             f'style="max-width:100%;height:auto;display:block">'
@@ -268,7 +301,7 @@ def scrubber2d(draw_frame: Callable, gammas: Sequence[float], betas: Sequence[fl
     if not (_real(max_mb) and max_mb > 0):
         raise ValueError(f"max_mb must be a number of megabytes > 0, got {max_mb!r}")
 
-    uris, seen, index, smallest = [], {}, [], math.inf
+    uris, seen, index, smallest, natural = [], {}, [], math.inf, math.inf
     n_bytes = 0
     for g in gammas:
         row = []
@@ -279,10 +312,11 @@ def scrubber2d(draw_frame: Callable, gammas: Sequence[float], betas: Sequence[fl
                                 f"got {type(fig).__name__}")
             try:
                 uri = _frame_uri(fig, dpi)
-                px = displayed_text_px(_smallest_fontsize(fig), fig.get_figwidth(), dpi)
+                pt = _smallest_fontsize(fig)
+                px = displayed_text_px(pt, fig.get_figwidth(), dpi)
             finally:
                 plt.close(fig)
-            smallest = min(smallest, px)
+            smallest, natural = min(smallest, px), min(natural, pt * dpi / 72.0)
             if uri not in seen:
                 seen[uri] = len(uris)
                 uris.append(uri)
@@ -293,7 +327,7 @@ def scrubber2d(draw_frame: Callable, gammas: Sequence[float], betas: Sequence[fl
             row.append(seen[uri])
         index.append(row)
     uid = f"mdln-s2d-{uuid.uuid4().hex[:12]}"
-    out = HTML(_scrubber2d_html(uid, uris, index, gammas, betas, alt))
+    out = HTML(_scrubber2d_html(uid, uris, index, gammas, betas, alt, natural))
     out.element_id, out.n_bytes, out.smallest_text_px = uid, n_bytes, smallest
     out.gammas, out.betas = tuple(gammas), tuple(betas)
     if smallest < MIN_TEXT_PX:

@@ -265,3 +265,26 @@ def test_scrubber2d_bad_arguments(kwargs, exc, name):
 def test_scrubber2d_is_a_lazy_name():
     import mdln
     assert mdln.scrubber2d is scrubber2d
+
+
+def test_scrubber_makes_no_request_off_the_page_and_its_buttons_have_text():
+    html = scrubber(_draw_labelled, [0.2, 0.8], figsize=(3.0, 2.0), dpi=100).data
+    assert "font-awesome" not in html and "https://" not in html and "http://" not in html
+    buttons = re.findall(r"<button[^>]*>(.*?)</button>", html, re.S)
+    assert len(buttons) == 9
+    assert all(re.sub(r"<[^>]+>", "", b).strip() for b in buttons)   # every button shows a symbol
+    # its smallest text's natural size, for the browser test's phone check: 10 pt at dpi 100
+    assert f'data-text-px="{10 * 100 / 72:.2f}"' in html
+
+
+def test_offline_jshtml_rewrites_matplotlibs_template_and_refuses_unknown_icons():
+    from matplotlib import _animation_data as template
+
+    from mdln.widgets import BUTTON_TEXT, offline_jshtml
+    page = template.JS_INCLUDE + template.STYLE_INCLUDE + template.DISPLAY_TEMPLATE
+    out = offline_jshtml(page)
+    assert "font-awesome" not in out and '<i class="fa' not in out
+    assert out.count("mdln-button-text") == len(BUTTON_TEXT) == 9
+    assert offline_jshtml(out) == out                                 # idempotent (stored outputs)
+    with pytest.raises(ValueError, match="fa-rocket"):
+        offline_jshtml('<i class="fa fa-rocket"></i>')
