@@ -50,6 +50,7 @@ LAZY_NAMES = {
     "scrubber": ".widgets", "slider": ".widgets",
     # the simplification rule judged on held-out data sets (Theorems 1-2, Eq. 8 and 10)
     "HoldoutConfig": ".experiments.holdout", "run_holdout": ".experiments.holdout",
+    "scrubber2d": ".widgets",
 }
 
 

@@ -2,16 +2,17 @@
 
 Builds a copy of the book into a temporary folder, serves it on 127.0.0.1 and visits every page of the
 table of contents with Debian's ``chromium`` driven by Playwright (``executable_path``, no browser download)
-in a 1400 px wide window. Every page must have:
+in a 1400 px wide window, and again at 1280 px (a laptop) for the layout checks. Every page must have:
 
-- no console error, no uncaught exception and no failed request, except requests to the explicit CDN
-  allow-list below (this machine is offline by construction: every request that leaves 127.0.0.1 is
-  aborted, so the test is the same with or without a network);
+- no console error, no uncaught exception, no failed request and no request that leaves the book (the
+  allow-list is empty: this machine is offline by construction, every request that leaves 127.0.0.1 is
+  aborted and reported, so the test is the same with or without a network);
 - every equation rendered by MathJax (served from the book itself), no MathJax error box;
 - no raw TeX in the visible text outside rendered math and code: no ``$``, no TeX command (``\\pm``,
   ``\\frac``, ...), no ``_{``/``^{``, no ``\\(``/``\\[`` (in the API page's docstrings, which are the
   source's plain text, ``w_{k+1}``-style subscripts are the code's own notation and allowed);
-- no output block wider than its box (``scrollWidth > clientWidth`` of any element of a cell's output);
+- at 1280 and 1400 px, no output block and no code input wider than its box (``scrollWidth >
+  clientWidth`` of any element of a cell's output or input: it would scroll sideways);
 - no figure shown at less than 1/1.6 of its natural width when that width exceeds 900 px (it is then
   shrunk so much that its text is unreadable);
 - no ipywidget output (``application/vnd.jupyter.widget-view+json``, ``.jupyter-widgets``) on the static
@@ -21,11 +22,15 @@ in a 1400 px wide window. Every page must have:
   precomputed slider's text would show below 9 px;
 - kernel-free scrubbers (matplotlib ``to_jshtml``) that show another frame when their slider is moved with
   the keyboard, and the first frame again when moved back;
+- two-slider (γ, β) scrubbers (``mdln.scrubber2d``): each slider moved with the keyboard shows another
+  frame, and the readout's γ, β and λ are the shown pair's, λ = γ/(1−β)² (Proposition 1);
+- at 400 px (``NARROW_PAGES``): the text of every precomputed slider's frames shown at least 7 px tall (from
+  the ``data-text-px`` its HTML carries), and the prev/next footer titles not wrapped word by word;
 - internal links that resolve (HTTP 200), anchors included; a weight (HTML and images) under 5 MB.
 
 Every failure names the page and the offending element (section anchor, cell number and first code line,
-or directive title) and text. Full-page screenshots of every page at 1400 px, and of two pages at 400 px,
-go to ``_build/screenshots/``.
+or directive title), the window width when it matters, and text. Full-page screenshots of every page at
+1400 px, and of two pages at 400 px, go to ``_build/screenshots/``.
 
 The same checks run standalone on an existing build (no rebuild):
 
@@ -56,16 +61,16 @@ from _chromium import chromium_or_skip
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "_build" / "screenshots"
 
-# Requests that may fail because this machine is offline; every one is a CDN asset that online readers
-# load normally. Anything else that fails (a missing local file, another host) fails the test.
-# (No require.js and no ipywidgets HTML manager: _config.yml loads neither, nb_ipywidgets_js: {}.)
-ALLOWED_FAILED_URL_PREFIXES = (
-    "https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css",  # scrubber icons
-)
+# Requests that may leave the book: none. (No require.js and no ipywidgets HTML manager: _config.yml loads
+# neither, nb_ipywidgets_js: {}; the scrubbers' font-awesome CDN link is replaced by plain-text buttons,
+# mdln.widgets.offline_jshtml and _ext/offline_pages.py.)
+ALLOWED_FAILED_URL_PREFIXES: tuple[str, ...] = ()
 
 MAX_PAGE_BYTES = 5_000_000  # every page of the book, HTML and its images, stays under ~5 MB
-WIDE = 1400                 # the desktop window width every page is checked at
-NARROW = 400                # a phone-sized window: screenshots of NARROW_PAGES
+WIDE = 1400                 # the desktop window width every page is checked at (all checks, screenshots)
+LAPTOP = 1280               # a laptop: the layout checks again (nothing wider than its box)
+NARROW = 400                # a phone-sized window: screenshots of NARROW_PAGES, slider text, footer
+MIN_PHONE_TEXT_PX = 7.0     # a precomputed slider's smallest text, as shown at NARROW
 NARROW_PAGES = ("book/intro", "book/02_discrete_to_continuous")
 BIG_FIGURE_PX = 900         # a figure wider than this (natural width) ...
 MAX_SHRINK = 1.6            # ... must not be displayed at less than 1/1.6 of it
@@ -143,7 +148,7 @@ def chromium():
 
 
 def _allowed(url: str) -> bool:
-    return url.startswith(ALLOWED_FAILED_URL_PREFIXES)
+    return bool(ALLOWED_FAILED_URL_PREFIXES) and url.startswith(ALLOWED_FAILED_URL_PREFIXES)
 
 
 class _PageLog:
@@ -198,7 +203,7 @@ _MATH_JS = """() => {
 }"""
 
 # The reader-facing checks of one page, in the page itself. Each finding is [kind, where, what].
-_READER_JS = r"""([bigPx, maxShrink]) => {
+_READER_JS = r"""([bigPx, maxShrink, layoutOnly]) => {
   const root = document.querySelector('article.bd-article') || document.querySelector('article')
                || document.querySelector('main') || document.body;
   const out = [];
@@ -229,13 +234,13 @@ _READER_JS = r"""([bigPx, maxShrink]) => {
     return parts.join(' › ') || el.tagName.toLowerCase();
   };
 
-  // 1. raw TeX in visible text, outside rendered math and code
+  // 1. raw TeX in visible text, outside rendered math and code (once per page: not a matter of width)
   const SKIP = 'mjx-container, .math, pre, code, script, style, textarea, .highlight, .MathJax, ' +
                'mjx-assistive-mml, .headerlink';
   const TEX = /\$|\\[A-Za-z]+|\\[()\[\]{}]|[_^]\{/g;
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   let node;
-  while ((node = walker.nextNode())) {
+  while (!layoutOnly && (node = walker.nextNode())) {
     const p = node.parentElement;
     if (!p || p.closest(SKIP) || !visible(p)) continue;
     const text = node.textContent;
@@ -273,6 +278,21 @@ _READER_JS = r"""([bigPx, maxShrink]) => {
               `${el.tagName.toLowerCase()} content ${el.scrollWidth} px wide in a ${el.clientWidth} px box; ${what}`]);
   }
 
+  // 2b. code inputs wider than their box (a code line longer than the cell: it scrolls sideways)
+  const reportedIn = new Set();
+  for (const el of root.querySelectorAll('.cell_input, .cell_input *')) {
+    if (!visible(el) || el.clientWidth === 0 || el.scrollWidth <= el.clientWidth + 1) continue;
+    const block = el.closest('.cell_input') || el;
+    if (reportedIn.has(block)) continue;
+    reportedIn.add(block);
+    const pre = block.querySelector('pre');
+    const lines = pre ? pre.textContent.split('\n') : [];
+    const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+    out.push(['input overflow', where(block),
+              `${el.tagName.toLowerCase()} content ${el.scrollWidth} px wide in a ${el.clientWidth} px box; ` +
+              `longest line (${longest.length} chars): "${clip(longest, 100)}"`]);
+  }
+
   // 3. big figures shrunk below 1/maxShrink of their natural width
   for (const img of root.querySelectorAll('img')) {
     if (!visible(img) || !img.complete || img.naturalWidth <= bigPx) continue;
@@ -285,6 +305,8 @@ _READER_JS = r"""([bigPx, maxShrink]) => {
                 `(1/${(img.naturalWidth / shown).toFixed(2)})`]);
     }
   }
+
+  if (layoutOnly) return out;  // the checks below do not depend on the window's width
 
   // 4. ipywidget outputs on the static page (empty without a kernel, inert with one)
   const wboxes = new Set();
@@ -362,13 +384,99 @@ def _check_scrubbers(page, doc, shots):
     return problems, n
 
 
-def check_site(html_dir, pages=None, screenshots=SCREENSHOTS, browser=None, check_links=True):
+# The two-slider (γ, β) scrubbers of mdln.scrubber2d: the readout of the pair shown, and which frame.
+_S2D_STATE_JS = """root => {
+  const num = c => parseFloat(root.querySelector('.mdln-s2d-' + c).textContent);
+  const G = JSON.parse(root.dataset.gammas), B = JSON.parse(root.dataset.betas);
+  const i = +root.querySelector('.mdln-s2d-g').value, j = +root.querySelector('.mdln-s2d-b').value;
+  const img = root.querySelector('img');
+  return {i: i, j: j, gamma: G[i], beta: B[j], n_g: G.length, n_b: B.length,
+          shown: {gamma: num('gamma'), beta: num('beta'), lam: num('lam'), eps: num('eps')},
+          src: img.src.length + ':' + img.src.slice(-96), frame: img.getAttribute('data-frame')};
+}"""
+
+
+def _readout_problems(state, label):
+    """The readout of ``state`` against the shown pair: γ and β its grid values, λ = γ/(1−β)², ε = γ/(1−β)."""
+    g, b, shown = state["gamma"], state["beta"], state["shown"]
+    expected = dict(gamma=g, beta=b, lam=g / (1 - b) ** 2, eps=g / (1 - b))
+    return [("scrubber2d", label, f"readout {k} = {shown[k]!r} at (γ, β) = ({g:g}, {b:g}), expected {v:.4g}")
+            for k, v in expected.items()
+            if not (shown[k] == shown[k] and abs(shown[k] - v) <= 6e-4 * max(abs(v), 1e-12))]
+
+
+def _check_scrubbers2d(page, doc, shots):
+    """Every (γ, β) scrubber: each slider moved to its end and back shows other frames, whose readout is the
+    shown pair's (λ = γ/(1−β)², Proposition 1)."""
+    problems, n = [], 0
+    for k, root in enumerate(page.query_selector_all(".mdln-scrubber2d")):
+        n += 1
+        label = f"(γ, β) scrubber {k + 1}"
+        root.scroll_into_view_if_needed()
+        state = root.evaluate(_S2D_STATE_JS)
+        problems += _readout_problems(state, label)
+        first = state["src"]
+        for cls, name, n_values in (("g", "γ", state["n_g"]), ("b", "β", state["n_b"])):
+            if n_values < 2:
+                problems.append(("scrubber2d", label, f"the {name} slider has only {n_values} value"))
+                continue
+            root.query_selector(f".mdln-s2d-{cls}").focus()
+            page.keyboard.press("End")
+            moved = root.evaluate(_S2D_STATE_JS)
+            problems += _readout_problems(moved, label)
+            if moved["src"] == state["src"] or moved["frame"] == state["frame"]:
+                problems.append(("scrubber2d", label, f"the frame did not change when the {name} slider moved "
+                                                      f"to its end ({state['frame']} → {moved['frame']})"))
+            state = moved
+        if shots is not None:
+            root.screenshot(path=str(shots / f"{doc.replace('/', '__')}__scrubber2d{k + 1}.png"))
+        for cls in ("g", "b"):
+            root.query_selector(f".mdln-s2d-{cls}").focus()
+            page.keyboard.press("Home")
+        back = root.evaluate(_S2D_STATE_JS)
+        problems += _readout_problems(back, label)
+        if back["src"] != first:
+            problems.append(("scrubber2d", label, "moving both sliders back did not show the first frame again"))
+    return problems, n
+
+
+# At NARROW: the precomputed sliders' smallest text as shown (data-text-px × shown / natural width) and the
+# prev/next footer (a title on as many lines as it has words wraps word by word).
+_PHONE_JS = r"""minPx => {
+  const out = [];
+  const sliders = Array.from(document.querySelectorAll('img[id^="_anim_img"], .mdln-scrubber2d img'));
+  sliders.forEach((img, k) => {
+    if (!img.naturalWidth) return;
+    const box = img.closest('[data-text-px]');
+    const label = 'precomputed slider ' + (k + 1);
+    if (!box) { out.push(['phone text', label, 'no data-text-px: its text size is unknown (re-run the cell)']); return; }
+    const shown = parseFloat(box.dataset.textPx) * img.getBoundingClientRect().width / img.naturalWidth;
+    if (shown < minPx)
+      out.push(['phone text', label, `smallest text shown ${shown.toFixed(1)} px tall (natural ` +
+                `${box.dataset.textPx} px on ${img.naturalWidth} px, shown ${Math.round(img.getBoundingClientRect().width)} px)`]);
+  });
+  for (const t of document.querySelectorAll('.prev-next-area .prev-next-title')) {
+    const words = t.textContent.trim().split(/\s+/).length;
+    const lh = parseFloat(getComputedStyle(t).lineHeight) || 20;
+    const lines = Math.round(t.getBoundingClientRect().height / lh);
+    if (words >= 2 && lines >= words)
+      out.push(['footer', 'prev/next', `"${t.textContent.trim()}" wraps word by word (${lines} lines)`]);
+  }
+  return out;
+}"""
+
+
+def check_site(html_dir, pages=None, screenshots=SCREENSHOTS, browser=None, check_links=True,
+               widths=(WIDE, LAPTOP, NARROW)):
     """Run every reader-facing check on a built book in ``html_dir``; no rebuild.
 
     Returns ``(findings, stats)``: ``findings`` maps each page to a list of ``(kind, where, what)`` tuples
-    (empty when the page is clean); ``stats`` counts pages, equations, scrubbers, links and the heaviest
-    page. ``screenshots`` (a folder, or None) receives a full-page PNG of every page at 1400 px and of
-    ``NARROW_PAGES`` at 400 px.
+    (empty when the page is clean); ``stats`` counts pages, equations, scrubbers, links, the heaviest page
+    and each page's weight (``page_mb``). At ``WIDE`` every check runs; then the same page is narrowed to
+    ``LAPTOP`` and the layout checks (overflow, shrunk figures) run again, their findings saying "at 1280 px"
+    (no second load, no second typesetting), and ``NARROW_PAGES`` to ``NARROW`` for the
+    precomputed sliders' text size and the footer. ``screenshots`` (a folder, or None) receives a
+    full-page PNG of every page at 1400 px and of ``NARROW_PAGES`` at 400 px.
     """
     html_dir = Path(html_dir)
     pages = list(pages) if pages is not None else toc_pages(REPO)
@@ -377,15 +485,14 @@ def check_site(html_dir, pages=None, screenshots=SCREENSHOTS, browser=None, chec
         shots.mkdir(parents=True, exist_ok=True)
     findings = {doc: [] for doc in pages}
     findings["(links)"] = []
-    stats = dict(pages=len(pages), equations=0, scrubbers=0, links=0, heaviest_mb=0.0)
+    stats = dict(pages=len(pages), equations=0, scrubbers=0, scrubbers2d=0, links=0, heaviest_mb=0.0,
+                 page_mb={})
     internal_links = set()
     with serve(html_dir) as base, (chromium() if browser is None else _nullctx(browser)) as b:
-        for width in (WIDE, NARROW):
+        for width in [w for w in widths if w == WIDE]:
             context = b.new_context(viewport={"width": width, "height": 900})
             try:
                 for doc in pages:
-                    if width == NARROW and doc not in NARROW_PAGES:
-                        continue
                     f = findings[doc]
                     if not (html_dir / (doc + ".html")).exists():
                         if width == WIDE:
@@ -393,13 +500,6 @@ def check_site(html_dir, pages=None, screenshots=SCREENSHOTS, browser=None, chec
                         continue
                     page = context.new_page()
                     try:
-                        if width == NARROW:
-                            page.goto(urljoin(base, doc + ".html"), wait_until="load", timeout=60_000)
-                            page.evaluate(_WAIT_IMAGES_JS)
-                            if shots is not None:
-                                page.screenshot(path=str(shots / f"{doc.replace('/', '__')}@{width}.png"),
-                                                full_page=True)
-                            continue
                         log = _PageLog(page, base)
                         resp = page.goto(urljoin(base, doc + ".html"), wait_until="load", timeout=60_000)
                         if resp is None or resp.status != 200:
@@ -409,18 +509,31 @@ def check_site(html_dir, pages=None, screenshots=SCREENSHOTS, browser=None, chec
                         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
                             if href.startswith(base):
                                 internal_links.add(href)
+                        if LAPTOP in widths:  # the in-page checks again in the same page, narrowed
+                            _narrow(page, LAPTOP)
+                            layout = [BIG_FIGURE_PX, MAX_SHRINK, True]
+                            for kind, where, what in page.evaluate(_READER_JS, layout):
+                                f.append((kind, f"at {LAPTOP} px › {where}", what))
+                        if NARROW in widths and doc in NARROW_PAGES:  # and as a phone shows it
+                            _narrow(page, NARROW)
+                            for kind, where, what in page.evaluate(_PHONE_JS, MIN_PHONE_TEXT_PX):
+                                f.append((kind, f"at {NARROW} px › {where}", what))
+                            if shots is not None:
+                                page.screenshot(path=str(shots / f"{doc.replace('/', '__')}@{NARROW}.png"),
+                                                full_page=True)
                         page.close()
                         if log.page_bytes > MAX_PAGE_BYTES:
                             f.append(("page weight", doc, f"{log.page_bytes / 1e6:.1f} MB (HTML and images), over "
                                       f"{MAX_PAGE_BYTES / 1e6:.0f} MB: fewer scrubber frames or a lower dpi"))
                         stats["heaviest_mb"] = max(stats["heaviest_mb"], log.page_bytes / 1e6)
+                        stats["page_mb"][doc] = round(log.page_bytes / 1e6, 2)
                         for msg in log.errors:
                             f.append(("console", doc, msg))
                         for msg in log.failed:
                             f.append(("request", doc, msg))
                         for off in log.offsite:
                             if not _allowed(off):
-                                f.append(("request", doc, f"request to a host outside the allow-list: {off}"))
+                                f.append(("request", doc, f"request to a host outside the book: {off}"))
                     finally:
                         if not page.is_closed():
                             page.close()
@@ -432,17 +545,30 @@ def check_site(html_dir, pages=None, screenshots=SCREENSHOTS, browser=None, chec
     return findings, stats
 
 
+def _narrow(page, width):
+    """Resize the page's window to ``width`` px and wait for the new layout to be painted."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.evaluate(_WAIT_IMAGES_JS)
+
+
 @contextmanager
 def _nullctx(x):
     yield x
 
 
-def _check_page(page, doc, f, stats, shots):
-    # MathJax is served from _static/mathjax: wait for its typesetting to finish
+def _wait_typeset(page):
+    """Wait for MathJax (served from _static/mathjax) to finish typesetting and for the images; True if
+    the page has MathJax."""
     has_mathjax = page.evaluate("() => typeof MathJax !== 'undefined' && !!MathJax.startup")
     if has_mathjax:
         page.evaluate("() => MathJax.startup.promise")
     page.evaluate(_WAIT_IMAGES_JS)
+    return has_mathjax
+
+
+def _check_page(page, doc, f, stats, shots):
+    has_mathjax = _wait_typeset(page)
     m = page.evaluate(_MATH_JS)
     stats["equations"] += m["n_math"]
     if m["n_math"] and not has_mathjax:
@@ -451,12 +577,15 @@ def _check_page(page, doc, f, stats, shots):
         f.append(("math", doc, f"equation not rendered by MathJax: {t!r}"))
     for t in m["merrors"]:
         f.append(("math", doc, f"MathJax error (undefined macro?): {t!r}"))
-    for kind, where, what in page.evaluate(_READER_JS, [BIG_FIGURE_PX, MAX_SHRINK]):
+    for kind, where, what in page.evaluate(_READER_JS, [BIG_FIGURE_PX, MAX_SHRINK, False]):
         f.append((kind, where, what))
     if shots is not None:
         page.screenshot(path=str(shots / f"{doc.replace('/', '__')}.png"), full_page=True)
     probs, n = _check_scrubbers(page, doc, shots)
     stats["scrubbers"] += n
+    f.extend(probs)
+    probs, n = _check_scrubbers2d(page, doc, shots)
+    stats["scrubbers2d"] += n
     f.extend(probs)
 
 
@@ -490,7 +619,11 @@ def format_problems(findings) -> list[str]:
 def format_markdown(findings, stats) -> str:
     """The findings as a Markdown report, one section per page with a count per kind of defect."""
     lines = [f"{stats['pages']} pages, {stats['equations']} equations, {stats['scrubbers']} scrubbers, "
-             f"{stats['links']} internal links, heaviest page {stats['heaviest_mb']:.2f} MB.", ""]
+             f"{stats.get('scrubbers2d', 0)} (γ, β) scrubbers, {stats['links']} internal links, heaviest page "
+             f"{stats['heaviest_mb']:.2f} MB.", ""]
+    if stats.get("page_mb"):
+        lines += ["Page weights (HTML and images, MB): "
+                  + ", ".join(f"{d} {mb:.2f}" for d, mb in stats["page_mb"].items()), ""]
     total = {}
     for items in findings.values():
         for kind, _, _ in items:
@@ -558,6 +691,8 @@ _DEFECTS = {
     "stderr output": '<div class="cell"><div class="cell_output"><div class="output stderr"><pre>UserWarning: '
                      'scrubber text 7.7 px</pre></div></div></div>',
     "NBVAL text": '<div class="cell"><div class="cell_input"><pre># NBVAL_IGNORE_OUTPUT\nf()</pre></div></div>',
+    "input overflow": '<div class="cell"><div class="cell_input"><pre style="overflow:auto">'
+                      + "y" * 400 + "</pre></div></div>",
 }
 _CLEAN = ('<p>math <span class="math"><mjx-container>\\(\\gamma_{t}\\)</mjx-container></span>, code '
           '<code>$HOME \\frac</code></p><pre>a_{i} $x$</pre><img src="big.png" style="width:1000px">'
@@ -577,6 +712,19 @@ def _png(path, width, height):
                      + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
+def test_the_scrubber2d_readout_check_catches_a_wrong_lambda():
+    # the readout read off a (γ, β) scrubber at (γ, β) = (0.01, 0.5): λ = 0.04, ε = 0.02
+    state = dict(gamma=0.01, beta=0.5, shown=dict(gamma=0.01, beta=0.5, lam=0.04, eps=0.02))
+    assert _readout_problems(state, "s") == []
+    wrong = dict(state, shown=dict(state["shown"], lam=0.01))     # γ shown for λ
+    (kind, where, what), = _readout_problems(wrong, "s")
+    assert kind == "scrubber2d" and "readout lam = 0.01" in what and "expected 0.04" in what
+    rounded = dict(state, gamma=0.3, beta=0.97, shown=dict(gamma=0.3, beta=0.97, lam=333.3, eps=10))
+    assert _readout_problems(rounded, "s") == []                  # 4 significant digits pass
+    missing = dict(state, shown=dict(state["shown"], eps=float("nan")))
+    assert [w for _, _, w in _readout_problems(missing, "s")][0].startswith("readout eps = nan")
+
+
 def test_each_check_catches_its_defect_and_passes_a_clean_page(tmp_path):
     _png(tmp_path / "big.png", 1200, 100)
     _png(tmp_path / "small.png", 600, 100)
@@ -586,7 +734,7 @@ def test_each_check_catches_its_defect_and_passes_a_clean_page(tmp_path):
     for kind, body in _DEFECTS.items():
         (tmp_path / f"{kind.replace(' ', '_')}.html").write_text(page.format(body))
     docs = ["clean"] + [k.replace(" ", "_") for k in _DEFECTS]
-    findings, _ = check_site(tmp_path, docs, screenshots=None, check_links=False)
+    findings, _ = check_site(tmp_path, docs, screenshots=None, check_links=False, widths=(WIDE,))
     assert findings["clean"] == [], findings["clean"]
     for kind in _DEFECTS:
         got = findings[kind.replace(" ", "_")]

@@ -125,3 +125,28 @@ def test_transient_progress_restores_tqdm_and_reraises():
             assert tqdm.auto.tqdm is not before        # plain-text bars inside the block
             1 / 0
     assert tqdm.auto.tqdm is before
+
+
+def test_fig2_lambda_labels_are_outlined_inside_the_axes_and_the_beta_axis_says_its_spacing(tmp_cache):
+    res = fig_nets.fig2(fig_nets.Fig2Config.preset("test"))
+    fig = res.plot()
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_text().startswith("λ=")]
+    assert labels
+    box = ax.get_window_extent()
+    for t in labels:
+        assert t.get_path_effects(), t.get_text()     # white text with a dark outline: legible on any cell
+        bb = t.get_window_extent()
+        assert box.x0 <= bb.x0 and bb.x1 <= box.x1 and box.y0 <= bb.y0 and bb.y1 <= box.y1, t.get_text()
+    assert "−log(1−β)" in ax.get_ylabel()
+    plt.close(fig)
+
+
+def test_lambda_label_spot_prefers_converged_cells():
+    xe, ye = np.arange(5.0), np.arange(5.0) / 2          # 4 × 4 cells; the line x = log10(λ) − 2y
+    status = np.full((4, 4), nets.DIVERGED)
+    status[1, :] = nets.CONVERGED                         # only column 1 (x in [1, 2]) converged
+    x, y = fig_nets._label_spot(10 ** 3.0, xe, ye, status)
+    assert 1 <= x <= 2 and abs(x - (3.0 - 2 * y)) < 1e-9  # on the line, on a converged cell
+    assert fig_nets._label_spot(10 ** -5.0, xe, ye, status) is None   # the line misses the axes

@@ -1,4 +1,6 @@
 """Figure 1 at test fidelity: the measured claims of Section 2 hold."""
+import matplotlib
+import matplotlib.text
 import numpy as np
 import pytest
 
@@ -100,3 +102,28 @@ def test_registry_pairs_the_experiment_with_its_plot(result):
     fig = sec2.plot_speedups(core)
     assert len(fig.axes) == 2
     plt.close(fig)
+
+
+def test_explorer_frames_are_legible_on_a_phone_and_the_flow_is_drawn_over_the_iterates():
+    from mdln.widgets import displayed_text_px
+    fig = sec2.mgd_mgf_figure(0.01, 0.0)             # β = 0: the densest dots of the grid
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    dots, flow = (next(l for l in ax.lines if l.get_label() == lab)
+                  for lab in ("MGD($\\gamma,\\beta$)", "MGF($\\lambda$)"))
+    assert flow.get_zorder() > dots.get_zorder()      # the MGF curve stays visible on the dots
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
+    # a 7 in frame at dpi 100 is shown ~368 px wide on a 400 px phone: 10 pt text stays >= 7 px
+    assert fig.get_figwidth() == sec2.SLIDER_FIGSIZE[0]
+    assert displayed_text_px(min(sizes), fig.get_figwidth(), 100, column_px=368) >= 7
+
+
+def test_explorer_grid_holds_runs_of_equal_lambda():
+    lams = {}
+    for g in sec2.EXPLORER_GAMMAS:
+        for b in sec2.EXPLORER_BETAS:
+            lams.setdefault(round(float(sec2.lam(g, b)), 9), []).append((g, b))
+    assert len(lams[1.0]) >= 3                        # the caption's λ = 1 pairs
+    out = sec2.mgd_mgf_explorer(gammas=(0.01, 0.04), betas=(0.8, 0.9))
+    assert out.gammas == (0.01, 0.04) and out.n_bytes < 4 * 60_000
+    assert 'data-text-px="13.89"' in out.data        # 10 pt at dpi 100

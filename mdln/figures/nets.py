@@ -15,7 +15,7 @@ import numpy as np
 from .. import nets
 from ..experiments.nets import (Fig2Config, Fig2Result, Fig6Config, Fig6Result, grid_axes,
                                 lambda_quantification, run_fig2, run_fig6)
-from .plotting import heatmap
+from .plotting import cell_edges, heatmap
 
 __all__ = ["transient_progress", "Fig2Config", "Fig2Result", "fig2", "plot_fig2", "Fig6Config", "Fig6Result",
            "fig6", "plot_fig6", "lambda_quantification", "quantification_report", "grid_axes", "FIGURES"]
@@ -65,10 +65,55 @@ def transient_progress():
 # ---------------------------------------------------------------------------------------------------
 # plotting
 def _heatmap(ax, gammas, betas, values, status, title, cbar_label, levels, valid, mark_cap=False):
-    """:func:`mdln.figures.plotting.heatmap` in (log γ, −log(1−β)) coordinates; arrays (γ, β)."""
-    return heatmap(ax, gammas, betas, values, title, diverged=status == nets.DIVERGED,
+    """:func:`mdln.figures.plotting.heatmap` in (log γ, −log(1−β)) coordinates; arrays (γ, β).
+
+    The λ labels are outlined and moved onto coloured (converged) cells where their line crosses any, so
+    none is white on grey or under the hatching; the β axis, spaced as −log₁₀(1−β), says so.
+    """
+    mesh = heatmap(ax, gammas, betas, values, title, diverged=status == nets.DIVERGED,
                    capped=status == nets.STEP_CAP, coords="omb", lam_levels=levels, valid=valid,
                    cbar_label=cbar_label, capped_style="dot" if mark_cap else None)
+    _place_lambda_labels(ax, gammas, betas, status)
+    ax.set_ylabel("momentum β (spaced as −log(1−β))")
+    return mesh
+
+
+def _label_spot(lam, xe, ye, status):
+    """(x, y) on the line x = log₁₀λ − 2y for its label: inside the axes, on the best cell it crosses
+    (converged over step cap over diverged), nearest the middle of those; None if it barely enters."""
+    y = np.linspace(ye[0], ye[-1], 200)
+    x = np.log10(lam) - 2 * y
+    w, h = xe[-1] - xe[0], ye[-1] - ye[0]
+    ok = (x > xe[0] + 0.05 * w) & (x < xe[-1] - 0.05 * w) & (y > ye[0] + 0.04 * h) & (y < ye[-1] - 0.04 * h)
+    if ok.sum() < 3:
+        return None
+    x, y = x[ok], y[ok]
+    gi = np.clip(np.searchsorted(xe, x) - 1, 0, status.shape[0] - 1)
+    bj = np.clip(np.searchsorted(ye, y) - 1, 0, status.shape[1] - 1)
+    st = status[gi, bj]
+    rank = np.where(st == nets.CONVERGED, 2, np.where(st == nets.STEP_CAP, 1, 0))
+    best = np.flatnonzero(rank == rank.max())
+    k = best[np.argmin(np.abs(best - best.mean()))]
+    return x[k], y[k]
+
+
+def _place_lambda_labels(ax, gammas, betas, status):
+    """Outline the heatmap's "λ=…" labels (white on a black stroke) and move each to :func:`_label_spot`."""
+    from matplotlib import patheffects
+    xe = cell_edges(np.log10(gammas))
+    ye = cell_edges(-np.log10(1 - np.asarray(betas, float)))
+    for t in list(ax.texts):
+        if not t.get_text().startswith("λ="):
+            continue
+        spot = _label_spot(float(t.get_text()[2:]), xe, ye, np.asarray(status))
+        if spot is None:
+            t.remove()
+            continue
+        t.set_position(spot)
+        t.set_horizontalalignment("center")
+        t.set_verticalalignment("center")
+        t.set_clip_on(True)
+        t.set_path_effects([patheffects.withStroke(linewidth=2.5, foreground="black")])
 
 
 def _status_legend(fig, mark_cap, n_div, n_cap=0, div_label="diverged"):

@@ -19,7 +19,8 @@ from ..text import power_of_ten
 __all__ = ["Fig1Config", "Fig1Result", "fig1", "plot_fig1", "plot_speedups", "quadratic_of", "gap_vs_step",
            "acceleration_gap", "RegimesResult", "regimes", "plot_regimes", "draw_mgd_mgf_frame",
            "draw_acceleration_frame", "mgd_mgf_widget", "acceleration_widget", "mgd_quadratic", "MgdMgfView",
-           "AccelerationView", "mgd_mgf_live", "acceleration_live", "power10_text", "FIGURES"]
+           "AccelerationView", "mgd_mgf_live", "acceleration_live", "power10_text", "FIGURES",
+           "EXPLORER_GAMMAS", "EXPLORER_BETAS", "SLIDER_FIGSIZE", "mgd_mgf_figure", "mgd_mgf_explorer"]
 
 _C = {"gd": "#0072B2", "flow": "#000000", "mgd": "#D55E00", "fast": "#009E73", "approx": "#CC79A7"}
 
@@ -243,16 +244,19 @@ class MgdMgfView:
         self.q = quadratic_of(self.cfg)
         self.fig = fig
         ax, ax2 = _slider_axes(fig, self.q)
-        (self.flow,) = ax.plot([], [], color=_C["flow"], lw=1.5, label="MGF($\\lambda$)")
-        (self.dots,) = ax.plot([], [], "o", ms=2.5, color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
-        ax.legend(fontsize=9, loc="lower right")
+        # the flow is drawn over the iterates (thin, on top): where the dots are dense (small ε, e.g.
+        # β = 0) they would otherwise hide it
+        (self.dots,) = ax.plot([], [], "o", ms=3.5, color=_C["mgd"], alpha=0.55, mew=0,
+                               label="MGD($\\gamma,\\beta$)")
+        (self.flow,) = ax.plot([], [], color=_C["flow"], lw=1.1, zorder=3, label="MGF($\\lambda$)")
+        ax.legend(fontsize=10, loc="lower right")
         self.title = _title_text(ax)
-        (self.loss_dots,) = ax2.plot([], [], "o", ms=2, color=_C["mgd"], label="MGD")
-        (self.loss_flow,) = ax2.plot([], [], color=_C["flow"], label="MGF")
+        (self.loss_dots,) = ax2.plot([], [], "o", ms=3, color=_C["mgd"], alpha=0.55, mew=0, label="MGD")
+        (self.loss_flow,) = ax2.plot([], [], color=_C["flow"], lw=1.1, zorder=3, label="MGF")
         ax2.set_xlim(0, self.cfg.horizon)
         ax2.set_xlabel("time $t = k\\varepsilon$")
         ax2.set_ylabel("$F$")
-        ax2.legend(fontsize=9)
+        ax2.legend(fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.93))
 
     def update(self, params):
@@ -280,14 +284,14 @@ class AccelerationView:
         ax.plot(*self.W.T, "o", ms=2, color=_C["mgd"], label=f"MGD({cfg.gamma:g}, {cfg.beta:g})")
         (self.fast,) = ax.plot([], [], "s", ms=4, mfc="none", color=_C["fast"],
                                label="MGD($\\hat\\gamma,\\hat\\beta$)")
-        ax.legend(fontsize=9, loc="lower right")
+        ax.legend(fontsize=10, loc="lower right")
         self.title = _title_text(ax)
         ax2.plot(np.maximum(self.q.value(self.W), 1e-300), color=_C["mgd"], label="MGD($\\gamma,\\beta$)")
         (self.fast_loss,) = ax2.plot([], [], color=_C["fast"], label="MGD($\\hat\\gamma,\\hat\\beta$)")
         ax2.set_xlim(0, self.n)
         ax2.set_xlabel("iteration $k$")
         ax2.set_ylabel("$F(w_k)$")
-        ax2.legend(fontsize=9)
+        ax2.legend(fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.93))
 
     def update(self, rho):
@@ -301,6 +305,36 @@ class AccelerationView:
         return self.W, W_hat
 
 
+# The kernel-free (γ, β) explorer. Multiplying γ by 4 and 1 − β by 2 keeps λ, so the grid holds runs of
+# equal-λ pairs: λ = 1 at (0.01, 0.9), (0.04, 0.8), (0.16, 0.6), (0.64, 0.2); λ = 4 at (0.04, 0.9), ...
+EXPLORER_GAMMAS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64)
+EXPLORER_BETAS = (0.0, 0.2, 0.6, 0.8, 0.9, 0.95, 0.975)
+# the sliders' frames: 700 px at dpi 100 with text >= 10 pt, so it shows >= 7 px tall on a 400 px phone
+SLIDER_FIGSIZE = (7.0, 3.2)
+
+
+def mgd_mgf_figure(gamma, beta, config: Fig1Config | None = None, figsize=SLIDER_FIGSIZE):
+    """A new Agg figure (outside pyplot) of MGD(γ, β) over MGF(λ) on the Figure 1 quadratic (Proposition 1)."""
+    from .. import widgets
+    fig = widgets.agg_figure(figsize, dpi=100)
+    MgdMgfView(fig, config).update((gamma, beta))
+    return fig
+
+
+def mgd_mgf_explorer(gammas=EXPLORER_GAMMAS, betas=EXPLORER_BETAS, config: Fig1Config | None = None, dpi=100):
+    """The kernel-free (γ, β) explorer of MGD against MGF: :func:`mdln.widgets.scrubber2d` over the grid
+    (Proposition 1: equal λ, same path). One figure is updated in place for every frame."""
+    from .. import widgets
+    fig = widgets.agg_figure(SLIDER_FIGSIZE, dpi=dpi)
+    view = MgdMgfView(fig, config)
+
+    def draw(gamma, beta):
+        view.update((gamma, beta))
+        return fig
+    return widgets.scrubber2d(draw, gammas, betas, dpi=dpi,
+                              alt="MGD(γ, β) iterates over the MGF(λ) path, and their losses")
+
+
 def draw_mgd_mgf_frame(fig, params, config: Fig1Config | None = None):
     """Draw MGD(γ, β) iterates over the MGF(λ) path on the Figure 1 quadratic; params = (γ, β)."""
     return MgdMgfView(fig, config).update(params)
@@ -311,7 +345,7 @@ def draw_acceleration_frame(fig, rho, config: Fig1Config | None = None):
     return AccelerationView(fig, config).update(rho)
 
 
-def mgd_mgf_live(config: Fig1Config | None = None, figsize=(9.0, 3.4), dpi=100):
+def mgd_mgf_live(config: Fig1Config | None = None, figsize=SLIDER_FIGSIZE, dpi=100):
     """The γ/β widget's figure and frame: ``draw(gamma, beta)`` updates it and returns its PNG."""
     from .. import widgets
     fig = widgets.agg_figure(figsize, dpi)
@@ -332,7 +366,7 @@ def acceleration_text(rho, config: Fig1Config | None = None):
             f"<b>λ = {lam(g_hat, b_hat):.4g}</b> (unchanged), ε̂ = {step(g_hat, b_hat):.4g}")
 
 
-def acceleration_live(config: Fig1Config | None = None, figsize=(9.0, 3.4), dpi=100):
+def acceleration_live(config: Fig1Config | None = None, figsize=SLIDER_FIGSIZE, dpi=100):
     """The ρ widget's figure and frame: ``draw(rho)`` updates it and returns its PNG."""
     from .. import widgets
     fig = widgets.agg_figure(figsize, dpi)
