@@ -25,6 +25,7 @@ LAYER_OF = {
     "mdln.experiments.sec3": CORE, "mdln.experiments.sec4": CORE, "mdln.experiments.nets": CORE,
     "mdln.experiments.appendix_a": CORE, "mdln.experiments.theorems": CORE,
     "mdln.experiments.open_questions": CORE,
+    "mdln.lemmas": CORE, "mdln.experiments.lemma_forms": CORE,
     "mdln.text": WIDGETS,
     "mdln.widgets": WIDGETS,
     "mdln.figures": FIGURES, "mdln.figures.plotting": FIGURES, "mdln.figures.sec2": FIGURES,

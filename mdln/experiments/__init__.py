@@ -22,3 +22,7 @@ __all__ = ["DataConfig", "FIDELITIES", "check_fidelity", "appendix_a", "sec2", "
             "Fig2Config", "Fig2Result", "run_fig2", "Fig6Config", "Fig6Result", "run_fig6", "Theorem2Check",
             "check_fig4", "check_stochastic", "ToleranceConfig", "ToleranceStudy", "tolerance_study",
             "DroppedTermConfig", "DroppedTermStudy", "dropped_term_study"]
+
+from .lemma_forms import LemmaFormsConfig, LemmaFormsResult, run_lemma_forms  # noqa: E402 (Lemmas 1, 2)
+
+__all__ += ["LemmaFormsConfig", "LemmaFormsResult", "run_lemma_forms"]

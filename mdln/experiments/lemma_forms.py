@@ -35,12 +35,12 @@ _MGD_FIELDS = ("crossed", "steps", "train_loss", "weight_gap", "gap", "gap_own",
 
 @dataclass(frozen=True)
 class LemmaFormsConfig:
-    """MGF runs (λ × data set) and SMGD runs ((γ, β, batch) × data set) on which both lemmas are formed."""
+    """MGF runs (λ × data set) and SMGD runs ((γ, β, batch) × data set) on which the lemmas are formed."""
 
     lams: tuple = (0.02, 0.1, 0.2, 0.5)
     mgd: tuple = ((0.1, 0.3, 0), (0.05, 0.5, 0), (0.02, 0.7, 5))
     mgd_steps: int = 40000
-    rtol: float = 1e-9
+    rtol: float = 1e-10
     data: DataConfig = DataConfig(n=10, d=15, s=3, seeds=(0, 1, 2))
 
     def __post_init__(self):
@@ -55,7 +55,8 @@ class LemmaFormsConfig:
     def preset(cls, fidelity):
         """'test' (seconds), 'book' (≤ ~30 s) and 'paper' (more data sets and λ, ≤ ~10 min)."""
         return fidelity_preset(cls, fidelity,
-                               test=dict(lams=(0.02, 0.2), mgd=((0.05, 0.5, 0), (0.05, 0.5, 5)), mgd_steps=4000,
+                               test=dict(lams=(0.02, 0.2), mgd=((0.05, 0.5, 0), (0.05, 0.5, 5)),
+                                         mgd_steps=4000, rtol=1e-9,
                                          data=DataConfig(n=10, d=15, s=3, seeds=(0,))),
                                paper=dict(lams=(0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7), mgd_steps=200000,
                                           mgd=((0.1, 0.3, 0), (0.05, 0.5, 0), (0.02, 0.7, 0), (0.05, 0.5, 5),
@@ -101,8 +102,8 @@ def _mgf_point(cfg: LemmaFormsConfig, seed, lam):
         no_lam = lemma1_integrals(tr, lam, ds.X, ds.y, with_lambda=False)
         both = np.concatenate([lem.i_plus, lem.i_minus])
         ref = np.concatenate(end)
-        checks = _theorem_checks(ds.X, ds.y, r.theta, r.delta_inf, tr.w_plus[0], tr.w_minus[0], lem.i_plus,
-                                 lem.i_minus)
+        checks = _theorem_checks(ds.X, ds.y, r.theta, r.delta_inf, tr.w_plus[0], tr.w_minus[0],
+                                 lem.i_plus, lem.i_minus)
         return dict(zeros=np.array(lem.n_zeros), gap_plus=np.array(_gap(lem.i_plus, end[0])),
                     gap_minus=np.array(_gap(lem.i_minus, end[1])),
                     gap_library=np.array(_gap(both, np.concatenate(lib))),
@@ -142,8 +143,8 @@ def _mgd_point(cfg: LemmaFormsConfig, seed, gamma, beta, batch):
                     gap_own=np.array(_gap(np.concatenate([sp, sm]), np.concatenate([tp, tm]))),
                     delta_gap=np.array(_gap(delta_pred, delta_end)), distance_full=np.array(full),
                     distance=np.array(simple))
-    params = dict(cfg.data.params(), seed=int(seed), gamma=float(gamma), beta=float(beta), batch=int(batch),
-                  steps=int(cfg.mgd_steps))
+    params = dict(cfg.data.params(), seed=int(seed), gamma=float(gamma), beta=float(beta),
+                  batch=int(batch), steps=int(cfg.mgd_steps))
     return cached_arrays("lemma-forms-mgd", params, compute)
 
 
@@ -159,8 +160,8 @@ class LemmaFormsResult:
     SMGD: ``mgd_gap`` = Lemma 2's r(z) sums (own iterates) against mdln.smgd's telescoped S±,
     ``mgd_gap_own`` against the telescoped form on the same iterates, ``mgd_weight_gap`` = final (u, v) of
     the numpy loop against mdln.smgd's, ``mgd_delta_gap`` = Theorem 2's Δ_K (finite-K boundary term)
-    from the r(z) S± against Δ_K, ``mgd_distance_full`` / ``mgd_distance`` as for MGF (meaningful only where ``mgd_train_loss`` is
-    small: SMGD runs stop after ``mgd_steps`` updates).
+    from the r(z) S± against Δ_K, ``mgd_distance_full`` / ``mgd_distance`` as for MGF (meaningful only
+    where ``mgd_train_loss`` is small: SMGD runs stop after ``mgd_steps`` updates).
     """
 
     config: LemmaFormsConfig
@@ -239,7 +240,8 @@ class LemmaFormsResult:
         m = self.measures()
         lines = [f"sign-changing runs: {m['n_mgf_crossed']} MGF of {m['n_mgf']}, "
                  f"{m['n_mgd_crossed']} SMGD of {m['n_mgd']}"]
-        rows = (("Lemma 1 definition vs endpoint", "mgf_gap"), ("  with plain p.v. (wrong)", "mgf_gap_plain_pv"),
+        rows = (("Lemma 1 definition vs endpoint", "mgf_gap"),
+                ("  with plain p.v. (wrong)", "mgf_gap_plain_pv"),
                 ("  without Λ± (wrong)", "mgf_gap_no_lambda"), ("Theorem 1 Δ∞ from Lemma 1", "mgf_delta_gap"),
                 ("Lemma 2 r(z) vs telescoped", "mgd_gap"), ("Theorem 2 Δ_K from r(z) S±", "mgd_delta_gap"),
                 ("numpy SMGD vs mdln.smgd weights", "mgd_weight_gap"))
