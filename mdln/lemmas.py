@@ -135,6 +135,8 @@ def _zeros(t, coef, w, wd):
                 found.append(t[j] + tau * (t[j + 1] - t[j]))
         z = np.unique(np.array(found, float))
         z = z[(z > t[0]) & (z < t[-1])]
+        if z.size > 1:   # a root on a grid time is found from both sides of it
+            z = z[np.concatenate([[True], np.diff(z) > 1e-12 * t[-1]])]
         out.append(_crossings(t, coef, i, z))
     return out
 
@@ -211,7 +213,11 @@ def _states(trajectory, lam, X, y):
         raise ValueError("trajectory: Δ_T has a zero coordinate (Assumption 2 fails), I± is undefined")
     H, b = X.T @ X / n, X.T @ y / n
     g = (0.25 * (wp * wp - wm * wm)) @ H - b                     # ∇L(θ_t) at the grid times
-    ddp, ddm = -(dp + g * wp) / lam, -(dm - g * wm) / lam        # Eq. (16)
+    # ẅ from Eq. (16) where the grid spacing is at most λ; on the long steps of the slow phase that form
+    # would multiply the solver's error in ẇ by 1/λ, so there ẅ comes from second-order differences of ẇ
+    step = np.maximum(np.diff(t, prepend=t[0]), np.diff(t, append=t[-1]))[:, None]
+    ddp = np.where(step <= lam, -(dp + g * wp) / lam, np.gradient(dp, t, axis=0))
+    ddm = np.where(step <= lam, -(dm - g * wm) / lam, np.gradient(dm, t, axis=0))
     return X, y, lam, t, (wp, dp, ddp), (wm, dm, ddm), H, b
 
 

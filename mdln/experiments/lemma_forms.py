@@ -246,7 +246,7 @@ class LemmaFormsResult:
                 ("Lemma 2 r(z) vs telescoped", "mgd_gap"), ("Theorem 2 Δ_K from r(z) S±", "mgd_delta_gap"),
                 ("numpy SMGD vs mdln.smgd weights", "mgd_weight_gap"))
         for label, name in rows:
-            for tag in ("crossed", "positive"):
+            for tag in ("crossed",) if "(wrong)" in label else ("crossed", "positive"):
                 worst = m[f"{name}_{tag}"]["worst"]
                 if np.isfinite(worst):
                     lines.append(f"{label} ({'sign change' if tag == 'crossed' else 'no sign change'}): "
