@@ -125,3 +125,15 @@ def test_lemma2_forms_on_sign_changing_smgd(small):
 def test_bad_inputs(small, call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call(small)
+
+
+def test_experiment_config_checks():
+    from mdln.experiments.lemma_forms import LemmaFormsConfig, run_lemma_forms
+    assert LemmaFormsConfig.preset("test").lams == (0.02, 0.2)
+    for bad in (dict(lams=(-0.1,)), dict(mgd=((0.1, 1.0, 0),)), dict(mgd_steps=0), dict(rtol=0.0)):
+        with pytest.raises(ValueError):
+            LemmaFormsConfig(**bad)
+    with pytest.raises(ValueError, match="fidelity"):
+        LemmaFormsConfig.preset("fast")
+    with pytest.raises(TypeError, match="LemmaFormsConfig"):
+        run_lemma_forms(object())
