@@ -58,7 +58,7 @@ class LemmaFormsConfig:
                                test=dict(lams=(0.02, 0.2), mgd=((0.05, 0.5, 0), (0.05, 0.5, 5)),
                                          mgd_steps=4000, rtol=1e-9,
                                          data=DataConfig(n=10, d=15, s=3, seeds=(0,))),
-                               paper=dict(lams=(0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7), mgd_steps=200000,
+                               paper=dict(lams=(0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7), mgd_steps=100000,
                                           mgd=((0.1, 0.3, 0), (0.05, 0.5, 0), (0.02, 0.7, 0), (0.05, 0.5, 5),
                                                (0.02, 0.7, 5)),
                                           data=DataConfig(n=20, d=30, s=5, seeds=(0, 1, 2, 3, 4))))
