@@ -299,7 +299,8 @@ def lemma1_integrals(trajectory, lam, X, y, mpv=True, with_lambda=True) -> Lemma
     """I± = Ω± + Λ± from Lemma 1's definition (m.p.v. Eq. 11 at each zero of w±,i, Λ± of Eq. 19).
 
     ``trajectory`` is ``train_mgf(X, y, lam, trajectory=True).trajectory``; integrals are truncated at its
-    last time T. ``mpv=False`` (plain principal value) and ``with_lambda=False`` (Λ± dropped) are
+    last time T. The outer integral of Ω± is a Cauchy principal value at each vanishing time T_k (the
+    inner m.p.v. behaves as 1/(T_k − t) there, on both sides), which Lemma 1 writes as a plain ∫. ``mpv=False`` (plain principal value) and ``with_lambda=False`` (Λ± dropped) are
     deliberately wrong variants, for showing that the comparison with the endpoint form detects errors.
     """
     X, y, lam, t, P, M, H, b = _states(trajectory, lam, X, y)
