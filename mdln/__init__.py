@@ -50,7 +50,8 @@ LAZY_NAMES = {
     "scrubber": ".widgets", "slider": ".widgets",
     # Lemma 1 and Lemma 2 from their definitions (the checks of Theorems 1 and 2 that can fail)
     "lemmas": ".lemmas", "Lemma1Integrals": ".lemmas", "lemma1_integrals": ".lemmas",
-    "lemma2_sums": ".lemmas", "lemma2_sums_telescoped": ".lemmas", "endpoint_integrals": ".lemmas", "momentum_gd_iterates": ".lemmas",
+    "lemma2_sums": ".lemmas", "lemma2_sums_telescoped": ".lemmas", "endpoint_integrals": ".lemmas",
+    "momentum_gd_iterates": ".lemmas",
     "LemmaFormsConfig": ".experiments.lemma_forms", "LemmaFormsResult": ".experiments.lemma_forms",
     "run_lemma_forms": ".experiments.lemma_forms",
 }
