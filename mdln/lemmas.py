@@ -300,8 +300,9 @@ def lemma1_integrals(trajectory, lam, X, y, mpv=True, with_lambda=True) -> Lemma
 
     ``trajectory`` is ``train_mgf(X, y, lam, trajectory=True).trajectory``; integrals are truncated at its
     last time T. The outer integral of Ω± is a Cauchy principal value at each vanishing time T_k (the
-    inner m.p.v. behaves as 1/(T_k − t) there, on both sides), which Lemma 1 writes as a plain ∫. ``mpv=False`` (plain principal value) and ``with_lambda=False`` (Λ± dropped) are
-    deliberately wrong variants, for showing that the comparison with the endpoint form detects errors.
+    inner m.p.v. behaves as 1/(T_k − t) there, on both sides), which Lemma 1 writes as a plain ∫.
+    ``mpv=False`` (plain principal value) and ``with_lambda=False`` (Λ± dropped) are deliberately wrong
+    variants, for showing that the comparison with the endpoint form detects errors.
     """
     X, y, lam, t, P, M, H, b = _states(trajectory, lam, X, y)
     if not isinstance(mpv, (bool, np.bool_)) or not isinstance(with_lambda, (bool, np.bool_)):
