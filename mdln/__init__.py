@@ -51,6 +51,12 @@ LAZY_NAMES = {
     # the simplification rule judged on held-out data sets (Theorems 1-2, Eq. 8 and 10)
     "HoldoutConfig": ".experiments.holdout", "run_holdout": ".experiments.holdout",
     "scrubber2d": ".widgets",
+    # Lemma 1 and Lemma 2 from their definitions (the checks of Theorems 1 and 2 that can fail)
+    "lemmas": ".lemmas", "Lemma1Integrals": ".lemmas", "lemma1_integrals": ".lemmas",
+    "lemma2_sums": ".lemmas", "lemma2_sums_telescoped": ".lemmas", "endpoint_integrals": ".lemmas",
+    "momentum_gd_iterates": ".lemmas",
+    "LemmaFormsConfig": ".experiments.lemma_forms", "LemmaFormsResult": ".experiments.lemma_forms",
+    "run_lemma_forms": ".experiments.lemma_forms",
 }
 
 

@@ -26,6 +26,7 @@ LAYER_OF = {
     "mdln.experiments.appendix_a": CORE, "mdln.experiments.theorems": CORE,
     "mdln.experiments.open_questions": CORE,
     "mdln.experiments.holdout": CORE,
+    "mdln.lemmas": CORE, "mdln.experiments.lemma_forms": CORE,
     "mdln.text": WIDGETS,
     "mdln.widgets": WIDGETS,
     "mdln.figures": FIGURES, "mdln.figures.plotting": FIGURES, "mdln.figures.sec2": FIGURES,

@@ -24,3 +24,7 @@ __all__ = ["DataConfig", "FIDELITIES", "check_fidelity", "appendix_a", "sec2", "
             "check_fig4", "check_stochastic", "ToleranceConfig", "ToleranceStudy", "tolerance_study",
             "DroppedTermConfig", "DroppedTermStudy", "dropped_term_study",
             "HoldoutConfig", "HoldoutResult", "AlgorithmHoldout", "run_holdout"]
+
+from .lemma_forms import LemmaFormsConfig, LemmaFormsResult, run_lemma_forms  # noqa: E402 (Lemmas 1, 2)
+
+__all__ += ["LemmaFormsConfig", "LemmaFormsResult", "run_lemma_forms"]
