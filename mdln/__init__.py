@@ -48,6 +48,10 @@ LAZY_NAMES = {
     "FigAConfig": ".figures.appendix_a", "figA": ".figures.appendix_a",
     # the widgets
     "scrubber": ".widgets", "slider": ".widgets",
+    # the paper's claims, measured, with computed verdicts (core), and their table (presentation)
+    "claims": ".claims", "evaluate_claims": ".claims", "CLAIMS": ".claims", "Claim": ".claims",
+    "ClaimResult": ".claims", "Verdict": ".claims", "claims_table": ".figures.claims",
+    "glue_verdicts": ".figures.claims",
 }
 
 

@@ -48,7 +48,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Callable
@@ -59,11 +59,14 @@ from ._checks import check_fidelity
 from .status import Status
 
 __all__ = ["Kind", "Verdict", "Measurement", "Measured", "Claim", "ClaimResult", "CLAIMS", "evaluate",
-           "verdict_of", "format_value", "claim_names", "get_claim", "claims_for_figure", "claims_json", "experiment_modules",
-           "OPEN_QUESTIONS_PAPER"]
+           "verdict_of", "format_value", "evaluate_claims", "claim_names", "get_claim", "claims_for_figure",
+           "claims_json", "experiment_modules",
+           "OPEN_QUESTIONS_PAPER", "PAPER_CLAIMS", "load_paper_claims"]
 
 OPEN_QUESTIONS_PAPER = Path(__file__).resolve().parent.parent / "book" / "open_questions_paper.json"
 """The committed paper-fidelity run of the open questions (chapter 6), read at paper fidelity."""
+PAPER_CLAIMS = Path(__file__).resolve().parent.parent / "book" / "claims_paper.json"
+"""The committed claims at paper fidelity: ``python -m mdln claims --fidelity paper --out`` this path."""
 
 
 class Kind(Enum):
@@ -136,7 +139,8 @@ class Claim:
 
     def __post_init__(self):
         if self.direction not in ("below", "above"):
-            raise ValueError(f"Claim {self.name!r}: direction must be 'below' or 'above', got {self.direction!r}")
+            raise ValueError(f"Claim {self.name!r}: direction must be 'below' or 'above', "
+                             f"got {self.direction!r}")
         if self.judge not in ("worst", "median"):
             raise ValueError(f"Claim {self.name!r}: judge must be 'worst' or 'median', got {self.judge!r}")
         if not isinstance(self.kind, Kind):
@@ -262,7 +266,8 @@ def verdict_of(claim: Claim, measured: Measured, measured_where: Measured | None
         return m.median if claim.judge == "median" else m.worst
     if measured.n and claim.passes(stat(measured)):
         return Verdict.HOLDS
-    if claim.condition and measured_where is not None and measured_where.n and claim.passes(stat(measured_where)):
+    where_ok = measured_where is not None and measured_where.n and claim.passes(stat(measured_where))
+    if claim.condition and where_ok:
         return Verdict.HOLDS_WHERE
     return Verdict.FAILS
 
@@ -280,7 +285,8 @@ def _evaluate_one(claim: Claim, fidelity: str) -> ClaimResult:
     return ClaimResult(name=claim.name, paper_ref=claim.paper_ref, kind=claim.kind, statement=claim.statement,
                        measured=measured, measured_where=where, threshold=float(claim.threshold),
                        direction=claim.direction, judge=claim.judge, worst_params=worst, verdict=verdict,
-                       condition=claim.condition, fidelity=fidelity, detects=claim.detects, reason=claim.reason,
+                       condition=claim.condition, fidelity=fidelity, detects=claim.detects,
+                       reason=claim.reason,
                        figures=tuple(claim.figures), experiments=tuple(claim.experiments))
 
 
@@ -553,7 +559,8 @@ def _m_thm1_endpoint(f):
 def _m_lemma1_forms(f):
     r = _forms(f)
     ok = ~r.vanished
-    return _measure(r.integral_gap[ok], [dict(lam=float(la), seed=int(sd)) for la, sd in zip(r.lam[ok], r.seed[ok])])
+    return _measure(r.integral_gap[ok],
+                    [dict(lam=float(la), seed=int(sd)) for la, sd in zip(r.lam[ok], r.seed[ok])])
 
 
 def _m_thm1_traj(f):
@@ -1137,6 +1144,21 @@ def evaluate(fidelity="book", names=None) -> list:
             raise TypeError("names must be a list of claim names, not a string")
         sel = [get_claim(n) for n in names]
     return [_evaluate_one(c, fidelity) for c in sel]
+
+
+def load_paper_claims(path=None) -> dict:
+    """The committed paper-fidelity claims document (:data:`PAPER_CLAIMS`): fidelity, date, code keys,
+    claims (dicts of :meth:`ClaimResult.to_dict`) and ``stale``, the experiment modules whose code key
+    no longer matches the code (their numbers predate the code)."""
+    from .cache import code_key
+    path = PAPER_CLAIMS if path is None else Path(path)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["stale"] = sorted(m for m, k in doc.get("code_keys", {}).items() if code_key(m) != k)
+    return doc
+
+
+evaluate_claims = evaluate
+"""The package-level name of :func:`evaluate` (``mdln.evaluate_claims``)."""
 
 
 def claims_json(results, date=None) -> dict:

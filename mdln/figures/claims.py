@@ -30,7 +30,7 @@ def _measured(r, where=False):
 
 
 def measured_text(r, where=False) -> str:
-    """'worst · median (n = N)', values at 2 digits, rounding-level ones as bounds; '–' if nothing measured."""
+    """'worst · median (n = N)' at 2 digits, rounding-level values as bounds; '–' if nothing measured."""
     m = _measured(r, where)
     if m is None or int(m["n"]) == 0:
         return "–"
@@ -92,7 +92,7 @@ def claims_table(results, paper=None):
 
 
 def glue_verdicts(results, prefix="verdict_") -> dict:
-    """Glue each result's ``sentence()`` (and its bare verdict under ``<prefix><name>_word``); returns them."""
+    """Glue each result's ``sentence()`` (its bare verdict under ``<prefix><name>_word``); returns them."""
     strings = {}
     for r in results:
         strings[_get(r, "name")] = r.sentence() if isinstance(r, ClaimResult) else r["sentence"]
