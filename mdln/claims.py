@@ -193,7 +193,8 @@ class ClaimResult:
         num = (f"{stat} {_fmt(self.statistic())} over {n} value{'s' if n != 1 else ''} "
                f"(needs {rel} {self.threshold:g})")
         if self.verdict is Verdict.HOLDS_WHERE:
-            return (f"{head} {self.condition}: {stat} {_fmt(self.statistic(True))} over "
+            cond = self.condition.removeprefix("where ")
+            return (f"{head} {cond}: {stat} {_fmt(self.statistic(True))} over "
                     f"{self.measured_where.n} there, {num.replace(stat + ' ', 'overall ', 1)}, "
                     f"at {self.fidelity} fidelity.")
         return f"{head}: {num}, at {self.fidelity} fidelity."
