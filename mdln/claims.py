@@ -190,11 +190,13 @@ class ClaimResult:
         if self.measured.n == 0:
             return f"{head}: nothing could be measured at {self.fidelity} fidelity."
         n = self.measured.n
-        num = (f"{stat} {_fmt(self.statistic())} over {n} value{'s' if n != 1 else ''} "
+        value = format_value(self.statistic(), self.threshold)
+        num = (f"{stat} {value} over {n} value{'s' if n != 1 else ''} "
                f"(needs {rel} {self.threshold:g})")
         if self.verdict is Verdict.HOLDS_WHERE:
             cond = self.condition.removeprefix("where ")
-            return (f"{head} {cond}: {stat} {_fmt(self.statistic(True))} over "
+            where = format_value(self.statistic(True), self.threshold)
+            return (f"{head} {cond}: {stat} {where} over "
                     f"{self.measured_where.n} there, {num.replace(stat + ' ', 'overall ', 1)}, "
                     f"at {self.fidelity} fidelity.")
         return f"{head}: {num}, at {self.fidelity} fidelity."
@@ -223,9 +225,19 @@ def _fmt(x) -> str:
     return f"{x:.1e}"
 
 
-def format_value(x) -> str:
-    """A measured value as the claims print it: 2 significant digits, a bound "< 1e-9" below 1e-8."""
-    return _fmt(x)
+def format_value(x, threshold=None) -> str:
+    """A measured value as the claims print it: 2 significant digits, a bound "< 1e-9" below 1e-8; with
+    ``threshold``, as many digits (up to 6) as it takes not to print the threshold itself (0.9987, not 1)."""
+    text = _fmt(x)
+    if threshold is None or not math.isfinite(float(x)) or text.startswith("<"):
+        return text
+    if float(x) == float(threshold):
+        return text
+    for digits in range(3, 7):
+        if float(text) != float(threshold):
+            break
+        text = f"{float(x):.{digits}g}"
+    return text
 
 
 def _json_float(x):

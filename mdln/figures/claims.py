@@ -34,9 +34,10 @@ def measured_text(r, where=False) -> str:
     m = _measured(r, where)
     if m is None or int(m["n"]) == 0:
         return "–"
+    t = float(_get(r, "threshold"))
     if int(m["n"]) == 1:
-        return f"{format_value(float(m['worst']))} (n = 1)"
-    return f"{format_value(float(m['worst']))} · {format_value(float(m['median']))} (n = {int(m['n'])})"
+        return f"{format_value(float(m['worst']), t)} (n = 1)"
+    return f"{format_value(float(m['worst']), t)} · {format_value(float(m['median']), t)} (n = {int(m['n'])})"
 
 
 def threshold_text(r) -> str:
