@@ -57,6 +57,10 @@ LAZY_NAMES = {
     "momentum_gd_iterates": ".lemmas",
     "LemmaFormsConfig": ".experiments.lemma_forms", "LemmaFormsResult": ".experiments.lemma_forms",
     "run_lemma_forms": ".experiments.lemma_forms",
+    # the paper's claims, measured, with computed verdicts (core), and their table (presentation)
+    "claims": ".claims", "evaluate_claims": ".claims", "CLAIMS": ".claims", "Claim": ".claims",
+    "ClaimResult": ".claims", "Verdict": ".claims", "claims_table": ".figures.claims",
+    "glue_verdicts": ".figures.claims",
 }
 
 

@@ -1,8 +1,11 @@
-"""Command line: ``python -m mdln list`` and ``python -m mdln reproduce FIGURE|all``.
+"""Command line: ``python -m mdln list``, ``reproduce FIGURE|all`` and ``claims``.
 
 Regenerates any figure of the paper from the terminal, writing for each figure
 ``<out>/<name>.png`` (the figure), ``<out>/<name>.npz`` (raw numbers, with the config embedded as
-JSON) and ``<out>/<name>.json`` (the measured claims, the config and the wall time).
+JSON) and ``<out>/<name>.json`` (the measured quantities, the config and the wall time), and
+``<out>/claims.json``: the paper's claims that figure measures (``reproduce all``: every claim), each
+with its computed verdict (:mod:`mdln.claims`), the code key of every experiment module they read and
+the date. ``python -m mdln claims --fidelity F --out PATH`` evaluates the claims only.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ EPILOG = """examples:
   python -m mdln reproduce fig1 --out results/
   python -m mdln reproduce fig4 --fidelity paper --out results/
   python -m mdln reproduce all --fidelity book --jobs 2 --out results/
+  python -m mdln claims --fidelity test --out claims.json
 
 fidelity: 'test' runs in seconds (smoke test), 'book' uses the sizes shown in the book,
 'paper' the paper's (5 replications, paper grids, up to 10^6 epochs).
@@ -37,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m mdln", description="Reproduce the figures of 'Leveraging Continuous Time to "
                 "Understand Momentum When Training Diagonal Linear Networks' (AISTATS 2024).",
                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", metavar="{list,reproduce}", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="{list,reproduce,claims}", parser_class=_Parser)
     sub.required = True
     sub.add_parser("list", help="list the figures, what each shows and its expected running time")
     r = sub.add_parser("reproduce", help="compute and save one figure (or all)", epilog=EPILOG,
@@ -48,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-cache", action="store_true", help="ignore and do not write the on-disk cache")
     r.add_argument("--jobs", type=int, default=1, help="processes to use when reproducing several figures")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    c = sub.add_parser("claims", help="evaluate the paper's claims (computed verdicts), write them as JSON",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("--fidelity", default="book", help="test, book (default) or paper")
+    c.add_argument("--out", default="claims.json", help="JSON file to write (default: claims.json)")
+    c.add_argument("--names", nargs="*", default=None, metavar="NAME",
+                   help="only these claims (default: all)")
     return p
 
 
@@ -312,7 +322,65 @@ def cmd_reproduce(args) -> int:
         if tb:
             print(tb, file=sys.stderr, end="")
         return _fail(f"{name} failed: {message}", code=1)
+    return _reproduce_claims(names, args.fidelity, out, args.figure == "all")
+
+
+def write_claims(path, fidelity: str, names=None, date=None) -> dict:
+    """Evaluate the claims ``names`` (default: all) at ``fidelity`` and write their JSON to ``path``."""
+    from .claims import claims_json, evaluate
+    doc = claims_json(evaluate(fidelity, names), date=date)
+    text = json.dumps(_jsonable(doc), indent=1, sort_keys=False, ensure_ascii=False) + "\n"
+    path = Path(path)
+    _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return doc
+
+
+def _print_claims(doc, path) -> None:
+    counts = {}
+    for c in doc["claims"]:
+        counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+    tally = ", ".join(f"{n} {v}" for v, n in counts.items())
+    print(f"claims: {len(doc['claims'])} ({tally}) -> {path}")
+
+
+def cmd_claims(args) -> int:
+    """Evaluate the claims at ``--fidelity`` and write them to ``--out``."""
+    from ._checks import FIDELITIES, check_fidelity
+    from .claims import claim_names
+    try:
+        check_fidelity(args.fidelity)
+    except ValueError:
+        return _fail(f"unknown fidelity {args.fidelity!r}; choose one of: {', '.join(FIDELITIES)}")
+    unknown = [n for n in (args.names or []) if n not in claim_names()]
+    if unknown:
+        return _fail(f"unknown claim {unknown[0]!r}; see mdln.claims.claim_names()")
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _fail(f"cannot write to --out {str(out)!r}: {exc.strerror or exc}")
+    doc = write_claims(out, args.fidelity, args.names or None)
+    _print_claims(doc, out)
     return 0
+
+
+def _reproduce_claims(names, fidelity, out: Path, all_figures: bool) -> int:
+    """After the figures: ``<out>/claims.json`` with the claims they measure (every claim for 'all')."""
+    from .claims import claims_for_figure
+    sel = None if all_figures else sorted({c for n in names for c in claims_for_figure(n)},
+                                          key=_claim_order)
+    try:
+        doc = write_claims(out / "claims.json", fidelity, sel)
+    except KeyboardInterrupt:
+        print(f"mdln: interrupted while evaluating the claims; {len(names)} figures written", file=sys.stderr)
+        return 130
+    _print_claims(doc, out / "claims.json")
+    return 0
+
+
+def _claim_order(name):
+    from .claims import claim_names
+    return claim_names().index(name)
 
 
 def _fail(message, code=2) -> int:
@@ -327,6 +395,8 @@ def main(argv=None) -> int:
         if args.command == "list":
             cmd_list()
             return 0
+        if args.command == "claims":
+            return cmd_claims(args)
         return cmd_reproduce(args)
     except KeyboardInterrupt:   # Ctrl-C before any figure started (e.g. while importing numpy)
         print("mdln: interrupted; 0 figures written", file=sys.stderr)

@@ -1,5 +1,6 @@
 """python -m mdln: help, list, every figure at test fidelity, and one-line errors for bad arguments."""
 import json
+import re
 import subprocess
 import sys
 import time
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from mdln.__main__ import main
+from mdln.cache import code_key
 from mdln.figures import registry
 
 
@@ -35,12 +37,22 @@ def test_list_names_every_figure(capsys):
 
 def test_reproduce_one_figure_at_test_fidelity(tmp_path, monkeypatch):
     """The CLI's interface and files on one figure (the figure tests cover every figure's computation)."""
+    from mdln import claims as C
     monkeypatch.setenv("MDLN_CACHE_DIR", str(tmp_path / "cache"))
+    # the claims that read Figure 4's own result only (the others also run the Theorem 2 studies)
+    own = tuple(c for c in C.CLAIMS if c.figures == ("fig4",) and c.experiments == ("mdln.experiments.sec4",))
+    monkeypatch.setattr(C, "CLAIMS", own)
     out = tmp_path / "results"
     t0 = time.perf_counter()
     assert main(["reproduce", "fig4", "--fidelity", "test", "--out", str(out), "--quiet"]) == 0
     elapsed = time.perf_counter() - t0
-    assert sorted(p.name for p in out.iterdir()) == ["fig4.json", "fig4.npz", "fig4.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["claims.json", "fig4.json", "fig4.npz", "fig4.png"]
+    doc = json.loads((out / "claims.json").read_text())
+    assert [c["name"] for c in doc["claims"]] == [c.name for c in own] and len(own) >= 2
+    assert doc["fidelity"] == "test" and re.match(r"\d{4}-\d\d-\d\d$", doc["date"])
+    assert doc["code_keys"] == {"mdln.experiments.sec4": code_key("mdln.experiments.sec4")}
+    for c in doc["claims"]:
+        assert c["verdict"] in ("holds", "holds where", "fails") and c["fidelity"] == "test"
     png = (out / "fig4.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
     summary = json.loads((out / "fig4.json").read_text())
@@ -54,12 +66,23 @@ def test_reproduce_one_figure_at_test_fidelity(tmp_path, monkeypatch):
         assert {"test_loss", "status", "gammas", "betas"} <= set(z.files)
 
 
+def test_claims_command_writes_the_evaluated_claims(tmp_path, capsys):
+    path = tmp_path / "sub" / "claims.json"
+    assert main(["claims", "--fidelity", "test", "--names", "figure1_paths", "acceleration_rule",
+                 "--out", str(path)]) == 0
+    doc = json.loads(path.read_text())
+    assert [c["name"] for c in doc["claims"]] == ["figure1_paths", "acceleration_rule"]
+    assert "claims: 2 (" in capsys.readouterr().out
+    assert main(["claims", "--fidelity", "test", "--names", "nope", "--out", str(path)]) == 2
+
+
 @pytest.mark.parametrize("args,message", [
     (["reproduce", "fig99"], "unknown figure 'fig99'"),
     (["reproduce", "fig1", "--fidelity", "huge"], "unknown fidelity 'huge'"),
     (["reproduce", "fig1", "--jobs", "0"], "--jobs must be an integer >= 1"),
     (["reproduce", "fig1", "--jobs", "two"], "invalid int value"),
     (["bogus"], "invalid choice"),
+    (["claims", "--fidelity", "huge"], "unknown fidelity 'huge'"),
     ([], "required"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(args, message):

@@ -32,7 +32,7 @@ LAYER_OF = {
     "mdln.figures": FIGURES, "mdln.figures.plotting": FIGURES, "mdln.figures.sec2": FIGURES,
     "mdln.figures.sec3": FIGURES, "mdln.figures.sec4": FIGURES, "mdln.figures.nets": FIGURES,
     "mdln.figures.appendix_a": FIGURES, "mdln.figures.theorems": FIGURES, "mdln.theorems": FIGURES,
-    "mdln.figures.open_questions": FIGURES,
+    "mdln.figures.open_questions": FIGURES, "mdln.figures.claims": FIGURES,
     "mdln.__main__": TOP, "mdln._fork_group": TOP,
 }
 PRESENTATION_LIBS = {"matplotlib", "ipywidgets", "IPython", "PIL"}
