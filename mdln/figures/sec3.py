@@ -439,8 +439,8 @@ def _conserved_note(delta0):
     """The λ slider's note at λ = 0, where Δ_t never moves: all d lines lie on one another at Δ_0."""
     d0 = np.unique(np.round(np.log10(np.asarray(delta0, float)), 6))
     level = rf"$10^{{{d0[0]:g}}}$" if d0.size == 1 else "its $\\Delta_0$"
-    return (f"λ = 0: gradient flow conserves Δ_t,\nso all {np.size(delta0)} lines lie on top of\n"
-            f"each other, flat at Δ_0 = {level}")
+    return (f"λ = 0: gradient flow conserves $\\Delta_t$,\nso all {np.size(delta0)} lines lie on top of\n"
+            f"each other, flat at $\\Delta_0$ = {level}")
 
 
 def draw_lambda_frame(fig, lam, fig3_result=None):
