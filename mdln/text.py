@@ -59,15 +59,27 @@ def _decade_above(v):
     return int(np.floor(np.log10(v))) + 1
 
 
-def below(x):
-    """A bound for a rounding-level value: the smallest power of ten above |x|, "< 1e-9" ("0" for 0)."""
-    v = abs(_finite(x))
+def _margin(margin):
+    """margin as a float >= 1, or a ValueError naming it."""
+    m = _finite(margin, "margin")
+    if m < 1:
+        raise ValueError(f"margin must be >= 1, got {m}")
+    return m
+
+
+def below(x, margin=1):
+    """A bound for a rounding-level value: the smallest power of ten above margin·|x|, "< 1e-9" ("0" for 0).
+
+    ``margin`` > 1 keeps the bound away from |x|, so that a value near a power of ten (9e-10) does not
+    print "< 1e-9" on one BLAS kernel and "< 1e-8" on another.
+    """
+    v = abs(_finite(x)) * _margin(margin)
     return f"< 1e{_decade_above(v)}" if v > 0 else "0"
 
 
-def below_power(x):
-    """The bound of :func:`below` in prose form: the smallest power of ten above |x|, "10⁻⁹" ("0" for 0)."""
-    v = abs(_finite(x))
+def below_power(x, margin=1):
+    """The bound of :func:`below` in prose form: the smallest power of ten above margin·|x|, "10⁻⁹"."""
+    v = abs(_finite(x)) * _margin(margin)
     return power_of_ten(_decade_above(v)) if v > 0 else "0"
 
 
@@ -140,17 +152,29 @@ def markdown_table(rows, header):
     return "\n".join([line(header), "|" + "---|" * len(header), *map(line, rows)])
 
 
-def html_table_text(rows, header):
-    """An HTML table as a string (cells escaped): <thead> with the header, one <tr> per row."""
+def _paragraphs(lines, name):
+    """Lines of text as escaped HTML paragraphs, or a TypeError naming the argument."""
+    if isinstance(lines, str) or not all(isinstance(t, str) for t in lines):
+        raise TypeError(f"{name} must be a sequence of str lines, got {lines!r}")
+    return "".join(f"<p>{html.escape(t)}</p>\n" for t in lines)
+
+
+def html_table_text(rows, header, before=(), after=()):
+    """An HTML table as a string (cells escaped): <thead> with the header, one <tr> per row.
+
+    ``before`` and ``after`` are lines of text shown as paragraphs above and below the table, so that a
+    cell's summary lines and its table make one output.
+    """
     header, rows = _table_cells(rows, header)
 
     def line(cells, tag):
         return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
     body = "\n".join(line(r, "td") for r in rows)
-    return f"<table>\n<thead>{line(header, 'th')}</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+    table = f"<table>\n<thead>{line(header, 'th')}</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+    return _paragraphs(before, "before") + table + ("\n" + _paragraphs(after, "after") if after else "")
 
 
-def html_table(rows, header):
+def html_table(rows, header, before=(), after=()):
     """The table of :func:`html_table_text` as an IPython ``HTML`` object (displays in a notebook)."""
     from IPython.display import HTML
-    return HTML(html_table_text(rows, header))
+    return HTML(html_table_text(rows, header, before=before, after=after))

@@ -107,3 +107,17 @@ def test_quadratic_paths_feed_the_scrubber_frames():
     plt.close(fig)
     with pytest.raises(ValueError, match="beta"):
         quadratic_paths(1.0, cfg)
+
+
+def test_gap_tables_hold_the_reports_numbers_as_html(result):
+    """gap_tables lays out report()'s numbers (2 significant digits) as two HTML tables, one output."""
+    from mdln.figures.appendix_a import gap_tables
+    html = gap_tables(result)._repr_html_()
+    assert html.count("<table>") == 2 and "<pre" not in html
+    rows = html.count("<tr>")
+    assert rows == 2 * (1 + result.betas.size) + sum(
+        result.summary()[f"{pre}_order_lam"] is not None for pre in ("quad", "dln"))
+    for pre in ("quad", "dln"):
+        for gap in (getattr(result, f"{pre}_gap_lam"), getattr(result, f"{pre}_gap_lamp")):
+            for g in gap:
+                assert f"<td>{g:.2g}</td>" in html

@@ -175,3 +175,33 @@ def test_the_chapters_config_calls_keep_working():
     """Chapter 3 builds ``Fig3Config(seeds=(0,))`` and reads ``config.seeds``."""
     cfg = F.Fig3Config(seeds=(0,))
     assert cfg.seeds == (0,) and cfg.data.seeds == (0,) and len(F.DELTA_GRID) == 49
+
+
+def test_delta_slider_title_is_a_power_of_ten_inside_the_frame():
+    """The Δ frame's title reads Δ = 10^k (mathtext), and lies inside the figure (not cut off at the top)."""
+    fig = mdln.widgets.agg_figure((8.6, 3.4))
+    update = F.delta_view(fig, F.delta_path(log10_deltas=(-8.0, -6.5, 0.0)))
+    for log10_delta, shown in ((-8.0, "10^{-8}"), (-6.5, "10^{-6.5}")):
+        update(log10_delta)
+        title = fig.axes[0].title
+        assert shown in title.get_text() and "1e" not in title.get_text()
+        fig.canvas.draw()
+        box = title.get_window_extent(fig.canvas.get_renderer())
+        assert box.y1 <= fig.bbox.y1 and box.y0 >= 0
+    plt.close(fig)
+
+
+def test_lambda_slider_says_why_gradient_flows_delta_panel_is_one_line(r3):
+    """At λ = 0 the Δ_t panel's lines coincide (Δ_t is conserved); the frame says so, and only that frame."""
+    fig = mdln.widgets.agg_figure((9.0, 5.8))
+    update = F.lambda_view(fig, r3, lams=(0.0, 0.05))
+
+    def note():
+        return " ".join(t.get_text() for t in fig.axes[1].texts)
+    update(0.0)
+    assert "conserves" in note() and "10^{-4}" in note()
+    lines = [ln.get_ydata() for ln in fig.axes[1].lines]
+    assert all(np.allclose(y, 1e-4, rtol=1e-3) for y in lines)
+    update(0.05)
+    assert note().strip() == ""
+    plt.close(fig)

@@ -90,6 +90,28 @@ def test_below_power_examples():
     assert text.below_power(0) == "0"
 
 
+@pytest.mark.parametrize("x", SAMPLES + POWERS)
+@pytest.mark.parametrize("margin", [1, 2, 3.5, 10])
+def test_below_with_a_margin_bounds_margin_times_the_value(x, margin):
+    k = _parse_power(text.below_power(x, margin=margin))
+    assert text.below(x, margin=margin) == f"< 1e{k}"
+    # the bound stays at least `margin` above |x|, and is the smallest power of ten that does
+    assert Decimal(10) ** (k - 1) <= Decimal(repr(x)) * Decimal(repr(float(margin))) < Decimal(10) ** k
+
+
+def test_below_with_a_margin_examples():
+    assert text.below(9e-10) == "< 1e-9"
+    assert text.below(9e-10, margin=2) == "< 1e-8"
+    assert text.below(4e-10, margin=2) == "< 1e-9"
+    assert text.below_power(6e-10, margin=2) == "10⁻⁸"
+
+
+@pytest.mark.parametrize("bad", [0.5, 0, -2, float("nan")])
+def test_below_refuses_a_margin_under_one(bad):
+    with pytest.raises(ValueError, match="margin"):
+        text.below(1e-9, margin=bad)
+
+
 @pytest.mark.parametrize("f", [text.below, text.below_power, text.sci, text.sci_times, text.pct])
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), np.nan])
 def test_non_finite_numbers_are_refused(f, bad):
@@ -235,6 +257,18 @@ def test_html_table_is_displayable_html():
     obj = text.html_table([["a", 1]], ["k", "v"])
     assert isinstance(obj, HTML)
     assert obj._repr_html_() == text.html_table_text([["a", 1]], ["k", "v"])
+
+
+def test_html_table_text_puts_its_lines_around_the_table_as_paragraphs():
+    s = text.html_table_text([["a", 1]], ["k", "v"], before=["n = 3 < 4"], after=["end & done"])
+    assert s.startswith("<p>n = 3 &lt; 4</p>\n<table>")
+    assert s.endswith("</table>\n<p>end &amp; done</p>\n")
+    assert text.html_table_text([["a", 1]], ["k", "v"]).startswith("<table>")
+
+
+def test_html_table_text_refuses_a_bare_string_of_lines():
+    with pytest.raises(TypeError, match="before"):
+        text.html_table_text([["a", 1]], ["k", "v"], before="one line")
 
 
 @pytest.mark.parametrize("f", [text.markdown_table, text.html_table_text])

@@ -18,7 +18,7 @@ from ..momentum import central_difference_iterates, central_difference_params
 
 __all__ = ["central_difference_params", "central_difference_iterates", "stacked_dln_grad", "stacked_dln_hess",
            "QuadraticPaths", "quadratic_paths", "draw_quadratic_frame",
-           "FigAConfig", "FigAResult", "figA", "plot_figA", "FIGURES"]
+           "FigAConfig", "FigAResult", "figA", "plot_figA", "gap_tables", "FIGURES"]
 
 _C = {"mgd": "#000000", "lam": "#0072B2", "lamp": "#E69F00", "start2": "#CC79A7"}  # Okabe–Ito, distinct
 
@@ -54,6 +54,34 @@ def plot_figA(result: FigAResult):
                r"$\max_k\|\theta_k - \theta(k\varepsilon)\| / \|\theta^\star\|$")
     fig.tight_layout()
     return fig
+
+
+def gap_tables(result: FigAResult):
+    """The measured gaps of MGD to each flow as one HTML output: two tables (quadratic, network), 2 digits.
+
+    The same numbers as ``result.report()``, laid out as HTML tables so that they fit a laptop's page.
+    """
+    from IPython.display import HTML
+
+    from ..text import html_table_text
+    s = result.summary()
+    head = ["β", "ε", "MGF(λ)", "MGF(λ')", "MGF(λ'), 2nd-order start"]
+    parts = [f"<p>λ'/λ = (1+β)/2 to 1e-14: {s['max_ratio_error'] < 1e-14}; "
+             f"MGD runs diverged: {s['n_diverged']}</p>"]
+    for name, pre in (("quadratic", "quad"), ("diagonal network", "dln")):
+        lam = result.config.quad_lam if pre == "quad" else result.config.dln_lam
+        eps, g1, g2, g3 = (getattr(result, f"{pre}_{k}") for k in ("eps", "gap_lam", "gap_lamp", "gap_lamp2"))
+        rows = [[f"{b:.2f}", f"{eps[j]:.2g}", f"{g1[j]:.2g}", f"{g2[j]:.2g}", f"{g3[j]:.2g}"]
+                for j, b in enumerate(result.betas)]
+        orders = [s[f"{pre}_order_{k}"] for k in ("lam", "lamp", "lamp2")]
+        if None not in orders:
+            rows.append(["order in ε", ""] + [f"{o:.1f}" for o in orders])
+        parts.append(html_table_text(rows, head, before=[
+            f"{name}, λ = {lam:g}: largest distance of MGD to each flow (relative)"]))
+    parts.append(f"<p>Network test loss at the horizon, largest relative difference to MGD: "
+                 f"MGF(λ) {100 * s['dln_test_rel_diff_lam_max']:.1f}%, "
+                 f"MGF(λ') {100 * s['dln_test_rel_diff_lamp_max']:.1f}%</p>")
+    return HTML("\n".join(parts))
 
 
 def draw_quadratic_frame(fig, beta, config: FigAConfig | None = None):

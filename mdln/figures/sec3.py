@@ -28,7 +28,8 @@ __all__ = ["mgf_points", "Fig3Config", "Fig3Result", "fig3", "plot_fig3", "Fig8C
            "lambda_view", "theorem1_table", "linearised_shift", "SimplificationConfig",
            "SimplificationResult", "fig3b", "plot_simplification", "d2_link", "D2LinkConfig", "D2LinkResult",
            "run_d2_link", "theorem1_forms_table", "Theorem1FormsConfig", "Theorem1FormsResult", "run_theorem1_forms",
-           "precompute", "Fig3Figure", "Fig8Figure", "Fig9Figure", "SimplificationFigure", "FIGURES"]
+           "precompute", "delta_test_correlations", "delta_test_correlations_by_mu",
+           "simplification_table", "Fig3Figure", "Fig8Figure", "Fig9Figure", "SimplificationFigure", "FIGURES"]
 
 _COLORS = {"test": "#1b4f8a", "delta": "#c0392b", "l1": "#2a7f62"}   # dark blue / red / green
 
@@ -251,6 +252,42 @@ def fig3b(config=None, progress=False) -> SimplificationFigure:
     return _with_plot(SimplificationFigure, run_simplification(config, progress=progress))
 
 
+# ------------------------------------------------------------------------------- tables and statistics
+def _log_corr(a, b):
+    """Pearson correlation of log a and log b (flattened)."""
+    return float(np.corrcoef(np.log(np.ravel(a)), np.log(np.ravel(b)))[0, 1])
+
+
+def delta_test_correlations(result: Fig3Result):
+    """corr(log ‖Δ∞‖₂, log test loss) over all runs pooled, and across λ within each data set (Figure 8)."""
+    per = np.array([_log_corr(dn, tl) for dn, tl in zip(result.delta_norm, result.test_loss)])
+    return dict(pooled=_log_corr(result.delta_norm, result.test_loss), per_dataset=per)
+
+
+def delta_test_correlations_by_mu(result: Fig9Result):
+    """corr(log ‖Δ∞‖₂, log test loss) across λ for each data mean μ, over its data sets (Figure 9)."""
+    norms = np.linalg.norm(result.delta_inf, axis=-1)
+    return {float(mu): _log_corr(norms[k], result.test_loss[k]) for k, mu in enumerate(result.mus)}
+
+
+def simplification_table(result: SimplificationResult):
+    """The study of where θ̃0 ≈ 0 holds as one HTML output: its summary lines and the rule's table.
+
+    The endpoint-form distance is printed as a bound (it sits at the solver's rounding level).
+    """
+    from ..text import below, html_table
+    sb = result.summary()
+    before = [f"{sb['n_runs']} runs on {sb['n_datasets']} data sets; w± changed sign in "
+              f"{sb['n_vanished']}; every run converged: {sb['all_converged']}.",
+              f"Full prediction (endpoint form of I±): distance {below(sb['max_distance_full'], 2)} on "
+              f"every run. Simplified: worst {sb['max_distance']:.3f}, {sb['n_distance_over_1pc']} runs "
+              "at or above 1%."]
+    rows = [[k, f"{sb[k + ':threshold']:.3g}", sb[k + ":n_below"], f"{sb[k + ':spearman']:.2f}",
+             f"{sb[k + ':min_ratio']:.1e} to {sb[k + ':max_ratio']:.1e}"] for k in MEASURES]
+    return html_table(rows, ["measure", "threshold", "runs below", "Spearman", "distance / measure"],
+                      before=before)
+
+
 # ------------------------------------------------------------------------------- the Δ slider
 def _freeze_ticks(fig):
     """Fix every axis' major ticks where they are and drop minor ticks: redraws skip the tick search."""
@@ -281,7 +318,8 @@ def delta_view(fig, path=None):
     hi = max(path["l1"].max(), path["l2"].max(), path["thetas"].max())
     ax1.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
     ax1.set_xlabel("coordinate i", fontsize=10)
-    title = ax1.set_title("", fontsize=10)
+    # a full-height placeholder, so that tight_layout leaves room for the title's superscript
+    title = ax1.set_title(_delta_title(-8.5, 9.999), fontsize=10)
     ax1.legend(fontsize=9, loc="upper right")
     l1s = np.abs(path["thetas"]).sum(axis=1)
     ax2.plot(path["log10_delta"], l1s, "-", color="#1b4f8a")
@@ -301,8 +339,13 @@ def delta_view(fig, path=None):
         stems.set_segments([np.array([[i, 0.0], [i, v]]) for i, v in zip(idx, th)])
         dots.set_ydata(th)
         marker.set_data([float(log10_delta)], [np.abs(th).sum()])
-        title.set_text(f"Δ = 1e{float(log10_delta):+.2f}: ‖θ‖₁ = {np.abs(th).sum():.3f}")
+        title.set_text(_delta_title(log10_delta, np.abs(th).sum()))
     return update
+
+
+def _delta_title(log10_delta, l1):
+    """The Δ slider's title: Δ as a power of ten (mathtext, "Δ = 10⁻⁶·⁵"), and ‖θ‖₁."""
+    return rf"$\Delta = 10^{{{float(log10_delta):g}}}$: ‖θ‖₁ = {float(l1):.3f}"
 
 
 def draw_delta_frame(fig, log10_delta, path=None):
@@ -353,6 +396,10 @@ def lambda_view(fig, fig3_result=None, lams=SLIDER_LAMS):
     axes[1].set_yscale("log")
     axes[1].set_ylim(1e-9, 1e-2)
     axes[1].set_title(r"$\Delta_t$ per coordinate", fontsize=10)
+    # without momentum Δ_t is conserved: every coordinate's line is the same flat line at Δ_0
+    conserved = axes[1].text(0.5, 0.3, "", transform=axes[1].transAxes, ha="center", va="center",
+                             fontsize=9, color="#1b4f8a",
+                             bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
     idx = np.arange(d)
     stems = axes[2].vlines(idx, 0, np.zeros(d), color="#1b4f8a", lw=2)
     axes[2].plot(idx, p0["theta_star"], "x", color="#c0392b", ms=5, label=r"$\theta^*$")
@@ -378,6 +425,7 @@ def lambda_view(fig, fig3_result=None, lams=SLIDER_LAMS):
         for i in range(d):
             th_lines[i].set_data(t, p["theta"][:, i])
             de_lines[i].set_data(t, p["delta"][:, i])
+        conserved.set_text(_conserved_note(p["delta"][0]) if float(lam) == 0 else "")
         stems.set_segments([np.array([[i, 0.0], [i, v]]) for i, v in zip(idx, p["theta_final"])])
         final_title.set_text(f"final θ (test loss {float(p['test_loss']):.2g})")
         j = int(np.argmin(np.abs(res.lams - float(lam))))
@@ -385,6 +433,14 @@ def lambda_view(fig, fig3_result=None, lams=SLIDER_LAMS):
         fig3_title.set_text(f"λ = {float(lam):g} on Figure 3"
                             + (r" ($\Delta_t$ vanished)" if bool(p["vanished"]) else ""))
     return update
+
+
+def _conserved_note(delta0):
+    """The λ slider's note at λ = 0, where Δ_t never moves: all d lines lie on one another at Δ_0."""
+    d0 = np.unique(np.round(np.log10(np.asarray(delta0, float)), 6))
+    level = rf"$10^{{{d0[0]:g}}}$" if d0.size == 1 else "its $\\Delta_0$"
+    return (f"λ = 0: gradient flow conserves $\\Delta_t$,\nso all {np.size(delta0)} lines lie on top of\n"
+            f"each other, flat at $\\Delta_0$ = {level}")
 
 
 def draw_lambda_frame(fig, lam, fig3_result=None):
