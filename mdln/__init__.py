@@ -48,6 +48,7 @@ LAZY_NAMES = {
     "FigAConfig": ".figures.appendix_a", "figA": ".figures.appendix_a",
     # the widgets
     "scrubber": ".widgets", "slider": ".widgets",
+    "scrubber2d": ".widgets",
 }
 
 

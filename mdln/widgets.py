@@ -11,6 +11,8 @@ Kernel-free sliders: ipywidgets need a live kernel; in the rendered book they sh
 A scrubber renders one matplotlib frame per slider value and embeds them with ``Animation.to_jshtml`` so a
 reader of the static HTML can still move the slider. Its HTML carries random element ids and PNG bytes, so
 notebook cells that display one carry the cell tag ``nbval-ignore-output``; test the frames' data instead.
+``scrubber2d(draw_frame, gammas, betas)`` is the two-slider case: one frame per (γ, β) of a grid, two range
+inputs and a readout of λ = γ/(1−β)² and ε = γ/(1−β) in a few lines of plain JavaScript.
 
 Legibility: the frames are shown at their natural width (``figsize[0] * dpi`` pixels) or shrunk to the
 book's text column (``COLUMN_PX``). The default (7 in at dpi 100, matplotlib's 10 pt text) shows text at
@@ -31,7 +33,8 @@ from typing import Any, Callable, Sequence
 from .momentum import lam, step
 
 __all__ = ["slider", "Control", "linear", "log", "choice", "lam_eps_text", "agg_figure", "png_bytes", "BlitPNG",
-           "scrubber", "MAX_PAGE_MB", "COLUMN_PX", "MIN_TEXT_PX", "displayed_text_px"]
+           "scrubber", "MAX_PAGE_MB", "COLUMN_PX", "MIN_TEXT_PX", "displayed_text_px", "scrubber2d",
+           "MAX_SCRUBBER2D_MB"]
 
 MAX_PAGE_MB = 5.0  # every page of the book stays under ~5 MB; one scrubber may use at most this
 COLUMN_PX = 780    # width of the book's text column at a 1400 px window (sphinx-book-theme)
@@ -141,6 +144,163 @@ class _FrameLimitGuard(logging.Handler):
     def __exit__(self, *exc):
         self._logger.removeHandler(self)
         return False
+
+
+
+# ------------------------------------------------------------------------ the two-slider (γ, β) scrubber
+MAX_SCRUBBER2D_MB = 3.0  # one (γ, β) scrubber's embedded frames stay under this (a page under ~3 MB)
+
+
+def _number_text(x: float) -> str:
+    """``x`` to 4 significant digits, as the scrubber's JavaScript ``num`` writes it (1e-5 form outside
+    [1e-3, 1e4))."""
+    a = abs(x)
+    if a != 0 and (a >= 1e4 or a < 1e-3):
+        mant, exp = f"{x:.2e}".split("e")
+        return f"{mant}e{int(exp)}"
+    return repr(float(f"{x:.4g}")).removesuffix(".0")
+
+
+def _check_axis(name: str, values, inside: Callable, allowed: str) -> list:
+    """``values`` as a list of strictly increasing floats in the allowed range; ValueError naming it."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise ValueError(f"{name} must be a sequence of numbers {allowed}, got {values!r}")
+    out = list(values)
+    if not out:
+        raise ValueError(f"{name} must contain at least one value {allowed}")
+    if not all(_real(v) and inside(v) for v in out):
+        raise ValueError(f"{name} must be finite numbers {allowed}, got {out!r}")
+    if any(b <= a for a, b in zip(out, out[1:])):
+        raise ValueError(f"{name} must be strictly increasing (the slider's order), got {out!r}")
+    return [float(v) for v in out]
+
+
+def _frame_uri(fig, dpi: float) -> str:
+    """The figure as a data URI: a PNG, or a JPEG (quality 90) when that is smaller."""
+    import base64
+    import io
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    png = buf.getvalue()
+    jbuf = io.BytesIO()
+    Image.open(io.BytesIO(png)).convert("RGB").save(jbuf, format="jpeg", quality=90, optimize=True)
+    kind, data = ("jpeg", jbuf.getvalue()) if jbuf.tell() < len(png) else ("png", png)
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
+
+
+_SCRUBBER2D_JS = """(function () {
+  var root = document.getElementById("%(id)s");
+  var F = %(frames)s, K = %(index)s, G = %(gammas)s, B = %(betas)s;
+  var img = root.querySelector("img");
+  var g = root.querySelector(".mdln-s2d-g"), b = root.querySelector(".mdln-s2d-b");
+  function num(x) {
+    var a = Math.abs(x);
+    if (a !== 0 && (a >= 1e4 || a < 1e-3)) return x.toExponential(2).replace("e+", "e");
+    return String(Number(x.toPrecision(4)));
+  }
+  function put(cls, x) { root.querySelector(".mdln-s2d-" + cls).textContent = num(x); }
+  function show() {
+    var i = +g.value, j = +b.value, gam = G[i], bet = B[j];
+    img.src = F[K[i][j]];
+    img.setAttribute("data-frame", i + "," + j);
+    put("gamma", gam); put("beta", bet);
+    put("lam", gam / ((1 - bet) * (1 - bet))); put("eps", gam / (1 - bet));
+  }
+  g.addEventListener("input", show); b.addEventListener("input", show);
+  show();
+})();"""
+
+
+def _scrubber2d_html(uid, uris, index, gammas, betas, alt) -> str:
+    """The scrubber's HTML: the first frame, two range inputs, the readout and its plain-JS script."""
+    import html
+    import json
+
+    g0, b0 = gammas[0], betas[0]
+    row = "display:flex;align-items:center;gap:0.5em;flex-wrap:wrap;margin:0.2em 0"
+
+    def control(cls, letter, n):
+        return (f'<label style="{row}"><span style="min-width:1.5em">{letter}</span>'
+                f'<input type="range" class="mdln-s2d-{cls}" min="0" max="{n - 1}" step="1" value="0" '
+                f'aria-label="{letter}" style="flex:1 1 10em;min-width:8em;max-width:24em"></label>')
+    readout = (f'<div class="mdln-s2d-readout" style="font-family:inherit;margin:0.2em 0">'
+               f'γ = <span class="mdln-s2d-gamma">{_number_text(g0)}</span>, '
+               f'β = <span class="mdln-s2d-beta">{_number_text(b0)}</span> → '
+               f'<b>λ = γ/(1−β)² = <span class="mdln-s2d-lam">{_number_text(lam(g0, b0))}</span></b>, '
+               f'ε = γ/(1−β) = <span class="mdln-s2d-eps">{_number_text(step(g0, b0))}</span></div>')
+    script = _SCRUBBER2D_JS % dict(id=uid, frames=json.dumps(uris), index=json.dumps(index),
+                                   gammas=json.dumps(gammas), betas=json.dumps(betas))
+    return (f'<div id="{uid}" class="mdln-scrubber2d" data-gammas="{html.escape(json.dumps(gammas))}" '
+            f'data-betas="{html.escape(json.dumps(betas))}" style="max-width:100%">'
+            f'{control("g", "γ", len(gammas))}{control("b", "β", len(betas))}{readout}'
+            f'<img src="{uris[index[0][0]]}" alt="{html.escape(alt)}" data-frame="0,0" '
+            f'style="max-width:100%;height:auto;display:block">'
+            f'<script>{script}</script></div>')
+
+
+def scrubber2d(draw_frame: Callable, gammas: Sequence[float], betas: Sequence[float], *, dpi=100,
+               max_mb: float = MAX_SCRUBBER2D_MB, alt: str = "MGD(γ, β) frame"):
+    """A kernel-free two-slider (γ, β) scrubber: ``draw_frame(gamma, beta)`` → Figure, one per grid pair.
+
+    Every frame of the ``len(gammas) × len(betas)`` grid is drawn once, saved at ``dpi`` (PNG, or JPEG
+    when smaller; identical frames stored once) and closed; the HTML shows two range inputs and a live
+    readout of γ, β, λ = γ/(1−β)² and ε = γ/(1−β) = √(λγ) (Proposition 1) in plain JavaScript (no CDN,
+    no kernel). Element ids are unique per call. Raises ``ValueError`` naming the argument for bad
+    grids (γ > 0, β ∈ [0, 1), strictly increasing) or when the frames exceed ``max_mb`` megabytes, and
+    ``TypeError`` when ``draw_frame`` does not return a matplotlib Figure.
+    The result (an ``IPython.display.HTML``) also carries ``element_id``, ``n_bytes``,
+    ``smallest_text_px`` and the grids.
+    """
+    import uuid
+
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    from IPython.display import HTML
+
+    if not callable(draw_frame):
+        raise ValueError("draw_frame must be a callable draw_frame(gamma, beta) -> matplotlib Figure")
+    gammas = _check_axis("gammas", gammas, lambda v: v > 0, "> 0 (step sizes γ)")
+    betas = _check_axis("betas", betas, lambda v: 0 <= v < 1, "in [0, 1) (momentum β)")
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 10 <= dpi <= 300:
+        raise ValueError(f"dpi must be a number in [10, 300], got {dpi!r}")
+    if not (_real(max_mb) and max_mb > 0):
+        raise ValueError(f"max_mb must be a number of megabytes > 0, got {max_mb!r}")
+
+    uris, seen, index, smallest = [], {}, [], math.inf
+    n_bytes = 0
+    for g in gammas:
+        row = []
+        for b in betas:
+            fig = draw_frame(g, b)
+            if not isinstance(fig, Figure):
+                raise TypeError(f"draw_frame({g:g}, {b:g}) must return a matplotlib Figure, "
+                                f"got {type(fig).__name__}")
+            try:
+                uri = _frame_uri(fig, dpi)
+                px = displayed_text_px(_smallest_fontsize(fig), fig.get_figwidth(), dpi)
+            finally:
+                plt.close(fig)
+            smallest = min(smallest, px)
+            if uri not in seen:
+                seen[uri] = len(uris)
+                uris.append(uri)
+                n_bytes += len(uri)
+                if n_bytes > max_mb * 1e6:
+                    raise ValueError(f"the {len(gammas)} × {len(betas)} frames exceed max_mb = {max_mb:g} "
+                                     f"MB: use a coarser grid, a smaller figure or a lower dpi")
+            row.append(seen[uri])
+        index.append(row)
+    uid = f"mdln-s2d-{uuid.uuid4().hex[:12]}"
+    out = HTML(_scrubber2d_html(uid, uris, index, gammas, betas, alt))
+    out.element_id, out.n_bytes, out.smallest_text_px = uid, n_bytes, smallest
+    out.gammas, out.betas = tuple(gammas), tuple(betas)
+    if smallest < MIN_TEXT_PX:
+        warnings.warn(f"scrubber2d: its smallest text is shown {smallest:.1f} px tall in the {COLUMN_PX} "
+                      f"px column, below {MIN_TEXT_PX:g} px: use a narrower figure or larger fonts",
+                      stacklevel=2)
+    return out
 
 
 # ------------------------------------------------------------------------------------ live sliders
