@@ -148,29 +148,32 @@ def outlined(colour):
     return [patheffects.withStroke(linewidth=2.6, foreground="k" if light else "w")]
 
 
-def _label_spots(xe, ye, levels, room=0.2):
-    """Axes-fraction spots (fx, fy) for the labels of the λ = 10^k lines, inside the axes, apart.
+def _label_spots(xe, ye, levels, size):
+    """Axes-fraction spots (fx, fy) for the labels of the λ = 10^k lines, inside the axes, not overlapping.
 
-    A label is written to the left of its line (it needs ``room`` of the width there); among the points of
-    the line inside a margin, the one farthest from the edges and from the labels already placed wins.
-    Levels whose line barely enters the axes get no spot (None).
+    A label is written to the left of its line; ``size(k)`` gives its (width, height) in axes fractions.
+    Among the points of the line where the whole label fits inside the axes, the one farthest from the edges
+    whose box overlaps no label already placed wins. Levels whose line barely enters the axes get None.
     """
-    b = np.linspace(xe[0], min(xe[-1], 1 - 1e-9), 400)      # λ lines live at β < 1
+    b = np.linspace(xe[0], min(xe[-1], 1 - 1e-9), 600)      # λ lines live at β < 1
     fx = (b - xe[0]) / (xe[-1] - xe[0])   # axes fractions
     lo, hi = np.log10(ye[0]), np.log10(ye[-1])
-    spots, placed = [], []
+    spots, boxes = [], []
     for k in levels:
+        w, h = size(k)
         fy = (k + 2 * np.log10(1 - b) - lo) / (hi - lo)
-        inside = (fx > room) & (fx < 0.985) & (fy > 0.06) & (fy < 0.94)
+        inside = (fx - w > 0.01) & (fx < 0.99) & (fy - h / 2 > 0.01) & (fy + h / 2 < 0.99)
         if inside.sum() < 3:
             spots.append(None)
             continue
         px, py = fx[inside], fy[inside]
-        score = np.minimum.reduce([px - room, 0.985 - px, py - 0.06, 0.94 - py]) * 0.5
-        for qx, qy in placed:
-            score = score - 4.0 * np.clip(0.2 - np.hypot((px - qx) / 2, py - qy), 0, None)
+        score = np.minimum.reduce([px - w, 0.99 - px, py - h / 2, 0.99 - py + 0 * px])
+        for (x0, x1, y0, y1) in boxes:
+            ox = np.clip(np.minimum(px, x1) - np.maximum(px - w, x0), 0, None)
+            oy = np.clip(np.minimum(py + h / 2, y1) - np.maximum(py - h / 2, y0), 0, None)
+            score = score - 50 * ox * oy - 10 * ((ox > 0) & (oy > 0))
         i = int(np.argmax(score))
-        placed.append((px[i], py[i]))
+        boxes.append((px[i] - w - 0.02, px[i] + 0.02, py[i] - h / 2 - 0.02, py[i] + h / 2 + 0.02))
         spots.append((px[i], py[i]))
     return spots
 
@@ -178,14 +181,17 @@ def _label_spots(xe, ye, levels, room=0.2):
 def _label_lambda_lines(ax, xe, ye, levels, colour):
     """λ = 10^k labels, horizontal, outlined, just left of their line and inside the axes."""
     lo, hi = np.log10(ye[0]), np.log10(ye[-1])
-    for k, spot in zip(levels, _label_spots(xe, ye, levels)):
+    pos, fig = ax.get_position(), ax.figure
+    width_in, height_in = pos.width * fig.get_figwidth(), pos.height * fig.get_figheight()
+    text = lambda k: f"λ = {10.0 ** k:g}"
+    size = lambda k: ((len(text(k)) * 0.6 * 9 / 72 + 0.05) / width_in, 1.4 * 9 / 72 / height_in)
+    for k, spot in zip(levels, _label_spots(xe, ye, levels, size)):
         if spot is None:
             continue
         beta = xe[0] + spot[0] * (xe[-1] - xe[0])
         gamma = 10 ** (lo + spot[1] * (hi - lo))
-        ax.annotate(f"λ = {10.0 ** k:g}", (beta, gamma), xytext=(-3, 0), textcoords="offset points",
-                    ha="right", va="center", fontsize=9, color=colour, path_effects=outlined(colour),
-                    zorder=6)
+        ax.annotate(text(k), (beta, gamma), xytext=(-3, 0), textcoords="offset points", ha="right",
+                    va="center", fontsize=9, color=colour, path_effects=outlined(colour), zorder=6)
 
 
 def _axes(ax, xe, ye, coords):

@@ -516,13 +516,13 @@ PATH_HORIZON = 1000.0     # continuous time t = kε of each scrubber run (steps 
 
 
 def path_grid(n=7, gamma_max=0.2):
-    """(γ, β) axes of the two-slider scrubber: γ halves and (1−β)² halves from one value to the next.
+    """(γ, β) axes of the two-slider scrubber, both increasing: γ doubles, (1−β)² halves, step to step.
 
-    γ_i = γ_max·2^−i and 1−β_j = 2^−j/2, so λ = γ/(1−β)² = γ_max·2^(j−i): the pairs (i, j) and (i+1, j+1)
-    share λ, and every diagonal of the grid is one λ line walked at a smaller step ε = γ/(1−β).
+    γ_i = γ_max·2^(i−n+1) and 1−β_j = 2^(−j/2), so λ = γ/(1−β)² = γ_max·2^(i+j−n+1): the pairs (i, j) and
+    (i+1, j−1) share λ, and every anti-diagonal of the grid is one λ line, walked with ε = γ/(1−β) ×√2.
     """
     k = np.arange(int(n))
-    return gamma_max * 2.0 ** -k, 1.0 - 2.0 ** (-k / 2)
+    return gamma_max * 2.0 ** (k - int(n) + 1), 1.0 - 2.0 ** (-k / 2)
 
 
 def path_run(fig4_result, gamma, beta, horizon=PATH_HORIZON, seed=0):
