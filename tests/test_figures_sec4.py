@@ -233,7 +233,7 @@ def test_floored_moves_only_values_below_the_floor():
 
 
 def test_path_grid_diagonals_share_lambda():
-    g, b = F.path_grid(7)
+    g, b = F.path_grid(6)
     lam = g[:, None] / (1 - b[None, :]) ** 2
     np.testing.assert_allclose(lam[1:, :-1], lam[:-1, 1:], rtol=1e-12)   # (i+1, j) and (i, j+1)
     np.testing.assert_allclose(g[1:] / g[:-1], 2.0)                      # increasing, as sliders need

@@ -107,12 +107,13 @@ def heatmap(ax, gammas, betas, values, title, *, diverged, capped=None, crossed=
     return mesh
 
 
-def plain_heatmap(ax, gammas, betas, values, title, marker=None, cmap="viridis"):
+def plain_heatmap(ax, gammas, betas, values, title, marker=None, cmap="viridis", colorbar=True, labels=True):
     """A light (γ, β) heatmap (β on x, γ on y): flat cells (NaN left white), λ lines, an optional star."""
     xe, ye = cell_edges(betas), cell_edges(gammas, log=True)
     mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(np.asarray(values, float)), cmap=cmap, shading="flat")
-    ax.figure.colorbar(mesh, ax=ax, shrink=0.95).ax.tick_params(labelsize=9)
-    _lambda_lines(ax, xe, ye, "beta", None, "w")
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, shrink=0.95).ax.tick_params(labelsize=9)
+    _lambda_lines(ax, xe, ye, "beta", None, "w", labels=labels)
     if marker is not None:
         ax.plot([marker[1]], [marker[0]], "*", color="#D55E00", ms=14, mec="k", zorder=7)
     _axes(ax, xe, ye, "beta")
@@ -120,14 +121,15 @@ def plain_heatmap(ax, gammas, betas, values, title, marker=None, cmap="viridis")
     return mesh
 
 
-def _lambda_lines(ax, xe, ye, coords, levels, colour):
+def _lambda_lines(ax, xe, ye, coords, levels, colour, labels=True):
     """λ = γ/(1−β)² level lines: contours at every decade ("beta"), straight lines at ``levels`` ("omb")."""
     if coords == "beta":
         BB, GG = np.meshgrid(np.linspace(xe[0], xe[-1], 200), np.geomspace(ye[0], ye[-1], 200))
         L = np.log10(GG / (1 - BB) ** 2)
         lv = np.arange(np.ceil(L.min()), np.floor(L.max()) + 1)
         ax.contour(BB, GG, L, levels=lv, colors=colour, linewidths=0.9, linestyles="--")
-        _label_lambda_lines(ax, xe, ye, lv, colour)
+        if labels:
+            _label_lambda_lines(ax, xe, ye, lv, colour)
         return
     for lam in levels if levels is not None else ():
         yy = np.linspace(ye[0], ye[-1], 100)

@@ -314,7 +314,12 @@ def stochastic_glue(sto, prefix="ch4_"):
     out = {"sto_grid": f"{c4.n_gamma} × {c4.n_beta}", "sto_cap": sci(c4.max_epochs, 1),
            "sto_datasets": str(len(c4.seeds)), "sto_batches": ", ".join(str(B) for B in sto.keys()),
            "sto_thm2_worst": below_power(max(v["theorem2_worst"] for v in sto.values())),
-           "sto_capped_share": f"{100 * n_cap / n_runs:.0f}%"}
+           "sto_capped_share": f"{100 * n_cap / n_runs:.0f}%",
+           "sto_gamma_wins": ", ".join(f"B = {B}" for B, v in sto.items()
+                                       if v["eta2_delta_gamma"] > v["eta2_delta_lam"]) or "no B",
+           "sto_lam_wins": ", ".join(f"B = {B}" for B, v in sto.items()
+                                     if v["eta2_delta_gamma"] <= v["eta2_delta_lam"]) or "no B",
+           "sto_medians": ", ".join(f"{v['median_log_test']:.1f} (B = {B})" for B, v in sto.items())}
     return {prefix + k: v for k, v in out.items()}
 
 
@@ -519,7 +524,7 @@ def smgd_widget(fig4_result, max_steps=WIDGET_STEPS, show=True):
 PATH_HORIZON = 1000.0     # continuous time t = kε of each scrubber run (steps K = ⌈T/ε⌉)
 
 
-def path_grid(n=7, gamma_max=0.2):
+def path_grid(n=6, gamma_max=0.2):
     """(γ, β) axes of the two-slider scrubber, both increasing: γ doubles, (1−β)² halves, step to step.
 
     γ_i = γ_max·2^(i−n+1) and 1−β_j = 2^(−j/2), so λ = γ/(1−β)² = γ_max·2^(i+j−n+1): the pairs (i, j) and
@@ -540,10 +545,11 @@ def _frame_map(ax, res, gamma, beta):
     from .plotting import plain_heatmap
     v = res.cell_mean("test_loss")
     plain_heatmap(ax, res.gammas, res.betas, np.where(res.cell_converged, v, np.nan),
-                  "Figure 4: log$_{10}$ test loss\n(white: capped or diverged)", marker=(gamma, beta))
+                  "Figure 4: log$_{10}$ test loss\n(white: capped or diverged)", marker=(gamma, beta),
+                  labels=False)
 
 
-def smgd_path_frame(gamma, beta, fig4_result, horizon=PATH_HORIZON, seed=0, dpi=100):
+def smgd_path_frame(gamma, beta, fig4_result, horizon=PATH_HORIZON, seed=0, dpi=100, figsize=(6.8, 2.9)):
     """One scrubber frame at (γ, β), a new Figure: θ_k and Δ_k against t = kε, and (γ, β) on Figure 4.
 
     Runs MGD (full batch, Figure 4's data set ``seed``) until train loss 10⁻⁸ or t = ``horizon``; the θ
@@ -552,7 +558,7 @@ def smgd_path_frame(gamma, beta, fig4_result, horizon=PATH_HORIZON, seed=0, dpi=
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     ds, r = path_run(fig4_result, gamma, beta, horizon, seed)
-    fig = Figure(figsize=(7.8, 3.3), dpi=dpi, layout="constrained")
+    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")   # 36 frames stay under ~2 MB
     FigureCanvasAgg(fig)
     a0, a1, a2 = fig.subplots(1, 3, width_ratios=[1, 1, 1.25])
     eps = step(gamma, beta)
@@ -566,12 +572,12 @@ def smgd_path_frame(gamma, beta, fig4_result, horizon=PATH_HORIZON, seed=0, dpi=
             label=r"$\theta^\star_i$")
     a0.set_ylim(-0.25, 0.75)
     a0.legend(fontsize=9, loc="upper left", handlelength=1)
-    a0.set_title(r"$\theta_k$ (blue: support of $\theta^\star$)", fontsize=10)
+    a0.set_title(r"$\theta_k$ (blue: $\theta^\star_i \neq 0$)", fontsize=10)
     a1.plot(t[fin], np.maximum(tr.delta[fin], 1e-300), color="#009E73", lw=0.7)
     a1.axhline(fig4_result.config.alpha ** 2, color="k", ls="--", lw=0.8)
     a1.set_yscale("log")
     a1.set_ylim(1e-9, 1e-1)
-    a1.set_title(r"$\Delta_k$ per coordinate (dashed: $\Delta_0$)", fontsize=10)
+    a1.set_title(r"$\Delta_k$ (dashed: $\Delta_0$)", fontsize=10)
     for ax in (a0, a1):
         ax.set_xscale("log")
         ax.set_xlim(1e-1, horizon * 2.5)
@@ -580,7 +586,7 @@ def smgd_path_frame(gamma, beta, fig4_result, horizon=PATH_HORIZON, seed=0, dpi=
     ended = {Status.CONVERGED: f"train loss 10⁻⁸ at t = {r.steps * eps:.0f}",
              Status.STEP_CAP: f"stopped at t = {horizon:g}", Status.DIVERGED: "diverged"}[r.status]
     fig.suptitle(f"γ = {gamma:.3g}, β = {beta:.3g}:  λ = γ/(1−β)² = {lam_of(gamma, beta):.3g},  "
-                 f"ε = γ/(1−β) = {eps:.3g};  {ended}" + (";  w± changed sign" if r.crossed else ""),
+                 f"ε = γ/(1−β) = {eps:.3g}\n{ended}" + (";  w± changed sign" if r.crossed else ""),
                  fontsize=10)
     return fig
 
