@@ -184,3 +184,76 @@ def test_capped_runs_against_a_per_run_loop(r4):
         assert cr["train_loss_max"] == max(loss) and all(l >= r4.config.tol for l in loss)
     capped = dataclasses.replace(r4, status=np.ones_like(r4.status))
     assert capped.capped_runs()["n"] == r4.status.size
+
+
+def test_lambda_labels_outlined_inside_the_axes(r4):
+    """Figure 4's λ = 10^k labels: one per visible level, outlined (path effects), inside the axes box."""
+    fig = r4.plot()
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_text().startswith("λ = ")]
+    assert labels
+    box = ax.get_window_extent()
+    for t in labels:
+        assert t.get_path_effects(), t.get_text()
+        bb = t.get_window_extent()
+        assert box.x0 - 1 <= bb.x0 and bb.x1 <= box.x1 + 1 and box.y0 - 1 <= bb.y0 and bb.y1 <= box.y1 + 1
+    levels = [float(t.get_text().split("=")[1]) for t in labels]
+    assert len(set(levels)) == len(levels) and all(np.log10(v) == round(np.log10(v)) for v in levels)
+    plt.close(fig)
+
+
+def test_l1_panel_in_its_own_units(r4):
+    """The ‖θ‖₁ panel shows the geometric mean of ‖θ‖₁ over data sets, not its log₁₀."""
+    fig = r4.plot()
+    mesh = fig.axes[2].collections[0]
+    shown = np.ma.masked_invalid(mesh.get_array()).ravel()
+    ref = (10 ** r4.cell_mean("l1")).ravel()
+    ok = ~np.ma.getmaskarray(shown)
+    assert ok.any()
+    np.testing.assert_allclose(np.asarray(shown)[ok], ref[ok], rtol=1e-12)
+    assert np.all(np.asarray(shown)[ok] > 0.1)      # ‖θ‖₁ ≈ ‖θ*‖₁ = √3 here, not a log
+    plt.close(fig)
+
+
+def test_floored_moves_only_values_below_the_floor():
+    v = np.array([-3.0, -5.0, -12.5, -40.0, np.nan])
+    level = F.band_level(v, floor=-12)
+    assert level == -6.0                          # one unit under the lowest real value, not at -40
+    y, n = F.floored(v, floor=-12)
+    assert n == 2
+    np.testing.assert_array_equal(y[:2], v[:2])
+    np.testing.assert_array_equal(y[2:4], level)
+    assert np.isnan(y[4])
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [-3, -5])
+    F.floor_band(ax, n, level, floor=-12)
+    assert ax.get_ylim()[0] > -7 and any("2 cells below 10⁻¹²" in t.get_text() for t in ax.texts)
+    plt.close(fig)
+
+
+def test_path_grid_diagonals_share_lambda():
+    g, b = F.path_grid(6)
+    lam = g[:, None] / (1 - b[None, :]) ** 2
+    np.testing.assert_allclose(lam[1:, :-1], lam[:-1, 1:], rtol=1e-12)   # (i+1, j) and (i, j+1)
+    np.testing.assert_allclose(g[1:] / g[:-1], 2.0)                      # increasing, as sliders need
+    assert g[-1] == 0.2 and b[0] == 0.0 and np.all(np.diff(b) > 0) and b[-1] < 1
+
+
+def test_path_frame_at_dpi_100(r4):
+    fig = F.smgd_path_frame(0.1, 0.5, r4, horizon=20.0)
+    assert fig.dpi == 100 and fig.get_figwidth() <= 7.8
+    title = fig._suptitle.get_text()
+    assert "λ = γ/(1−β)² = 0.4" in title and "ε = γ/(1−β) = 0.2" in title
+    a0 = fig.axes[0]
+    assert r"$\theta^\star_i$" in [t.get_text() for t in a0.get_legend().get_texts()]   # mathtext, not "θ*"
+    assert any(len(line.get_xdata()) for line in a0.lines)
+    fig.canvas.draw()
+
+
+def test_glue_strings_and_tables(r4):
+    g = r4.glue_strings()
+    assert all(k.startswith("ch4_") and isinstance(v, str) for k, v in g.items())
+    assert g["ch4_runs"] == str(r4.status.size)
+    html = F.theorem2_runs_html([F.widget_run(r4.config, 0.1, 0.5, 0, 3000)[1]], ["one run"]).data
+    assert html.count("<table>") == 1 and html.count("<tr>") == 2

@@ -5,7 +5,7 @@ with the λ = γ/(1−β)² level lines, hatched diverged cells, greyed (or dott
 cap, and sign-change dots, in one of two coordinate systems:
 
 * ``coords="beta"`` (Section 4, Figures 4 and 7, the Theorem 2 maps): x = β (linear), y = γ (log); the
-  λ lines are curves, labelled ``λ=1e{k}`` at every decade;
+  λ lines are curves, labelled ``λ = 10^k`` at every decade (horizontal, outlined, inside the axes);
 * ``coords="omb"`` (Section 2 / Appendix F.1, Figures 2 and 6): x = log₁₀γ, y = −log₁₀(1−β), where the λ
   lines are straight; they are drawn at the given ``lam_levels`` and labelled ``λ={λ:g}``.
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from ..status import Status
 
-__all__ = ["heatmap", "result_heatmap", "cell_edges", "CAPPED_FACE", "DIVERGED_PATCH"]
+__all__ = ["heatmap", "result_heatmap", "plain_heatmap", "cell_edges", "outlined", "CAPPED_FACE", "DIVERGED_PATCH"]
 
 CAPPED_FACE = (0.88, 0.88, 0.88, 0.8)   # cells stopped at the step/epoch cap: greyed, dotted hatch
 DIVERGED_PATCH = dict(facecolor="0.8", edgecolor="0.3", hatch="///")   # legend patch of diverged cells
@@ -107,14 +107,29 @@ def heatmap(ax, gammas, betas, values, title, *, diverged, capped=None, crossed=
     return mesh
 
 
-def _lambda_lines(ax, xe, ye, coords, levels, colour):
+def plain_heatmap(ax, gammas, betas, values, title, marker=None, cmap="viridis", colorbar=True, labels=True):
+    """A light (γ, β) heatmap (β on x, γ on y): flat cells (NaN left white), λ lines, an optional star."""
+    xe, ye = cell_edges(betas), cell_edges(gammas, log=True)
+    mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(np.asarray(values, float)), cmap=cmap, shading="flat")
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, shrink=0.95).ax.tick_params(labelsize=9)
+    _lambda_lines(ax, xe, ye, "beta", None, "w", labels=labels)
+    if marker is not None:
+        ax.plot([marker[1]], [marker[0]], "*", color="#D55E00", ms=14, mec="k", zorder=7)
+    _axes(ax, xe, ye, "beta")
+    ax.set_title(title, fontsize=10)
+    return mesh
+
+
+def _lambda_lines(ax, xe, ye, coords, levels, colour, labels=True):
     """λ = γ/(1−β)² level lines: contours at every decade ("beta"), straight lines at ``levels`` ("omb")."""
     if coords == "beta":
         BB, GG = np.meshgrid(np.linspace(xe[0], xe[-1], 200), np.geomspace(ye[0], ye[-1], 200))
         L = np.log10(GG / (1 - BB) ** 2)
         lv = np.arange(np.ceil(L.min()), np.floor(L.max()) + 1)
-        cs = ax.contour(BB, GG, L, levels=lv, colors=colour, linewidths=0.9, linestyles="--")
-        ax.clabel(cs, fmt=lambda v: f"λ=1e{int(v)}", fontsize=9)
+        ax.contour(BB, GG, L, levels=lv, colors=colour, linewidths=0.9, linestyles="--")
+        if labels:
+            _label_lambda_lines(ax, xe, ye, lv, colour)
         return
     for lam in levels if levels is not None else ():
         yy = np.linspace(ye[0], ye[-1], 100)
@@ -125,6 +140,60 @@ def _lambda_lines(ax, xe, ye, coords, levels, colour):
         ax.plot(xx[ok], yy[ok], "--", color="white", lw=1.2)
         k = np.flatnonzero(ok)[int(0.65 * ok.sum())]
         ax.text(xx[k], yy[k], f"λ={lam:g}", color="white", fontsize=9, ha="left", va="bottom")
+
+
+def outlined(colour):
+    """Path effects that outline text in the contrasting colour (white on dark, black on light)."""
+    from matplotlib import patheffects
+    from matplotlib.colors import to_rgb
+    light = sum(to_rgb(colour)) / 3 > 0.5
+    return [patheffects.withStroke(linewidth=2.6, foreground="k" if light else "w")]
+
+
+def _label_spots(xe, ye, levels, size):
+    """Axes-fraction spots (fx, fy) for the labels of the λ = 10^k lines, inside the axes, not overlapping.
+
+    A label is written to the left of its line; ``size(k)`` gives its (width, height) in axes fractions.
+    Among the points of the line where the whole label fits inside the axes, the one farthest from the edges
+    whose box overlaps no label already placed wins. Levels whose line barely enters the axes get None.
+    """
+    b = np.linspace(xe[0], min(xe[-1], 1 - 1e-9), 600)      # λ lines live at β < 1
+    fx = (b - xe[0]) / (xe[-1] - xe[0])   # axes fractions
+    lo, hi = np.log10(ye[0]), np.log10(ye[-1])
+    spots, boxes = [], []
+    for k in levels:
+        w, h = size(k)
+        fy = (k + 2 * np.log10(1 - b) - lo) / (hi - lo)
+        inside = (fx - w > 0.01) & (fx < 0.99) & (fy - h / 2 > 0.01) & (fy + h / 2 < 0.99)
+        if inside.sum() < 3:
+            spots.append(None)
+            continue
+        px, py = fx[inside], fy[inside]
+        score = np.minimum.reduce([px - w, 0.99 - px, py - h / 2, 0.99 - py + 0 * px])
+        for (x0, x1, y0, y1) in boxes:
+            ox = np.clip(np.minimum(px, x1) - np.maximum(px - w, x0), 0, None)
+            oy = np.clip(np.minimum(py + h / 2, y1) - np.maximum(py - h / 2, y0), 0, None)
+            score = score - 50 * ox * oy - 10 * ((ox > 0) & (oy > 0))
+        i = int(np.argmax(score))
+        boxes.append((px[i] - w - 0.02, px[i] + 0.02, py[i] - h / 2 - 0.02, py[i] + h / 2 + 0.02))
+        spots.append((px[i], py[i]))
+    return spots
+
+
+def _label_lambda_lines(ax, xe, ye, levels, colour):
+    """λ = 10^k labels, horizontal, outlined, just left of their line and inside the axes."""
+    lo, hi = np.log10(ye[0]), np.log10(ye[-1])
+    pos, fig = ax.get_position(), ax.figure
+    width_in, height_in = pos.width * fig.get_figwidth(), pos.height * fig.get_figheight()
+    text = lambda k: f"λ = {10.0 ** k:g}"
+    size = lambda k: ((len(text(k)) * 0.6 * 9 / 72 + 0.05) / width_in, 1.4 * 9 / 72 / height_in)
+    for k, spot in zip(levels, _label_spots(xe, ye, levels, size)):
+        if spot is None:
+            continue
+        beta = xe[0] + spot[0] * (xe[-1] - xe[0])
+        gamma = 10 ** (lo + spot[1] * (hi - lo))
+        ax.annotate(text(k), (beta, gamma), xytext=(-3, 0), textcoords="offset points", ha="right",
+                    va="center", fontsize=9, color=colour, path_effects=outlined(colour), zorder=6)
 
 
 def _axes(ax, xe, ye, coords):

@@ -27,7 +27,9 @@ __all__ = ["Fig4Config", "Fig4Result", "fig4", "Fig7Config", "Fig7Result", "fig7
            "eta_squared", "D2Config", "D2Result", "d2_table", "StochasticConfig", "StochasticResult",
            "stochastic_batches", "draw_smgd_frame", "smgd_widget", "SMGDFrame", "WIDGET_STEPS",
            "status_legend", "plot_fig4", "plot_fig7", "plot_collapse", "plot_stochastic", "heatmap",
-           "heatmap_image", "FIGURES"]
+           "heatmap_image", "FIGURES", "path_grid", "path_run", "smgd_path_frame", "PATH_HORIZON",
+           "floored", "floor_band", "band_level", "DELTA_FLOOR", "d2_glue", "d2_html", "theorem2_runs_html",
+           "stochastic_html", "stochastic_glue"]
 
 _PANELS = [("test_loss", "log$_{10}$ test loss"), ("delta_norm", r"log$_{10}\,\|\Delta_\infty\|_2$"),
            ("l1", r"log$_{10}\,\|\theta\|_1$")]
@@ -40,6 +42,36 @@ def _axes_grid(axes, shape, figsize):
         return axes.flat[0].figure, axes
     import matplotlib.pyplot as plt
     return plt.subplots(*shape, figsize=figsize, constrained_layout=True)
+
+
+DELTA_FLOOR = -12     # log₁₀‖Δ∞‖ below this is shown in a marked band, not on the axis (underflow)
+
+
+def band_level(values, floor=DELTA_FLOOR):
+    """Where values below ``floor`` are drawn: one unit under the lowest value above it (or under the floor)."""
+    v = np.asarray(values, float)
+    real = v[np.isfinite(v) & (v >= floor)]
+    return (float(real.min()) if real.size else float(floor)) - 1.0
+
+
+def floored(values, floor=DELTA_FLOOR, level=None):
+    """(values with those below ``floor`` moved to the band ``level``, how many were moved)."""
+    v = np.asarray(values, float)
+    low = np.isfinite(v) & (v < floor)
+    level = band_level(v, floor) if level is None else level
+    return np.where(low, level, v), int(low.sum())
+
+
+def floor_band(ax, count, level, floor=DELTA_FLOOR, what="cells"):
+    """Mark the band at ``level`` holding the values below 10^floor, with their count (axis not stretched)."""
+    if not count:
+        return
+    from ..text import power_of_ten
+    ax.axhspan(level - 0.4, level + 0.4, facecolor="0.93", edgecolor="0.6", hatch="//", lw=0, zorder=0)
+    ax.text(0.02, level + 0.45, f"{count} {what} below {power_of_ten(floor)}, drawn in this band",
+            transform=ax.get_yaxis_transform(), ha="left", va="bottom", fontsize=9, color="0.25")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(level - 0.5, hi)
 
 
 # --------------------------------------------------------------------------------------- Figure 4
@@ -64,6 +96,8 @@ def plot_fig4(res, axes=None, marker=None):
     fig, axes = _axes_grid(axes, (2, 2), (9, 7.4))
     for ax, (name, title) in zip(axes.flat, _PANELS):
         v = res.cell_mean(name)
+        if name == "l1":                    # ‖θ‖₁ spans a few percent: its own units, not log₁₀
+            v, title = 10 ** v, r"$\|\theta\|_1$ (geometric mean over data sets)"
         vc = v[res.cell_converged]          # colour range set by the converged cells (robust)
         vc = vc[np.isfinite(vc)] if vc.size and np.isfinite(vc).any() else v[np.isfinite(v)]
         lo, hi = np.percentile(vc, [1, 99]) if vc.size else (None, None)
@@ -85,9 +119,15 @@ def plot_collapse(res, axes=None):
     gam = np.log10(np.broadcast_to(res.gammas[:, None], res.lam.shape)[ok])
     eta = lambda_collapse(res)
     for ax, (name, lab) in zip(axes.flat, _PANELS):
-        ax.scatter(res.lam[nc], res.cell_mean(name)[nc], s=14, marker="x", color="0.65", lw=0.8,
-                   label="epoch cap reached")
-        sc = ax.scatter(lam, res.cell_mean(name)[ok], c=gam, s=16, cmap="viridis", label="converged")
+        v = res.cell_mean(name)
+        if name == "l1":
+            v, lab = 10 ** v, r"$\|\theta\|_1$ (geometric mean)"
+        level = band_level(v[ok | nc])
+        v, _ = floored(v, level=level)
+        ax.scatter(res.lam[nc], v[nc], s=14, marker="x", color="0.65", lw=0.8, label="epoch cap reached")
+        sc = ax.scatter(lam, v[ok], c=gam, s=16, cmap="viridis", label="converged")
+        if name != "l1":
+            floor_band(ax, int(np.sum((res.cell_mean(name) < DELTA_FLOOR) & (ok | nc))), level)
         ax.set_xscale("log")
         ax.set_xlabel(r"$\lambda = \gamma/(1-\beta)^2$")
         ax.set_ylabel(lab)
@@ -112,6 +152,40 @@ class _Fig4(Fig4Result):
     def plot(self, marker=None):
         """Figure 4 (:func:`plot_fig4`)."""
         return plot_fig4(self, marker=marker)
+
+    def glue_strings(self, prefix="ch4_"):
+        """The chapter's Figure 4 numbers as prose strings (run counts, Theorem 2 bounds, best cell, η²)."""
+        from ..text import below_power, sci
+        s, cr, eta = self.summary(), self.capped_runs(), lambda_collapse(self)
+        conv = self.status == Status.CONVERGED
+        calm, crossed, live = conv & ~self.crossed, conv & self.crossed, self.status != Status.DIVERGED
+        G, Bt, R = self.status.shape
+
+        def worst(a, sel, floor):     # a bound, floored at rounding level so that it is kernel-stable
+            return below_power(max(float(a[sel].max()), floor)) if sel.any() else "–"
+        out = {"R": R, "grid": f"{G} × {Bt}", "cap": sci(self.config.max_epochs, 1), "runs": s["runs"],
+               "converged": s["converged"], "capped": s["step_cap"], "diverged": s["diverged"],
+               "crossed": s["crossed"], "cells": G * Bt, "capped_cells": int(self.cell_capped.sum()),
+               "capped_eps_med": sci(cr["eps_median"]) if cr["n"] else "–",
+               "capped_time": sci(cr["eps_median"] * self.config.max_epochs, 1) if cr["n"] else "–",
+               "capped_loss": sci(cr["train_loss_median"]) if cr["n"] else "–",
+               "capped_loss_max": sci(cr["train_loss_max"]) if cr["n"] else "–",
+               "n_calm": int(calm.sum()), "n_crossed": int(crossed.sum()), "n_live": int(live.sum()),
+               "thm2_calm": worst(self.theorem2_error, calm, 1e-10),
+               "thm2_crossed": worst(self.theorem2_error, crossed, 0.0),
+               "thm2_b_all": worst(self.theorem2_error_finite, live, 1e-10),
+               "cor3_holds": s["corollary3_holds"], "cor3_runs": s["corollary3_runs"],
+               "max_beta_factor": f"{self.betas[-1] / (1 - self.betas[-1]):.0f}",
+               "beta_max": f"{self.betas[-1]:.2f}", "gamma_star": f"{s['gamma_star']:.2g}",
+               "beta_star": f"{s['beta_star']:.2g}", "lambda_star": f"{s['lambda_star']:.2g}",
+               "best_log_test": f"{s['log10_test_loss_best']:.1f}",
+               "conv_cells": int(self.cell_converged.sum()),
+               "conv_lam_min": f"{self.lam[self.cell_converged].min():.2g}" if self.cell_converged.any()
+               else "–"}
+        for name in ("delta_norm", "test_loss", "l1"):
+            for axis in ("lam", "gamma"):
+                out[f"eta_{name}_{axis}"] = f"{eta[f'{name}_{axis}']:.2f}"
+        return {prefix + k: str(v) for k, v in out.items()}
 
 
 def fig4(config=None, progress=False):
@@ -168,6 +242,16 @@ class _Fig7(Fig7Result):
         """Figure 7 (:func:`plot_fig7`)."""
         return plot_fig7(self)
 
+    def glue_strings(self, prefix="ch4_"):
+        """Figure 7's correlations and mean gaps (decades) over converged and all non-diverged cells."""
+        s = self.summary()
+        out = {"n_lam7": str(len(self.lams))}
+        for tag in ("converged", "all"):
+            out.update({f"corr_{tag}": f"{s['correlation_' + tag]:.2f}",
+                        f"gap_{tag}": f"{s['mean_abs_gap_decades_' + tag]:.2f}",
+                        f"cells7_{tag}": str(s["cells_" + tag])})
+        return {prefix + k: v for k, v in out.items()}
+
 
 def fig7(config=None, progress=False):
     """Figure 7: :func:`mdln.experiments.sec4.run_fig7`, result (and its Figure 4) extended by ``.plot()``."""
@@ -184,6 +268,61 @@ def d2_table(config=None):
     return run_d2(config).rows
 
 
+def d2_glue(rows, prefix="ch4_"):
+    """Appendix D.2 in prose: the gap to λI over (1−β)/2 (range) and the (1+β)/2-corrected gap at both ends."""
+    ratio = rows[:, 6] / ((1 - rows[:, 2]) / 2)
+    out = {"d2_ratio_lo": f"{ratio.min():.2f}", "d2_ratio_hi": f"{ratio.max():.2f}",
+           "d2_gap_first": f"{rows[0, 7]:.2g}", "d2_gap_last": f"{rows[-1, 7]:.2g}",
+           "d2_eps_first": f"{rows[0, 0]:.3g}", "d2_eps_last": f"{rows[-1, 0]:.3g}"}
+    return {prefix + k: v for k, v in out.items()}
+
+
+def d2_html(rows):
+    """The Appendix D.2 table as HTML (3 significant digits, kernel-stable)."""
+    from ..text import html_table
+    body = [[f"{e:.3g}", f"{g:.3g}", f"{b:.4g}", f"{int(K):,}", f"{nS:.3f}", f"{nC:.3f}", f"{gap:.2g}",
+             f"{gh:.2g}"] for e, g, b, K, nS, nC, gap, gh in rows]
+    return html_table(body, ["ε", "γ", "β", "steps", "‖S‖", "‖λI‖", "gap to λI", "gap to (1+β)/2·λI"])
+
+
+def theorem2_runs_html(runs, labels):
+    """One HTML table of single runs: status, epochs, sign changes, Theorem 2's residual (raw, with b)."""
+    from ..text import below, html_table
+    rows = [[lab, r.status.name.lower().replace("_", " "), f"{r.epochs:,.0f}", "yes" if r.crossed else "no",
+             below(max(r.theorem2_error(), 1e-10)), below(max(r.theorem2_error(finite=True), 1e-10))]
+            for lab, r in zip(labels, runs)]
+    return html_table(rows, ["run", "status", "epochs", "w± changed sign", "Δ_K vs Δ0·e^−(S₊+S₋)",
+                             "with boundary factor"])
+
+
+def stochastic_html(sto):
+    """The stochastic-batch table as HTML: run counts, Theorem 2's raw residual bound, η², median test loss."""
+    from ..text import below, html_table
+    rows = [[B, f"{v['converged']}/{v['runs']}", v["diverged"], v["crossed"], below(v["theorem2_worst"]),
+             f"{v['eta2_delta_lam']:.2f}", f"{v['eta2_delta_gamma']:.2f}", f"{v['median_log_test']:.1f}"]
+            for B, v in sto.items()]
+    return html_table(rows, ["B", "converged", "diverged", "sign changes", "Theorem 2 (raw)",
+                             "η² on log λ", "η² on log γ", "median log₁₀ test loss"])
+
+
+def stochastic_glue(sto, prefix="ch4_"):
+    """Grid, cap, Theorem 2's worst raw residual and the share of capped runs of the stochastic sweeps."""
+    from ..text import below_power, sci
+    c4 = sto.config.fig4
+    n_cap = sum(v["runs"] - v["converged"] - v["diverged"] for v in sto.values())
+    n_runs = sum(v["runs"] for v in sto.values())
+    out = {"sto_grid": f"{c4.n_gamma} × {c4.n_beta}", "sto_cap": sci(c4.max_epochs, 1),
+           "sto_datasets": str(len(c4.seeds)), "sto_batches": ", ".join(str(B) for B in sto.keys()),
+           "sto_thm2_worst": below_power(max(v["theorem2_worst"] for v in sto.values())),
+           "sto_capped_share": f"{100 * n_cap / n_runs:.0f}%",
+           "sto_gamma_wins": ", ".join(f"B = {B}" for B, v in sto.items()
+                                       if v["eta2_delta_gamma"] > v["eta2_delta_lam"]) or "no B",
+           "sto_lam_wins": ", ".join(f"B = {B}" for B, v in sto.items()
+                                     if v["eta2_delta_gamma"] <= v["eta2_delta_lam"]) or "no B",
+           "sto_medians": ", ".join(f"{v['median_log_test']:.1f} (B = {B})" for B, v in sto.items())}
+    return {prefix + k: v for k, v in out.items()}
+
+
 def stochastic_batches(config=None, progress=False):
     """Per batch size B, a dict: :func:`mdln.experiments.sec4.run_stochastic` (its result reads as one)."""
     return run_stochastic(config, progress=progress)
@@ -193,13 +332,19 @@ def plot_stochastic(res, axes=None):
     """log₁₀ test loss and log₁₀‖Δ∞‖ against λ, one colour per batch size; open marks: cap reached."""
     fig, axes = _axes_grid(axes, (1, 2), (9, 3.9))
     colours = ["#0072B2", "#D55E00", "#009E73", "#CC79A7"]
+    low = {"log_test": 0, "log_delta": 0}
+    level = {k: band_level(np.concatenate([np.ravel(v[k]) for v in res.values()])) for k in low}
     for (B, v), c in zip(res.items(), colours):
         sw = v["sweep"]
         lam = sw.lam
         conv = np.all(sw.status == Status.CONVERGED, axis=-1)
         for ax, key in zip(axes.flat, ["log_test", "log_delta"]):
-            ax.scatter(lam[conv], v[key][conv], s=18, color=c, label=f"B = {B}", alpha=0.85)
-            ax.scatter(lam[~conv], v[key][~conv], s=18, facecolor="none", edgecolor=c, alpha=0.85, lw=0.8)
+            y, n_low = floored(v[key], level=level[key])
+            low[key] += n_low
+            ax.scatter(lam[conv], y[conv], s=18, color=c, label=f"B = {B}", alpha=0.85)
+            ax.scatter(lam[~conv], y[~conv], s=18, facecolor="none", edgecolor=c, alpha=0.85, lw=0.8)
+    for ax, key in zip(axes.flat, ["log_test", "log_delta"]):
+        floor_band(ax, low[key], level[key])
     for ax, lab in zip(axes.flat, ["log$_{10}$ test loss", r"log$_{10}\,\|\Delta_\infty\|_2$"]):
         ax.set_xscale("log")
         ax.set_xlabel(r"$\lambda = \gamma/(1-\beta)^2$")
@@ -373,6 +518,78 @@ def smgd_widget(fig4_result, max_steps=WIDGET_STEPS, show=True):
     if show:
         display(box)
     return box
+
+
+# ------------------------------------------------------------------- (γ, β) scrubber, one frame
+PATH_HORIZON = 1000.0     # continuous time t = kε of each scrubber run (steps K = ⌈T/ε⌉)
+
+
+def path_grid(n=5, gamma_max=0.2):
+    """(γ, β) axes of the two-slider scrubber, both increasing: γ doubles, (1−β)² halves, step to step.
+
+    γ_i = γ_max·2^(i−n+1) and 1−β_j = 2^(−j/2), so λ = γ/(1−β)² = γ_max·2^(i+j−n+1): the pairs (i, j) and
+    (i+1, j−1) share λ, and every anti-diagonal of the grid is one λ line, walked with ε = γ/(1−β) ×√2.
+    """
+    k = np.arange(int(n))
+    return gamma_max * 2.0 ** (k - int(n) + 1), 1.0 - 2.0 ** (-k / 2)
+
+
+def path_run(fig4_result, gamma, beta, horizon=PATH_HORIZON, seed=0):
+    """(data set, MGDResult) of MGD(γ, β) on Figure 4's data set ``seed`` up to continuous time ``horizon``."""
+    K = int(np.ceil(horizon / step(gamma, beta)))
+    return widget_run(fig4_result.config, float(gamma), float(beta), int(seed), K)
+
+
+def _frame_map(ax, res, gamma, beta):
+    """Figure 4's test-loss map, light enough for 49 embedded frames: flat cells, λ lines, a star."""
+    from .plotting import plain_heatmap
+    v = res.cell_mean("test_loss")
+    plain_heatmap(ax, res.gammas, res.betas, np.where(res.cell_converged, v, np.nan),
+                  "Figure 4: log$_{10}$ test loss\n(white: capped or diverged)", marker=(gamma, beta),
+                  labels=False)
+
+
+def smgd_path_frame(gamma, beta, fig4_result, horizon=PATH_HORIZON, seed=0, dpi=100, figsize=(6.8, 2.9)):
+    """One scrubber frame at (γ, β), a new Figure: θ_k and Δ_k against t = kε, and (γ, β) on Figure 4.
+
+    Runs MGD (full batch, Figure 4's data set ``seed``) until train loss 10⁻⁸ or t = ``horizon``; the θ
+    panel ends with θ⋆'s coordinates, the Figure 4 panel marks the pair with a star on its λ line.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    ds, r = path_run(fig4_result, gamma, beta, horizon, seed)
+    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")   # 25 frames stay under ~1.6 MB
+    FigureCanvasAgg(fig)
+    a0, a1, a2 = fig.subplots(1, 3, width_ratios=[1, 1, 1.25])
+    eps = step(gamma, beta)
+    tr = r.trajectory
+    t = np.maximum(tr.steps, 1) * eps
+    on = ds.theta_star != 0
+    fin = np.all(np.isfinite(tr.theta), axis=1) & np.all(np.isfinite(tr.delta), axis=1)
+    off = tr.theta[fin][:, ~on]      # off-support coordinates as one band: light to embed 36 times
+    a0.fill_between(t[fin], off.min(axis=1), off.max(axis=1), color="0.8", lw=0, label="other $i$")
+    a0.plot(t[fin], tr.theta[fin][:, on], color="#0072B2", lw=1.1)
+    a0.plot(np.full(on.sum(), horizon * 1.6), ds.theta_star[on], "k_", ms=9, mew=1.6,
+            label=r"$\theta^\star_i$")
+    a0.set_ylim(-0.25, 0.75)
+    a0.legend(fontsize=9, loc="upper left", handlelength=1)
+    a0.set_title(r"$\theta_k$ (blue: $\theta^\star_i \neq 0$)", fontsize=10)
+    a1.plot(t[fin], np.maximum(tr.delta[fin], 1e-300), color="#009E73", lw=0.7)
+    a1.axhline(fig4_result.config.alpha ** 2, color="k", ls="--", lw=0.8)
+    a1.set_yscale("log")
+    a1.set_ylim(1e-9, 1e-1)
+    a1.set_title(r"$\Delta_k$ (dashed: $\Delta_0$)", fontsize=10)
+    for ax in (a0, a1):
+        ax.set_xscale("log")
+        ax.set_xlim(1e-1, horizon * 2.5)
+        ax.set_xlabel(r"time $t = k\varepsilon$")
+    _frame_map(a2, fig4_result, gamma, beta)
+    ended = {Status.CONVERGED: f"train loss 10⁻⁸ at t = {r.steps * eps:.0f}",
+             Status.STEP_CAP: f"stopped at t = {horizon:g}", Status.DIVERGED: "diverged"}[r.status]
+    fig.suptitle(f"γ = {gamma:.3g}, β = {beta:.3g}:  λ = γ/(1−β)² = {lam_of(gamma, beta):.3g},  "
+                 f"ε = γ/(1−β) = {eps:.3g}\n{ended}" + (";  w± changed sign" if r.crossed else ""),
+                 fontsize=10)
+    return fig
 
 
 FIGURES = {

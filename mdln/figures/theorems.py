@@ -9,7 +9,8 @@ import numpy as np
 
 from .plotting import result_heatmap
 
-__all__ = ["plot_distance_heatmaps", "plot_dropped_scatter"]
+__all__ = ["plot_distance_heatmaps", "plot_dropped_scatter", "check_glue", "tolerance_html", "tolerance_glue",
+           "rule_html", "rule_glue"]
 
 
 def plot_distance_heatmaps(check):
@@ -57,3 +58,81 @@ def plot_dropped_scatter(checks, measure="dropped", level=0.01, y="distance"):
                   else "distance between the two predictions")
     ax.legend(fontsize=8)
     return fig
+
+
+# ------------------------------------------------------------------------------ the chapter's prose
+_TAGS = ("all", "calm", "crossed")
+
+
+def check_glue(check, prefix="ch4_"):
+    """Both distances of a :class:`Theorem2Check` in prose: median and worst, all / calm / crossed runs."""
+    from ..text import sci
+    sm = check.summary()
+    out = {}
+    for name, short in (("distance_full", "full"), ("distance", "simp")):
+        for tag in _TAGS:
+            out[f"{short}_max_{tag}"] = sci(sm[f"{name}_max_{tag}"])
+            out[f"{short}_med_{tag}"] = sci(sm[f"{name}_median_{tag}"])
+    for tag in _TAGS:
+        out[f"n_{tag}"] = str(sm["n_" + tag])
+        out[f"simp_ok_{tag}"] = str(sm["simplified_below_1pct_" + tag])
+    return {prefix + k: v for k, v in out.items()}
+
+
+def tolerance_html(study):
+    """The tolerance study as HTML: full-theorem distance per tolerance, simplified at the tightest."""
+    from ..status import Status
+    from ..text import html_table
+    head = ["γ", "β", "B", "sign change"] + [f"full, tol {t:.0e}" for t in study.tols] + ["simplified"]
+    rows = []
+    for i, (g, b, B) in enumerate(study.runs):
+        cells = [f"{v:.0e}" + ("" if study.status[i, j] == Status.CONVERGED else " (capped)")
+                 for j, v in enumerate(study.distance_full[i])]
+        rows.append([f"{g:g}", f"{b:g}", "n" if B is None else B, "yes" if study.crossed[i].any() else "no",
+                     *cells, f"{study.distance[i, -1]:.1e}"])
+    return html_table(rows, head)
+
+
+def tolerance_glue(study, prefix="ch4_"):
+    """First and last tolerance, the worst full distance at each, the worst simplified distance."""
+    from ..status import Status
+    from ..text import sci
+    ok = study.status[:, -1] == Status.CONVERGED
+    out = {"tol_first": sci(study.tols[0], 1), "tol_last": sci(study.tols[-1], 1),
+           "tol_full_worst_first": sci(np.nanmax(study.distance_full[:, 0])),
+           "tol_full_worst_last": sci(np.nanmax(study.distance_full[ok, -1])),
+           "tol_simp_worst": sci(np.nanmax(study.distance[:, -1]))}
+    return {prefix + k: v for k, v in out.items()}
+
+
+_MEASURES = {"dropped": "max arcsinh(2θ̃0/Δ∞)", "ratio": "max θ̃0/Δ∞", "shift": "first-order shift"}
+
+
+def rule_html(study):
+    """The simplification rule per dropped-term measure as HTML (threshold, runs below / above, Spearman)."""
+    from ..text import html_table
+    rows = []
+    for m, label in _MEASURES.items():
+        r = study.rule(m)
+        rows.append([label, f"{r['threshold']:.2g}", r["below"], f"{r['below_max_dist']:.2g}", r["above"],
+                     r["above_over_level"], f"{r['spearman_dist']:.2f}"])
+    return html_table(rows, ["measure", "threshold", "runs below", "worst distance below", "runs above",
+                             "above and > 1%", "Spearman"])
+
+
+def rule_glue(study, prefix="ch4_"):
+    """The dropped-term study in prose: data sets, worst distances, the rule for each measure."""
+    from ..text import sci
+    sm = study.summary()
+    c = study.check
+    calm = c.converged & ~c.crossed
+    out = {"dt_datasets": str(sm["datasets"]), "dt_random": str(sm["random_support"]),
+           "dt_runs": str(sm["converged"]), "dt_worst_first": sci(sm["worst_first"]),
+           "dt_worst_random": sci(sm["worst_random"]), "dt_worst_full": sci(sm["worst_full"]),
+           "dt_calm": str(int(calm.sum())), "dt_calm_max": sci(np.max(c.distance[calm]))}
+    for m in _MEASURES:
+        r = study.rule(m)
+        out.update({f"rule_{m}_thr": sci(r["threshold"]), f"rule_{m}_below": str(r["below"]),
+                    f"rule_{m}_above": str(r["above"]), f"rule_{m}_over": str(r["above_over_level"]),
+                    f"rule_{m}_rho": f"{r['spearman_dist']:.2f}"})
+    return {prefix + k: v for k, v in out.items()}
