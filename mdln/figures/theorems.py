@@ -140,8 +140,7 @@ def rule_glue(study, prefix="ch4_"):
 
 def lemma2_half_dropped_gaps(forms):
     """Theorem 2's Δ_K gap (finite-K boundary term kept) with Lemma 2's sums lacking their β·r(1/z) half,
-    on each sign-changing SMGD run of a LemmaFormsResult: a deliberate error the r(z) check must see."""
-    from ..experiments.lemma_forms import _gap
+    on each sign-changing SMGD run of a LemmaFormsResult: a deliberate error the Δ law must detect."""
     from ..lemmas import lemma2_sums, momentum_gd_iterates
     from ..smgd import _PyBatches
     cfg, gaps = forms.config, []
@@ -156,12 +155,13 @@ def lemma2_half_dropped_gaps(forms):
         half = [s / (1 - b) for s in lemma2_sums(wp, wm, 0.0)]       # Σ r(z)/(1−β), no β·r(1/z)
         bnd = b / (1 - b) * ((wp[-2] - wp[-1]) / wp[-1] + (wm[-2] - wm[-1]) / wm[-1])
         pred = np.abs(wp[0] * wm[0]) * np.exp(-(half[0] + half[1] - bnd))
-        gaps.append(_gap(pred, np.abs(wp[-1] * wm[-1])))
+        end = np.abs(wp[-1] * wm[-1])
+        gaps.append(float(np.max(np.abs(pred - end)) / np.max(end)))     # ∞-norm relative, as lemma_forms
     return np.array(gaps)
 
 
 def lemma_forms_glue(forms, half_gaps, prefix="ch4_"):
-    """Lemma 2's r(z) sums against the telescoped ones, Theorem 2's Δ_K from them, as bounds for the prose."""
+    """Lemma 2's r(z) sums against the telescoped ones and Theorem 2's Δ_K from them, as prose bounds."""
     from ..text import below, sci
     m = forms.measures()
     out = {"lf_n_mgd": str(m["n_mgd"]), "lf_n_mgd_crossed": str(m["n_mgd_crossed"]),
