@@ -10,7 +10,7 @@ import numpy as np
 from .plotting import result_heatmap
 
 __all__ = ["plot_distance_heatmaps", "plot_dropped_scatter", "check_glue", "tolerance_html", "tolerance_glue",
-           "rule_html", "rule_glue"]
+           "rule_html", "rule_glue", "lemma2_half_dropped_gaps", "lemma_forms_glue", "holdout_glue"]
 
 
 def plot_distance_heatmaps(check):
@@ -135,4 +135,60 @@ def rule_glue(study, prefix="ch4_"):
         out.update({f"rule_{m}_thr": sci(r["threshold"]), f"rule_{m}_below": str(r["below"]),
                     f"rule_{m}_above": str(r["above"]), f"rule_{m}_over": str(r["above_over_level"]),
                     f"rule_{m}_rho": f"{r['spearman_dist']:.2f}"})
+    return {prefix + k: v for k, v in out.items()}
+
+
+def lemma2_half_dropped_gaps(forms):
+    """Theorem 2's Δ_K gap (finite-K boundary term kept) with Lemma 2's sums lacking their β·r(1/z) half,
+    on each sign-changing SMGD run of a LemmaFormsResult: a deliberate error the Δ law must detect."""
+    from ..lemmas import lemma2_sums, momentum_gd_iterates
+    from ..smgd import _PyBatches
+    cfg, gaps = forms.config, []
+    for k in np.flatnonzero(forms.mgd_crossed):
+        g, b, seed = float(forms.mgd_gamma[k]), float(forms.mgd_beta[k]), int(forms.mgd_seed[k])
+        ds = cfg.data.dataset(seed)
+        n = ds.X.shape[0]
+        batch = n if int(forms.mgd_batch[k]) == 0 else int(forms.mgd_batch[k])
+        stream = None if batch == n else _PyBatches(n, batch, False, seed).batch
+        wp, wm = momentum_gd_iterates(ds.X, ds.y, g, b, int(forms.mgd_steps[k]), alpha=cfg.data.alpha,
+                                      batches=stream)
+        half = [s / (1 - b) for s in lemma2_sums(wp, wm, 0.0)]       # Σ r(z)/(1−β), no β·r(1/z)
+        bnd = b / (1 - b) * ((wp[-2] - wp[-1]) / wp[-1] + (wm[-2] - wm[-1]) / wm[-1])
+        pred = np.abs(wp[0] * wm[0]) * np.exp(-(half[0] + half[1] - bnd))
+        end = np.abs(wp[-1] * wm[-1])
+        gaps.append(float(np.max(np.abs(pred - end)) / np.max(end)))     # ∞-norm relative, as lemma_forms
+    return np.array(gaps)
+
+
+def lemma_forms_glue(forms, half_gaps, prefix="ch4_"):
+    """Lemma 2's r(z) sums against the telescoped ones and Theorem 2's Δ_K from them, as prose bounds."""
+    from ..text import below, sci
+    m = forms.measures()
+    out = {"lf_n_mgd": str(m["n_mgd"]), "lf_n_mgd_crossed": str(m["n_mgd_crossed"]),
+           "lf_steps": f"{int(forms.config.mgd_steps):,}",
+           "lf_rz_gap": below(m["mgd_gap_crossed"]["worst"], 2),
+           "lf_delta_gap": below(m["mgd_delta_gap_crossed"]["worst"], 2),
+           "lf_half_min": sci(np.min(half_gaps)), "lf_half_runs": str(len(half_gaps))}
+    return {prefix + k: v for k, v in out.items()}
+
+
+def holdout_glue(result, paper_summary=None, prefix="ch4_"):
+    """The held-out rule for MGD and SMGD, ``result`` computed and the paper fidelity's summary read
+    (default: ``book/holdout_paper.json``), for the prose."""
+    import json
+    from ..claims import PAPER_CLAIMS
+    from ..text import sci
+    if paper_summary is None:
+        paper_summary = json.loads((PAPER_CLAIMS.parent / "holdout_paper.json").read_text())["summary"]
+    out = {}
+    for tag, s in (("book", result.summary()), ("paper", paper_summary)):
+        out[f"ho_{tag}_sets"] = str(s["n_heldout_sets"])
+        for alg in ("mgd", "smgd"):
+            a = f"ho_{tag}_{alg}_"
+            out.update({a + "thr": sci(s[f"{alg}_threshold"]), a + "says": str(s[f"{alg}_n_says_within"]),
+                        a + "wrong": str(s[f"{alg}_n_wrong"]),
+                        a + "first_says": str(s[f"{alg}_first_clause_n_says_within"]),
+                        a + "first_wrong": str(s[f"{alg}_first_clause_n_wrong"]),
+                        a + "first_rate": f"{100 * s[f'{alg}_first_clause_rate']:.0f}%",
+                        a + "first_worst": f"{100 * s[f'{alg}_first_clause_worst_distance']:.0f}%"})
     return {prefix + k: v for k, v in out.items()}
