@@ -1278,8 +1278,9 @@ def evaluate(fidelity="book", names=None) -> list:
         names = list(names)
         unknown = [n for n in names if n not in claim_names()]
         if unknown:
-            raise ValueError(f"names must be known claim names; unknown: {unknown!r}; "
-                             f"known: {', '.join(claim_names())}")
+            bad = ", ".join(repr(n) for n in unknown)
+            raise ValueError(f"names must be known claim names: unknown claim {bad}; "
+                             f"known claims: {', '.join(claim_names())}")
         sel = [get_claim(n) for n in names]
     return [_evaluate_one(c, fidelity) for c in sel]
 
