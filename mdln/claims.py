@@ -55,7 +55,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import check_fidelity
+from ._checks import check_callable, check_fidelity, check_real
 from .status import Status
 
 __all__ = ["Kind", "Verdict", "Measurement", "Measured", "Claim", "ClaimResult", "CLAIMS", "evaluate",
@@ -145,6 +145,8 @@ class Claim:
             raise ValueError(f"Claim {self.name!r}: judge must be 'worst' or 'median', got {self.judge!r}")
         if not isinstance(self.kind, Kind):
             raise TypeError(f"Claim {self.name!r}: kind must be a Kind, got {self.kind!r}")
+        check_callable(self.measure, "measure")
+        check_real(self.threshold, "threshold")
 
     def passes(self, value) -> bool:
         """Whether one statistic meets the threshold in the claim's direction (NaN never does)."""
@@ -1271,8 +1273,14 @@ def evaluate(fidelity="book", names=None) -> list:
     if names is None:
         sel = list(CLAIMS)
     else:
-        if isinstance(names, str):
-            raise TypeError("names must be a list of claim names, not a string")
+        if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+            raise TypeError(f"names must be a list of claim names, got {names!r}")
+        names = list(names)
+        unknown = [n for n in names if n not in claim_names()]
+        if unknown:
+            bad = ", ".join(repr(n) for n in unknown)
+            raise ValueError(f"names must be known claim names: unknown claim {bad}; "
+                             f"known claims: {', '.join(claim_names())}")
         sel = [get_claim(n) for n in names]
     return [_evaluate_one(c, fidelity) for c in sel]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_beta, check_data, check_finite_array, check_gamma, check_positive
+from ._checks import check_beta, check_callable, check_data, check_finite_array, check_gamma, check_positive
 
 __all__ = ["Lemma1Integrals", "lemma1_integrals", "lemma2_sums", "lemma2_sums_telescoped",
            "endpoint_integrals", "momentum_gd_iterates"]
@@ -403,6 +403,8 @@ def momentum_gd_iterates(X, y, gamma, beta, steps, alpha=0.01, batches=None):
     if not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be an integer ≥ 1, got {steps!r}")
     alpha = check_positive(alpha, "alpha")
+    if batches is not None:
+        check_callable(batches, "batches")
     n, d = X.shape
     u = np.full(d, alpha)
     v = np.zeros(d)

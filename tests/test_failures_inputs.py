@@ -8,6 +8,7 @@ at a time by NaN, ±inf or a string. ``test_every_public_callable_is_swept`` kee
 """
 import importlib
 import inspect
+import json
 import re
 import warnings
 from types import SimpleNamespace
@@ -30,6 +31,16 @@ _TS = nets.teacher_student(n=6, d=2, teacher_width=2, student_width=3, n_test=20
 
 def _linear_net():
     return nets.DeepLinearNet(X, Y, (D, 3, 1))
+
+
+def _tiny_frame(gamma, beta):
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(1.0, 1.0))
+    fig.text(0.1, 0.5, f"{gamma:g}, {beta:g}", fontsize=20)
+    return fig
+
+
+_PAPER_CLAIMS = json.loads(mdln.claims.PAPER_CLAIMS.read_text(encoding="utf-8"))["claims"][:2]
 
 
 # kinds: "array" (NaN, inf, str), "number" (NaN, inf, str), "int" (NaN, str), "object" and "callable" (str),
@@ -163,12 +174,53 @@ PUBLIC = {
                               dict(delta_inf=NAN_OK, theta_tilde0=NAN_OK, alpha=N)),
     # mdln.figures.sec4 (re-exported by mdln): a Figure 4 result object is expected
     "figures.sec4.lambda_collapse": (None, dict(res=O)),
+    # mdln.lemmas: Lemma 1 on a short trajectory, Lemma 2 on three iterates, a 3-step SMGD loop
+    "lemmas.lemma1_integrals": (dict(trajectory=_TRAJ, lam=0.1, X=X, y=Y, mpv=True, with_lambda=True),
+                                dict(trajectory=O, lam=N, X=A, y=A, mpv=O, with_lambda=O)),
+    "lemmas.endpoint_integrals": (dict(trajectory=_TRAJ, lam=0.1, X=X, y=Y),
+                                  dict(trajectory=O, lam=N, X=A, y=A)),
+    "lemmas.lemma2_sums": (dict(w_plus=np.full((3, 2), 0.1), w_minus=np.full((3, 2), 0.2), beta=0.5),
+                           dict(w_plus=A, w_minus=A, beta=N)),
+    "lemmas.lemma2_sums_telescoped": (dict(w_plus=np.full((3, 2), 0.1), w_minus=np.full((3, 2), 0.2),
+                                           beta=0.5), dict(w_plus=A, w_minus=A, beta=N)),
+    "lemmas.momentum_gd_iterates": (dict(X=X, y=Y, gamma=0.05, beta=0.5, steps=3, alpha=0.01,
+                                         batches=lambda k: [k % 5]),
+                                    dict(X=A, y=A, gamma=N, beta=N, steps=I, alpha=N, batches=C)),
+    # experiment configs validate their fields; the runs reject a bad argument before computing (no valid
+    # call here: even the 'test' preset trains for seconds to minutes)
+    "experiments.lemma_forms.LemmaFormsConfig": (
+        dict(lams=(0.02,), mgd=((0.05, 0.5, 0),), mgd_steps=10, rtol=1e-9),
+        dict(lams=A, mgd=O, mgd_steps=I, rtol=N, data=O)),
+    "experiments.lemma_forms.run_lemma_forms": (None, dict(config=O)),
+    "experiments.holdout.HoldoutConfig": (
+        dict(level=0.01, max_rate=0.05, alpha=0.01, train_n=10, train_d=15, train_s=3, train_mu=1.0,
+             train_seeds=(0,), mgf_lams=(0.01, 0.3), mgd_train_seeds=(1,), gammas=(0.1,), betas=(0.0, 0.5),
+             mgd_lam_range=(1e-3, 1.0), batch_size=5, batch_seed=0, max_steps=10, tol=1e-8, n_heldout=1,
+             heldout_seed=0, heldout_seed_base=1000),
+        dict(level=N, max_rate=N, alpha=N, train_n=I, train_d=I, train_s=I, train_mu=N, train_seeds=O,
+             mgf_lams=A, mgd_train_seeds=O, gammas=A, betas=A, mgd_lam_range=A, batch_size=I, batch_seed=I,
+             max_steps=I, tol=N, n_heldout=I, heldout_seed=I, heldout_seed_base=I)),
+    "experiments.holdout.run_holdout": (None, dict(config=O, progress=O, problems=O)),
+    # mdln.claims: a claim definition; evaluating no claim is the one instant valid call
+    "claims.Claim": (dict(name="c", paper_ref="Eq. (1)", kind=mdln.claims.Kind.THEOREM, statement="s",
+                          measure=lambda fidelity: None, threshold=0.1, direction="below", reason="r",
+                          detects="d", judge="worst"),
+                     dict(kind=O, measure=C, threshold=N, direction=O, judge=O)),
+    "claims.evaluate_claims": (dict(fidelity="test", names=[]), dict(fidelity=O, names=O)),
+    # mdln.figures.claims: the committed paper-fidelity claims (dicts) as results
+    "figures.claims.claims_table": (dict(results=_PAPER_CLAIMS, paper=_PAPER_CLAIMS),
+                                    dict(results=O, paper=O)),
+    "figures.claims.glue_verdicts": (dict(results=_PAPER_CLAIMS, prefix="verdict_"), dict(results=O)),
+    # mdln.widgets: a 1 × 2 grid of tiny frames
+    "widgets.scrubber2d": (dict(draw_frame=_tiny_frame, gammas=[0.1], betas=[0.0, 0.5], dpi=50, max_mb=1.0),
+                           dict(draw_frame=C, gammas=A, betas=A, dpi=N, max_mb=N)),
 }
 
 # Public callables that take no array or number, or are records the library builds itself.
 NOT_SWEPT = {
     "have_numba": "takes no argument",
     "one_blas_thread": "a context manager; takes no argument",
+    "Lemma1Integrals": "a frozen result record that lemma1_integrals fills in; not built from user data",
     "CellStatus": "a mixin of per-cell masks for grid results; takes no argument",
     "scrubber": "a widget: takes a drawing callback (tests/test_widgets.py)",
     "slider": "a widget: takes a drawing callback (tests/test_widgets.py)",
@@ -216,7 +268,8 @@ def test_bad_input_names_the_parameter(qualname, param, label, bad):
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError if label in ("nan", "inf") else (ValueError, TypeError)) as info:
             fn(**kwargs)
-    assert re.search(rf"(?<![\w.]){re.escape(param)}\b", str(info.value)), \
+    # a config names its field as 'HoldoutConfig.level'
+    assert re.search(rf"(?<![\w.])(?:[A-Z]\w*Config\.)?{re.escape(param)}\b", str(info.value)), \
         f"{type(info.value).__name__}: {info.value}"
 
 

@@ -549,6 +549,8 @@ def run_holdout(config=None, progress=False, problems=None) -> HoldoutResult:
     ``problems`` (a tuple of :class:`~mdln.experiments.open_questions.Problem`) replaces the config's
     held-out draw; the fit never reads it.
     """
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"run_holdout: progress must be True or False, got {progress!r}")
     cfg = HoldoutConfig.preset("book") if config is None else config
     if not isinstance(cfg, HoldoutConfig):
         raise TypeError(f"run_holdout: config must be a HoldoutConfig, got {type(cfg).__name__}")

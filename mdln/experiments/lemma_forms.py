@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import check_config, fidelity_preset
+from .._checks import check_config, check_instance, fidelity_preset
 from ..cache import cached_arrays
 from ..dln import theorem1_integrals, train_mgf
 from ..implicit import implicit_solution, normalised_distance, perturbed_initialisation
@@ -45,8 +45,12 @@ class LemmaFormsConfig:
 
     def __post_init__(self):
         check_config(self, dict(lams="pos+", rtol="pos"))
+        check_instance(self.data, DataConfig, "data")
         if not isinstance(self.mgd_steps, int) or self.mgd_steps < 1:
             raise ValueError(f"mgd_steps must be an integer ≥ 1, got {self.mgd_steps!r}")
+        if isinstance(self.mgd, (str, bytes)) or not all(isinstance(m, (tuple, list)) and len(m) == 3
+                                                         for m in self.mgd):
+            raise ValueError(f"mgd must be a tuple of (γ, β, batch) triples, got {self.mgd!r}")
         for g, b, batch in self.mgd:
             if not (g > 0 and 0 <= b < 1 and isinstance(batch, int) and 0 <= batch <= self.data.n):
                 raise ValueError("mgd entries must be (γ > 0, β ∈ [0, 1), batch ∈ {0 (full), 1..n})")

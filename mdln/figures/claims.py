@@ -14,6 +14,18 @@ __all__ = ["claims_table", "claims_table_text", "claims_rows", "glue_verdicts", 
 HEADER = ["claim", "paper", "kind", "measured (worst · median, n)", "threshold", "verdict"]
 
 
+def _check_results(results, name):
+    """``results`` as a list of ClaimResults or their dict forms; TypeError naming ``name`` otherwise."""
+    if isinstance(results, (str, bytes, dict)) or not hasattr(results, "__iter__"):
+        raise TypeError(f"{name} must be a list of ClaimResult (or their to_dict() forms), "
+                        f"got {type(results).__name__}")
+    out = list(results)
+    bad = [type(r).__name__ for r in out if not isinstance(r, (ClaimResult, dict))]
+    if bad:
+        raise TypeError(f"{name} must hold ClaimResult objects or dicts, got {', '.join(sorted(set(bad)))}")
+    return out
+
+
 def _get(r, key):
     """Field ``key`` of a ClaimResult or of its dict form."""
     if isinstance(r, ClaimResult):
@@ -89,11 +101,14 @@ def claims_table_text(results, paper=None) -> str:
 def claims_table(results, paper=None):
     """The claims table as an IPython HTML object: claim, paper reference, kind, measured, threshold,
     verdict (and condition); with ``paper``, one more column with the paper-fidelity verdict."""
+    results = _check_results(results, "results")
+    paper = None if paper is None else _check_results(paper, "paper")
     return html_table(claims_rows(results, paper), _header(results, paper))
 
 
 def glue_verdicts(results, prefix="verdict_") -> dict:
     """Glue each result's ``sentence()`` (its bare verdict under ``<prefix><name>_word``); returns them."""
+    results = _check_results(results, "results")
     strings = {}
     for r in results:
         strings[_get(r, "name")] = r.sentence() if isinstance(r, ClaimResult) else r["sentence"]
