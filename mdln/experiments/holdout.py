@@ -273,7 +273,7 @@ class AlgorithmHoldout:
     """One algorithm: the threshold fitted on the training runs, the rule judged on the held-out runs.
 
     Per-run arrays (``train_*`` for the training family, the rest for held-out runs, one entry per run):
-    ``problem`` (index into :attr:`HoldoutResult.problems`), ``lam``, ``gamma``/``beta`` (NaN for MGF),
+    ``problem`` (index into ``HoldoutResult.problems``), ``lam``, ``gamma``/``beta`` (NaN for MGF),
     ``converged``, ``sign_change``, ``distance`` (to argmin_S ψ_Δ∞), ``distance_full`` (Theorems 1–2 in
     full), ``shift`` (first-order shift ‖δθ‖/‖θ‖), ``dropped`` (max|arcsinh(2θ̃0/Δ∞)|).
     """

@@ -65,7 +65,11 @@ _TAGS = ("all", "calm", "crossed")
 
 
 def check_glue(check, prefix="ch4_"):
-    """Both distances of a :class:`Theorem2Check` in prose: median and worst, all / calm / crossed runs."""
+    """Both distances of a Theorem 2 check in prose: median and worst, all / calm / crossed runs.
+
+    The run count is glued for all runs only: the calm / crossed counts are the Figure 4 result's own
+    (``Fig4Result.glue_strings``), glued under the same names in chapter 4.
+    """
     from ..text import sci
     sm = check.summary()
     out = {}
@@ -73,8 +77,8 @@ def check_glue(check, prefix="ch4_"):
         for tag in _TAGS:
             out[f"{short}_max_{tag}"] = sci(sm[f"{name}_max_{tag}"])
             out[f"{short}_med_{tag}"] = sci(sm[f"{name}_median_{tag}"])
+    out["n_all"] = str(sm["n_all"])
     for tag in _TAGS:
-        out[f"n_{tag}"] = str(sm["n_" + tag])
         out[f"simp_ok_{tag}"] = str(sm["simplified_below_1pct_" + tag])
     return {prefix + k: v for k, v in out.items()}
 
